@@ -1,0 +1,137 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/eventgw/gateway/gateway"
+	"github.com/eventgw/gateway/gateway/config"
+)
+
+func main() {
+	if err := newRoot(os.Stdout, os.Stderr).Execute(); err != nil {
+		// Cobra has printed usage errors; everything else is printed here.
+		fmt.Fprintln(os.Stderr, "error:", err)
+		os.Exit(1)
+	}
+}
+
+const defaultConfigFile = "gateway.yaml"
+
+// serveFlagKeys maps serve's flags to the config keys they override.
+var serveFlagKeys = map[string]string{
+	"addr":      "server.addr",
+	"data":      "storage.path",
+	"log-level": "log.level",
+}
+
+func newRoot(stdout, stderr io.Writer) *cobra.Command {
+	root := &cobra.Command{
+		Use:           "gateway",
+		Short:         "A durable webhook and event gateway with WebAssembly plugins",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	root.AddCommand(newServe(stderr), newValidate(stdout), newVersion(stdout))
+	return root
+}
+
+// loadConfig loads the config for cmd. A missing file is an error only when
+// --config was given explicitly.
+func loadConfig(cmd *cobra.Command, keys map[string]string) (*config.Config, error) {
+	file, _ := cmd.Flags().GetString("config")
+	return config.Load(config.LoadOptions{
+		File:         file,
+		FileRequired: cmd.Flags().Changed("config"),
+		Flags:        cmd.Flags(),
+		FlagKeys:     keys,
+	})
+}
+
+func newServe(stderr io.Writer) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the gateway",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := loadConfig(cmd, serveFlagKeys)
+			if err != nil {
+				return configError(err)
+			}
+			logger := newLogger(cfg, stderr)
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			return gateway.New(cfg, gateway.WithLogger(logger)).Run(ctx)
+		},
+	}
+	cmd.Flags().String("config", defaultConfigFile, "YAML config file")
+	cmd.Flags().String("addr", "", "listen address, overrides server.addr")
+	cmd.Flags().String("data", "", "data directory, overrides storage.path")
+	cmd.Flags().String("log-level", "", "debug, info, warn or error; overrides log.level")
+	return cmd
+}
+
+func newValidate(stdout io.Writer) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "validate",
+		Short: "Load and check a config file, listing every problem",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			file, _ := cmd.Flags().GetString("config")
+			cfg, err := config.Load(config.LoadOptions{File: file, FileRequired: true})
+			if err != nil {
+				return configError(err)
+			}
+			fmt.Fprintf(stdout, "%s: valid (listen %s, storage %s, %d API keys, %d webhooks)\n",
+				file, cfg.Server.Addr, storageDesc(cfg), len(cfg.Auth.APIKeys), len(cfg.Webhooks))
+			return nil
+		},
+	}
+	cmd.Flags().String("config", defaultConfigFile, "YAML config file")
+	return cmd
+}
+
+func newVersion(stdout io.Writer) *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print the version",
+		Args:  cobra.NoArgs,
+		Run: func(*cobra.Command, []string) {
+			fmt.Fprintln(stdout, "gateway", gateway.Version())
+		},
+	}
+}
+
+// configError formats a validation error as one problem per line.
+func configError(err error) error {
+	var verr *config.ValidationError
+	if errors.As(err, &verr) {
+		return fmt.Errorf("invalid config (%d problems):\n%w", len(verr.Problems), err)
+	}
+	return err
+}
+
+func storageDesc(cfg *config.Config) string {
+	if cfg.Storage.Memory {
+		return "in memory"
+	}
+	return cfg.Storage.Path
+}
+
+func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: cfg.SlogLevel()}
+	if cfg.Log.Format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+

@@ -1,0 +1,124 @@
+package config
+
+import (
+	"log/slog"
+	"strings"
+	"time"
+)
+
+// Config is the whole gateway configuration. Load returns it validated; it is
+// never modified afterwards and is passed explicitly to whatever needs it.
+type Config struct {
+	Server   Server    `koanf:"server"`
+	Storage  Storage   `koanf:"storage"`
+	Ingest   Ingest    `koanf:"ingest"`
+	Auth     Auth      `koanf:"auth"`
+	Log      Log       `koanf:"log"`
+	Webhooks []Webhook `koanf:"webhooks"`
+	// Later sections (delivery, plugins, metrics) are added here as fields of
+	// their own struct type; Defaults and Validate grow with them.
+}
+
+// Server is the HTTP front door.
+type Server struct {
+	// Addr is host:port to listen on. Port 0 picks a free port (tests).
+	Addr string `koanf:"addr"`
+	// MaxBodyBytes caps every request body; larger bodies get 413.
+	MaxBodyBytes int64 `koanf:"max_body_bytes"`
+	// ReadHeaderTimeout, ReadTimeout, WriteTimeout and IdleTimeout are the
+	// net/http server timeouts.
+	ReadHeaderTimeout time.Duration `koanf:"read_header_timeout"`
+	ReadTimeout       time.Duration `koanf:"read_timeout"`
+	WriteTimeout      time.Duration `koanf:"write_timeout"`
+	IdleTimeout       time.Duration `koanf:"idle_timeout"`
+	// ShutdownTimeout bounds how long in-flight requests may take to finish
+	// after SIGINT or SIGTERM.
+	ShutdownTimeout time.Duration `koanf:"shutdown_timeout"`
+}
+
+// Storage is where events and registrations are kept.
+type Storage struct {
+	// Path is the Badger directory. Required unless Memory is true.
+	Path string `koanf:"path"`
+	// Memory keeps everything in RAM (tests only: nothing survives a restart).
+	Memory bool `koanf:"memory"`
+	// Sync makes every acknowledged event reach the disk (fsync) before the
+	// 202 is sent. Group commit keeps this cheap; turn it off only if losing
+	// the last few hundred milliseconds of events on power loss is acceptable.
+	Sync bool `koanf:"sync"`
+}
+
+// Ingest tunes the publish API.
+type Ingest struct {
+	// IdempotencyWindow is how long an Idempotency-Key or client event id is
+	// remembered.
+	IdempotencyWindow time.Duration `koanf:"idempotency_window"`
+	// MaxBatchEvents caps POST /v1/events/batch (at most 1000).
+	MaxBatchEvents int `koanf:"max_batch_events"`
+}
+
+// Auth lists the API keys. With no keys the API is open, which is only
+// allowed on a loopback address.
+type Auth struct {
+	APIKeys []APIKey `koanf:"api_keys"`
+}
+
+// Scopes an API key can hold.
+const (
+	ScopePublish = "publish"
+	ScopeAdmin   = "admin"
+)
+
+// APIKey is one bearer token and what it may do.
+type APIKey struct {
+	Name string `koanf:"name"`
+	// Key is the token itself. Prefer KeyEnv, so that secrets stay out of
+	// the file. Load fills Key from KeyEnv.
+	Key    string   `koanf:"key"`
+	KeyEnv string   `koanf:"key_env"`
+	Scopes []string `koanf:"scopes"`
+}
+
+// Log configures the process logger.
+type Log struct {
+	Level  string `koanf:"level"`  // debug, info, warn, error
+	Format string `koanf:"format"` // text or json
+}
+
+// Webhook is a webhook declared in the config file. It has the same fields
+// as the API, plus a fixed ID. Declared webhooks are upserted at start and
+// marked as managed by the config.
+type Webhook struct {
+	ID          string            `koanf:"id"`
+	URL         string            `koanf:"url"`
+	EventTypes  []string          `koanf:"event_types"`
+	Description string            `koanf:"description"`
+	Secret      string            `koanf:"secret"`
+	SecretEnv   string            `koanf:"secret_env"`
+	Headers     map[string]string `koanf:"headers"`
+	// Enabled defaults to true. Nil means "not set in the file".
+	Enabled *bool `koanf:"enabled"`
+}
+
+// IsEnabled reports whether the webhook should deliver: Enabled, or true
+// when the file does not say.
+func (w Webhook) IsEnabled() bool { return w.Enabled == nil || *w.Enabled }
+
+// HasAuth reports whether API keys are configured. Without keys the API is
+// open, which Validate allows only on a loopback address.
+func (c *Config) HasAuth() bool { return len(c.Auth.APIKeys) > 0 }
+
+// SlogLevel returns Log.Level as a slog.Level. Unknown levels, which
+// Validate rejects, map to slog.LevelInfo.
+func (c *Config) SlogLevel() slog.Level {
+	switch strings.ToLower(c.Log.Level) {
+	case "debug":
+		return slog.LevelDebug
+	case "warn":
+		return slog.LevelWarn
+	case "error":
+		return slog.LevelError
+	default:
+		return slog.LevelInfo
+	}
+}

@@ -1,0 +1,154 @@
+package httpapi
+
+import (
+	"crypto/sha256"
+	"crypto/subtle"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strings"
+
+	"github.com/julienschmidt/httprouter"
+
+	"github.com/eventgw/gateway/gateway/event"
+)
+
+// API holds the handlers' dependencies.
+type API struct {
+	opts   Options
+	logger *slog.Logger
+	keys   []hashedKey
+	router *httprouter.Router
+}
+
+type hashedKey struct {
+	name   string
+	digest [sha256.Size]byte
+	scopes []string
+}
+
+// Scopes a route can require.
+const (
+	scopePublish = "publish"
+	scopeAdmin   = "admin"
+	scopeNone    = ""
+)
+
+// New builds the HTTP handler.
+func New(opts Options) *API {
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.MaxBodyBytes <= 0 {
+		opts.MaxBodyBytes = 1 << 20
+	}
+	if opts.MaxBatchEvents <= 0 {
+		opts.MaxBatchEvents = 1000
+	}
+	if opts.NewID == nil {
+		gen := event.NewIDGen(nil)
+		opts.NewID = gen.Next
+	}
+	if opts.Ready == nil {
+		opts.Ready = func() bool { return true }
+	}
+	a := &API{opts: opts, logger: opts.Logger}
+	for _, k := range opts.Keys {
+		a.keys = append(a.keys, hashedKey{name: k.Name, digest: sha256.Sum256([]byte(k.Secret)), scopes: k.Scopes})
+	}
+	a.router = a.routes()
+	return a
+}
+
+// ServeHTTP implements http.Handler.
+func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) { a.router.ServeHTTP(w, r) }
+
+func (a *API) routes() *httprouter.Router {
+	rt := httprouter.New()
+	rt.RedirectTrailingSlash = false
+	rt.RedirectFixedPath = false
+	rt.HandleOPTIONS = true
+	rt.NotFound = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		a.writeError(w, r, errorf(http.StatusNotFound, CodeNotFound, "", "no route for %s %s", r.Method, r.URL.Path))
+	})
+	rt.MethodNotAllowed = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		a.writeError(w, r, errorf(http.StatusMethodNotAllowed, CodeMethodNotAllowed, "", "%s is not allowed on %s; allowed: %s", r.Method, r.URL.Path, w.Header().Get("Allow")))
+	})
+	rt.PanicHandler = func(w http.ResponseWriter, r *http.Request, v any) {
+		a.logger.Error("handler panic", "method", r.Method, "path", r.URL.Path, "panic", v)
+		a.writeError(w, r, errorf(http.StatusInternalServerError, CodeInternal, "", "internal error; the gateway log has details"))
+	}
+
+	rt.GET("/healthz", a.handle(scopeNone, a.healthz))
+	rt.GET("/readyz", a.handle(scopeNone, a.readyz))
+
+	rt.POST("/v1/events", a.handle(scopePublish, a.publish))
+	rt.POST("/v1/events/batch", a.handle(scopePublish, a.publishBatch))
+	rt.GET("/v1/events", a.handle(scopeAdmin, a.listEvents))
+	rt.GET("/v1/events/:id", a.handle(scopeAdmin, a.getEvent))
+
+	rt.POST("/v1/webhooks", a.handle(scopeAdmin, a.createWebhook))
+	rt.GET("/v1/webhooks", a.handle(scopeAdmin, a.listWebhooks))
+	rt.GET("/v1/webhooks/:id", a.handle(scopeAdmin, a.getWebhook))
+	rt.PATCH("/v1/webhooks/:id", a.handle(scopeAdmin, a.patchWebhook))
+	rt.DELETE("/v1/webhooks/:id", a.handle(scopeAdmin, a.deleteWebhook))
+	return rt
+}
+
+// handlerFunc is a handler that reports failure by returning an error.
+type handlerFunc func(w http.ResponseWriter, r *http.Request, ps httprouter.Params) error
+
+// handle wraps h with authentication for scope, a body size cap and error
+// rendering.
+func (a *API) handle(scope string, h handlerFunc) httprouter.Handle {
+	return func(w http.ResponseWriter, r *http.Request, ps httprouter.Params) {
+		if err := a.authorize(r, scope); err != nil {
+			a.writeError(w, r, err)
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, a.opts.MaxBodyBytes)
+		if err := h(w, r, ps); err != nil {
+			a.writeError(w, r, err)
+		}
+	}
+}
+
+// authorize checks the bearer token against every key in constant time.
+func (a *API) authorize(r *http.Request, scope string) error {
+	if scope == scopeNone || len(a.keys) == 0 {
+		return nil
+	}
+	token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if !ok || token == "" {
+		return &Error{Status: http.StatusUnauthorized, Code: CodeUnauthorized, Message: "missing API key: send Authorization: Bearer <key>"}
+	}
+	digest := sha256.Sum256([]byte(token))
+	var match *hashedKey
+	for i := range a.keys {
+		// No early exit: every key is compared, so timing does not reveal
+		// which (if any) matched.
+		if subtle.ConstantTimeCompare(digest[:], a.keys[i].digest[:]) == 1 {
+			match = &a.keys[i]
+		}
+	}
+	if match == nil {
+		return &Error{Status: http.StatusUnauthorized, Code: CodeUnauthorized, Message: "invalid API key"}
+	}
+	if !slices.Contains(match.scopes, scope) {
+		return &Error{Status: http.StatusForbidden, Code: CodeForbidden, Message: "API key " + match.name + " lacks the " + scope + " scope"}
+	}
+	return nil
+}
+
+func (a *API) healthz(w http.ResponseWriter, _ *http.Request, _ httprouter.Params) error {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok", "version": a.opts.Version})
+	return nil
+}
+
+func (a *API) readyz(w http.ResponseWriter, _ *http.Request, _ httprouter.Params) error {
+	if !a.opts.Ready() {
+		return errorf(http.StatusServiceUnavailable, CodeUnavailable, "", "not ready: starting or shutting down")
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+	return nil
+}

@@ -1,0 +1,12 @@
+// Package httpapi is the gateway's HTTP front door: routes, authentication,
+// request decoding (JSON and CloudEvents), and the mapping from errors to
+// HTTP statuses.
+//
+// Every error leaves as {"error":{"code","message","field"?}} with the status
+// carried by *Error. Every list endpoint answers {"data":[...],
+// "next_cursor":"..."}; the cursor is opaque and empty on the last page.
+//
+// The handlers depend only on the small interfaces in deps.go, which the
+// Badger store implements today and a NATS JetStream backend can implement
+// later. The Handler returned by New is safe for concurrent use.
+package httpapi

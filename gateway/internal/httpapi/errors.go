@@ -1,0 +1,90 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/eventgw/gateway/gateway/internal/webhook"
+)
+
+// Error is an API error: the status it maps to, a stable machine-readable
+// code, a human message and, for validation errors, the offending field.
+type Error struct {
+	Status  int               `json:"-"`
+	Code    string            `json:"code"`
+	Message string            `json:"message"`
+	Field   string            `json:"field,omitempty"`
+	Details []webhook.Problem `json:"details,omitempty"`
+}
+
+func (e *Error) Error() string { return fmt.Sprintf("%d %s: %s", e.Status, e.Code, e.Message) }
+
+// Error codes. Clients may switch on them; they never change meaning.
+const (
+	CodeInvalidJSON         = "invalid_json"
+	CodeBodyTooLarge        = "body_too_large"
+	CodeValidation          = "validation_failed"
+	CodeUnsupportedMedia    = "unsupported_media_type"
+	CodeNotFound            = "not_found"
+	CodeMethodNotAllowed    = "method_not_allowed"
+	CodeUnauthorized        = "unauthorized"
+	CodeForbidden           = "forbidden"
+	CodeConflict            = "conflict"
+	CodeManagedByConfig     = "managed_by_config"
+	CodeIdempotencyConflict = "idempotency_key_reused"
+	CodeInvalidParameter    = "invalid_parameter"
+	CodeUnavailable         = "unavailable"
+	CodeInternal            = "internal_error"
+)
+
+func errorf(status int, code, field, format string, args ...any) *Error {
+	return &Error{Status: status, Code: code, Field: field, Message: fmt.Sprintf(format, args...)}
+}
+
+func validationError(field, format string, args ...any) *Error {
+	return errorf(http.StatusUnprocessableEntity, CodeValidation, field, format, args...)
+}
+
+// problemsError turns validation problems into one 422 naming the first
+// field and listing every problem in details.
+func problemsError(prefix string, ps webhook.Problems) *Error {
+	for i := range ps {
+		ps[i].Field = prefix + ps[i].Field
+	}
+	e := validationError(ps[0].Field, "%s", ps[0].String())
+	if len(ps) > 1 {
+		e.Message = fmt.Sprintf("%s (and %d more problems, see details)", ps[0].String(), len(ps)-1)
+		e.Details = ps
+	}
+	return e
+}
+
+func badParam(field, format string, args ...any) *Error {
+	return errorf(http.StatusBadRequest, CodeInvalidParameter, field, format, args...)
+}
+
+// writeError writes err as the JSON error envelope. Errors that are not
+// *Error are internal: they are logged and hidden from the client.
+func (a *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	var e *Error
+	if !errors.As(err, &e) {
+		a.logger.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+		e = errorf(http.StatusInternalServerError, CodeInternal, "", "internal error; the gateway log has details")
+	}
+	writeJSON(w, e.Status, struct {
+		Error *Error `json:"error"`
+	}{e})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		status = http.StatusInternalServerError
+		b = []byte(`{"error":{"code":"internal_error","message":"response encoding failed"}}`)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = w.Write(append(b, '\n'))
+}

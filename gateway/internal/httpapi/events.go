@@ -1,0 +1,204 @@
+package httpapi
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/julienschmidt/httprouter"
+
+	"github.com/eventgw/gateway/gateway/event"
+	"github.com/eventgw/gateway/gateway/internal/store"
+)
+
+// Page sizes for list endpoints.
+const (
+	defaultLimit = 50
+	maxLimit     = 1000
+)
+
+// receipt is the answer to a publish: what was stored.
+type receipt struct {
+	ID       string `json:"id"`
+	Type     string `json:"type"`
+	Time     string `json:"time"`
+	Replayed bool   `json:"replayed,omitempty"`
+}
+
+func receiptOf(a store.Appended) receipt {
+	return receipt{ID: a.Event.ID, Type: a.Event.Type, Time: a.Event.Time.Format(time.RFC3339Nano), Replayed: a.Replayed}
+}
+
+// publish handles POST /v1/events.
+func (a *API) publish(w http.ResponseWriter, r *http.Request, _ httprouter.Params) error {
+	body, err := readBody(r)
+	if err != nil {
+		return err
+	}
+	d, err := DecodeEvent(r.Header, body)
+	if err != nil {
+		return err
+	}
+	res, err := a.append(r, []store.Draft{d})
+	if err != nil {
+		return err
+	}
+	status := http.StatusAccepted
+	if res[0].Replayed {
+		w.Header().Set("Idempotent-Replayed", "true")
+		status = http.StatusOK
+	}
+	rc := receiptOf(res[0])
+	rc.Replayed = false // the header says it; keep the body shape fixed
+	writeJSON(w, status, rc)
+	return nil
+}
+
+// publishBatch handles POST /v1/events/batch. The batch is atomic.
+func (a *API) publishBatch(w http.ResponseWriter, r *http.Request, _ httprouter.Params) error {
+	body, err := readBody(r)
+	if err != nil {
+		return err
+	}
+	drafts, err := DecodeBatch(r.Header, body, a.opts.MaxBatchEvents)
+	if err != nil {
+		return err
+	}
+	res, err := a.append(r, drafts)
+	if err != nil {
+		return err
+	}
+	out := make([]receipt, len(res))
+	allReplayed := true
+	for i, x := range res {
+		out[i] = receiptOf(x)
+		allReplayed = allReplayed && x.Replayed
+	}
+	status := http.StatusAccepted
+	if allReplayed {
+		w.Header().Set("Idempotent-Replayed", "true")
+		status = http.StatusOK
+	}
+	writeJSON(w, status, listPage[receipt]{Data: out})
+	return nil
+}
+
+func (a *API) append(r *http.Request, drafts []store.Draft) ([]store.Appended, error) {
+	res, err := a.opts.Appender.Append(r.Context(), drafts)
+	switch {
+	case err == nil:
+		return res, nil
+	case errors.Is(err, store.ErrIdempotencyConflict):
+		return nil, errorf(http.StatusConflict, CodeIdempotencyConflict, "", "this idempotency key (Idempotency-Key header, event id or CloudEvents source+id) was already used with a different request")
+	case errors.Is(err, store.ErrTooLarge):
+		return nil, errorf(http.StatusRequestEntityTooLarge, CodeBodyTooLarge, "", "the events do not fit into one transaction; send smaller batches")
+	case errors.Is(err, store.ErrClosed):
+		return nil, errorf(http.StatusServiceUnavailable, CodeUnavailable, "", "the gateway is shutting down; retry with the same idempotency key")
+	}
+	return nil, err
+}
+
+// eventView is the API representation of a stored event.
+type eventView struct {
+	ID     string          `json:"id"`
+	Type   string          `json:"type"`
+	Source string          `json:"source,omitempty"`
+	Time   string          `json:"time"`
+	Data   json.RawMessage `json:"data"`
+	Status string          `json:"status"`
+}
+
+func (a *API) view(ev event.Event) eventView {
+	status := event.StatusPending
+	if a.opts.Progress == nil || a.opts.Progress.Dispatched(ev.Seq) {
+		status = event.StatusDispatched
+	}
+	return eventView{ID: ev.ID, Type: ev.Type, Source: ev.Source, Time: ev.Time.Format(time.RFC3339Nano), Data: ev.Data, Status: status}
+}
+
+// getEvent handles GET /v1/events/:id.
+func (a *API) getEvent(w http.ResponseWriter, r *http.Request, ps httprouter.Params) error {
+	ev, err := a.opts.Events.Event(r.Context(), ps.ByName("id"))
+	if errors.Is(err, store.ErrNotFound) {
+		return errorf(http.StatusNotFound, CodeNotFound, "id", "no event with id %q", ps.ByName("id"))
+	}
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, a.view(ev))
+	return nil
+}
+
+// listEvents handles GET /v1/events: newest first, filtered by type, since
+// and until, paginated by cursor.
+func (a *API) listEvents(w http.ResponseWriter, r *http.Request, _ httprouter.Params) error {
+	qs := r.URL.Query()
+	q := store.Query{Type: qs.Get("type")}
+	if q.Type != "" {
+		if err := event.ValidateType(q.Type); err != nil {
+			return badParam("type", "type: %v", err)
+		}
+	}
+	var err error
+	if q.Since, err = timeParam(qs.Get("since"), "since"); err != nil {
+		return err
+	}
+	if q.Until, err = timeParam(qs.Get("until"), "until"); err != nil {
+		return err
+	}
+	if q.Limit, err = limitParam(qs.Get("limit")); err != nil {
+		return err
+	}
+	if c := qs.Get("cursor"); c != "" {
+		b, err := base64.RawURLEncoding.DecodeString(c)
+		if err != nil || len(b) != len(q.Before) {
+			return badParam("cursor", "cursor: not a cursor returned by this endpoint")
+		}
+		copy(q.Before[:], b)
+	}
+	evs, more, err := a.opts.Events.Events(r.Context(), q)
+	if err != nil {
+		return err
+	}
+	page := listPage[eventView]{Data: make([]eventView, len(evs))}
+	for i, ev := range evs {
+		page.Data[i] = a.view(ev)
+	}
+	if more {
+		last := evs[len(evs)-1].Seq
+		page.NextCursor = base64.RawURLEncoding.EncodeToString(last[:])
+	}
+	writeJSON(w, http.StatusOK, page)
+	return nil
+}
+
+// listPage is the envelope of every list endpoint.
+type listPage[T any] struct {
+	Data       []T    `json:"data"`
+	NextCursor string `json:"next_cursor"`
+}
+
+func timeParam(v, name string) (time.Time, error) {
+	if v == "" {
+		return time.Time{}, nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, v)
+	if err != nil {
+		return t, badParam(name, "%s: must be an RFC 3339 time such as 2026-11-28T10:00:00Z", name)
+	}
+	return t, nil
+}
+
+func limitParam(v string) (int, error) {
+	if v == "" {
+		return defaultLimit, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > maxLimit {
+		return 0, badParam("limit", "limit: must be an integer from 1 to %d", maxLimit)
+	}
+	return n, nil
+}

@@ -1,0 +1,204 @@
+package httpapi
+
+import (
+	"encoding/base64"
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/julienschmidt/httprouter"
+
+	"github.com/eventgw/gateway/gateway/internal/store"
+	"github.com/eventgw/gateway/gateway/internal/webhook"
+)
+
+// webhookBody is the JSON body of create and patch. Nil means "not given".
+type webhookBody struct {
+	URL         *string            `json:"url"`
+	EventTypes  *[]string          `json:"event_types"`
+	Description *string            `json:"description"`
+	Secret      *string            `json:"secret"`
+	Headers     *map[string]string `json:"headers"`
+	Enabled     *bool              `json:"enabled"`
+}
+
+func (b webhookBody) spec() webhook.Spec {
+	return webhook.Spec{URL: b.URL, EventTypes: b.EventTypes, Description: b.Description, Secret: b.Secret, Headers: b.Headers, Enabled: b.Enabled}
+}
+
+// webhookView is the API representation of a webhook. Secret is set only in
+// the create response.
+type webhookView struct {
+	ID          string            `json:"id"`
+	URL         string            `json:"url"`
+	EventTypes  []string          `json:"event_types"`
+	Description string            `json:"description"`
+	Headers     map[string]string `json:"headers"`
+	Enabled     bool              `json:"enabled"`
+	Secret      string            `json:"secret,omitempty"`
+	SecretHint  string            `json:"secret_hint"`
+	ManagedBy   string            `json:"managed_by,omitempty"`
+	CreatedAt   string            `json:"created_at"`
+	UpdatedAt   string            `json:"updated_at"`
+}
+
+func viewWebhook(w webhook.Webhook) webhookView {
+	h := w.Headers
+	if h == nil {
+		h = map[string]string{}
+	}
+	return webhookView{
+		ID: w.ID, URL: w.URL, EventTypes: w.EventTypes, Description: w.Description, Headers: h,
+		Enabled: w.Enabled, SecretHint: webhook.SecretHint(w.Secret), ManagedBy: w.Managed,
+		CreatedAt: w.CreatedAt.Format(time.RFC3339Nano), UpdatedAt: w.UpdatedAt.Format(time.RFC3339Nano),
+	}
+}
+
+func (a *API) decodeWebhookBody(r *http.Request) (webhookBody, error) {
+	var b webhookBody
+	mt, err := mediaType(r.Header)
+	if err != nil {
+		return b, err
+	}
+	if !isJSONMedia(mt) {
+		return b, unsupported(mt)
+	}
+	raw, err := readBody(r)
+	if err != nil {
+		return b, err
+	}
+	return b, strictUnmarshal(raw, &b, "")
+}
+
+// createWebhook handles POST /v1/webhooks.
+func (a *API) createWebhook(w http.ResponseWriter, r *http.Request, _ httprouter.Params) error {
+	b, err := a.decodeWebhookBody(r)
+	if err != nil {
+		return err
+	}
+	spec := b.spec()
+	if ps := spec.Validate(true); len(ps) > 0 {
+		return problemsError("", ps)
+	}
+	now := time.Now().UTC()
+	seq := a.opts.NewID()
+	wh := webhook.Webhook{ID: webhook.IDPrefix + seq.String(), Enabled: true, CreatedAt: now, UpdatedAt: now}
+	spec.Apply(&wh)
+	if wh.Secret == "" {
+		wh.Secret = webhook.NewSecret()
+	}
+	_, err = a.opts.Webhooks.MutateWebhook(r.Context(), wh.ID, func(cur *webhook.Webhook) (*webhook.Webhook, error) {
+		if cur != nil {
+			return nil, errorf(http.StatusConflict, CodeConflict, "id", "webhook %q already exists", wh.ID)
+		}
+		return &wh, nil
+	})
+	if err != nil {
+		return err
+	}
+	v := viewWebhook(wh)
+	v.Secret = wh.Secret
+	w.Header().Set("Location", "/v1/webhooks/"+wh.ID)
+	writeJSON(w, http.StatusCreated, v)
+	return nil
+}
+
+func webhookNotFound(id string) error {
+	return errorf(http.StatusNotFound, CodeNotFound, "id", "no webhook with id %q", id)
+}
+
+// getWebhook handles GET /v1/webhooks/:id.
+func (a *API) getWebhook(w http.ResponseWriter, r *http.Request, ps httprouter.Params) error {
+	wh, err := a.opts.Webhooks.Webhook(r.Context(), ps.ByName("id"))
+	if errors.Is(err, store.ErrNotFound) {
+		return webhookNotFound(ps.ByName("id"))
+	}
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, viewWebhook(wh))
+	return nil
+}
+
+// listWebhooks handles GET /v1/webhooks.
+func (a *API) listWebhooks(w http.ResponseWriter, r *http.Request, _ httprouter.Params) error {
+	qs := r.URL.Query()
+	limit, err := limitParam(qs.Get("limit"))
+	if err != nil {
+		return err
+	}
+	var before string
+	if c := qs.Get("cursor"); c != "" {
+		b, err := base64.RawURLEncoding.DecodeString(c)
+		if err != nil || len(b) == 0 {
+			return badParam("cursor", "cursor: not a cursor returned by this endpoint")
+		}
+		before = string(b)
+	}
+	ws, more, err := a.opts.Webhooks.Webhooks(r.Context(), before, limit)
+	if err != nil {
+		return err
+	}
+	page := listPage[webhookView]{Data: make([]webhookView, len(ws))}
+	for i, wh := range ws {
+		page.Data[i] = viewWebhook(wh)
+	}
+	if more {
+		page.NextCursor = base64.RawURLEncoding.EncodeToString([]byte(ws[len(ws)-1].ID))
+	}
+	writeJSON(w, http.StatusOK, page)
+	return nil
+}
+
+// patchWebhook handles PATCH /v1/webhooks/:id. Given fields replace the
+// stored ones. Webhooks managed by the config file only take "enabled".
+func (a *API) patchWebhook(w http.ResponseWriter, r *http.Request, ps httprouter.Params) error {
+	b, err := a.decodeWebhookBody(r)
+	if err != nil {
+		return err
+	}
+	if b.Secret != nil {
+		return validationError("secret", "secret: cannot be changed with PATCH; rotate it instead")
+	}
+	spec := b.spec()
+	if ps := spec.Validate(false); len(ps) > 0 {
+		return problemsError("", ps)
+	}
+	id := ps.ByName("id")
+	updated, err := a.opts.Webhooks.MutateWebhook(r.Context(), id, func(cur *webhook.Webhook) (*webhook.Webhook, error) {
+		if cur == nil {
+			return nil, webhookNotFound(id)
+		}
+		if cur.Managed != "" && (b.URL != nil || b.EventTypes != nil || b.Description != nil || b.Headers != nil) {
+			return nil, errorf(http.StatusConflict, CodeManagedByConfig, "", "webhook %q is managed by the config file; change it there (only \"enabled\" can be changed through the API)", id)
+		}
+		next := *cur
+		spec.Apply(&next)
+		next.UpdatedAt = time.Now().UTC()
+		return &next, nil
+	})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, viewWebhook(*updated))
+	return nil
+}
+
+// deleteWebhook handles DELETE /v1/webhooks/:id.
+func (a *API) deleteWebhook(w http.ResponseWriter, r *http.Request, ps httprouter.Params) error {
+	id := ps.ByName("id")
+	_, err := a.opts.Webhooks.MutateWebhook(r.Context(), id, func(cur *webhook.Webhook) (*webhook.Webhook, error) {
+		if cur == nil {
+			return nil, webhookNotFound(id)
+		}
+		if cur.Managed != "" {
+			return nil, errorf(http.StatusConflict, CodeManagedByConfig, "", "webhook %q is managed by the config file; remove it there", id)
+		}
+		return nil, nil
+	})
+	if err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}

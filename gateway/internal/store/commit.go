@@ -1,0 +1,313 @@
+package store
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+
+	"github.com/dgraph-io/badger/v4"
+
+	"github.com/eventgw/gateway/gateway/event"
+)
+
+// Group-commit limits: one transaction takes at most this many requests or
+// bytes of event data, whichever comes first.
+const (
+	maxGroupReqs  = 1024
+	maxGroupBytes = 4 << 20
+)
+
+// Draft is an event to append, as decoded from a request.
+type Draft struct {
+	// ID is the client-supplied id, or "" for a server-assigned one.
+	ID     string
+	Type   string
+	Source string
+	// Data is the raw JSON. The store keeps the slice; do not modify it.
+	Data []byte
+	// IdemKey, if not empty, makes the append idempotent: while the key is
+	// remembered, appending it again returns the first event instead.
+	IdemKey string
+}
+
+// Appended is the outcome of one Draft.
+type Appended struct {
+	Event event.Event
+	// Replayed is true when the draft's IdemKey was already known and Event
+	// is the original.
+	Replayed bool
+}
+
+type appendReq struct {
+	drafts []Draft
+	hashes [][sha256.Size]byte
+	size   int
+	res    []Appended
+	err    error
+	done   chan struct{}
+}
+
+// Append stores drafts atomically: either every draft is stored (or replayed)
+// or none is. It returns once the commit is durable. The result has one entry
+// per draft, in order.
+func (s *Store) Append(ctx context.Context, drafts []Draft) ([]Appended, error) {
+	r := &appendReq{drafts: drafts, done: make(chan struct{})}
+	r.hashes = make([][sha256.Size]byte, len(drafts))
+	for i, d := range drafts {
+		r.size += len(d.Data) + len(d.Type) + len(d.ID) + len(d.Source)
+		if d.IdemKey != "" {
+			r.hashes[i] = requestHash(d)
+		}
+	}
+	select {
+	case s.queue <- r:
+	case <-s.stop:
+		return nil, ErrClosed
+	case <-ctx.Done():
+		return nil, ctxErr(ctx)
+	}
+	// Once queued the request will be answered, so wait for it even if ctx
+	// ends: the caller must learn whether the events were stored.
+	<-r.done
+	return r.res, r.err
+}
+
+// requestHash identifies what a draft asked for, so that a reused
+// idempotency key with a different request can be refused.
+func requestHash(d Draft) [sha256.Size]byte {
+	h := sha256.New()
+	for _, f := range [...]string{d.ID, d.Type, d.Source} {
+		fmt.Fprintf(h, "%d:%s", len(f), f)
+	}
+	h.Write(d.Data)
+	var out [sha256.Size]byte
+	h.Sum(out[:0])
+	return out
+}
+
+func (s *Store) commitLoop() {
+	defer close(s.done)
+	group := make([]*appendReq, 0, maxGroupReqs)
+	for {
+		var first *appendReq
+		select {
+		case first = <-s.queue:
+		case <-s.stop:
+			// Answer whatever is still queued, then stop.
+			for {
+				select {
+				case r := <-s.queue:
+					s.commitGroup([]*appendReq{r})
+				default:
+					return
+				}
+			}
+		}
+		group = append(group[:0], first)
+		size := first.size
+	drain:
+		for len(group) < maxGroupReqs && size < maxGroupBytes {
+			select {
+			case r := <-s.queue:
+				group = append(group, r)
+				size += r.size
+			default:
+				break drain
+			}
+		}
+		s.commitGroup(group)
+	}
+}
+
+// pendingKey is an idempotency key written earlier in the same transaction.
+type pendingKey struct {
+	hash  [sha256.Size]byte
+	event event.Event
+}
+
+// commitGroup writes every request of group in one transaction.
+func (s *Store) commitGroup(group []*appendReq) {
+	txn := s.db.NewTransaction(true)
+	defer txn.Discard()
+	pending := make(map[string]pendingKey)
+	stored := 0
+	for _, r := range group {
+		n, err := s.stage(txn, r, pending)
+		if errors.Is(err, badger.ErrTxnTooBig) {
+			txn.Discard()
+			s.commitEach(group)
+			return
+		}
+		if err != nil && !errors.Is(err, ErrIdempotencyConflict) {
+			s.failGroup(group, err)
+			return
+		}
+		r.err = err
+		stored += n
+	}
+	err := txn.Commit()
+	if err != nil {
+		err = fmt.Errorf("store: commit: %w", err)
+	}
+	for _, r := range group {
+		if r.err == nil && err != nil {
+			r.err, r.res = err, nil
+		}
+		close(r.done)
+	}
+	if err == nil && stored > 0 && s.opts.OnCommit != nil {
+		s.opts.OnCommit()
+	}
+}
+
+// failGroup answers every request of group with err.
+func (s *Store) failGroup(group []*appendReq, err error) {
+	for _, r := range group {
+		r.err, r.res = fmt.Errorf("store: append: %w", err), nil
+		close(r.done)
+	}
+}
+
+// commitEach is the slow path taken when a group overflows one transaction:
+// every request gets a transaction of its own.
+func (s *Store) commitEach(group []*appendReq) {
+	for _, r := range group {
+		r.res, r.err = nil, nil
+		txn := s.db.NewTransaction(true)
+		n, err := s.stage(txn, r, make(map[string]pendingKey))
+		switch {
+		case errors.Is(err, badger.ErrTxnTooBig):
+			r.err = ErrTooLarge
+		case err != nil:
+			r.err = err
+		default:
+			if err := txn.Commit(); err != nil {
+				r.err = fmt.Errorf("store: commit: %w", err)
+			} else if n > 0 && s.opts.OnCommit != nil {
+				s.opts.OnCommit()
+			}
+		}
+		txn.Discard()
+		if r.err != nil {
+			r.res = nil
+		}
+		close(r.done)
+	}
+}
+
+// stage adds r's writes to txn and fills r.res. It resolves every
+// idempotency key before writing anything, so a request refused with
+// ErrIdempotencyConflict leaves no trace in txn. Any other error means txn
+// must be abandoned. It returns the number of new events.
+func (s *Store) stage(txn *badger.Txn, r *appendReq, pending map[string]pendingKey) (int, error) {
+	r.res = make([]Appended, len(r.drafts))
+	// firstInReq maps a key to the first draft of this request carrying it;
+	// a later draft with the same key replays that one.
+	firstInReq := make(map[string]int)
+	dupOf := make([]int, len(r.drafts))
+	for i, d := range r.drafts {
+		dupOf[i] = -1
+		if d.IdemKey == "" {
+			continue
+		}
+		if j, ok := firstInReq[d.IdemKey]; ok {
+			if r.hashes[j] != r.hashes[i] {
+				return 0, ErrIdempotencyConflict
+			}
+			dupOf[i] = j
+			continue
+		}
+		firstInReq[d.IdemKey] = i
+		if p, ok := pending[d.IdemKey]; ok {
+			if p.hash != r.hashes[i] {
+				return 0, ErrIdempotencyConflict
+			}
+			r.res[i] = Appended{Event: p.event, Replayed: true}
+			continue
+		}
+		ev, hash, found, err := s.lookupIdem(txn, d.IdemKey)
+		if err != nil {
+			return 0, err
+		}
+		if found {
+			if hash != r.hashes[i] {
+				return 0, ErrIdempotencyConflict
+			}
+			r.res[i] = Appended{Event: ev, Replayed: true}
+		}
+	}
+	now := s.opts.Now().UTC()
+	stored := 0
+	for i, d := range r.drafts {
+		if r.res[i].Replayed {
+			continue
+		}
+		if j := dupOf[i]; j >= 0 {
+			r.res[i] = Appended{Event: r.res[j].Event, Replayed: true}
+			continue
+		}
+		seq := s.gen.NextAt(now)
+		ev := event.Event{Seq: seq, ID: d.ID, Type: d.Type, Source: d.Source, Time: now, Data: d.Data}
+		if ev.ID == "" {
+			ev.ID = event.IDPrefix + seq.String()
+		}
+		if err := s.writeEvent(txn, &ev, d.IdemKey, r.hashes[i]); err != nil {
+			return 0, err
+		}
+		if d.IdemKey != "" {
+			pending[d.IdemKey] = pendingKey{hash: r.hashes[i], event: ev}
+		}
+		r.res[i] = Appended{Event: ev}
+		stored++
+	}
+	return stored, nil
+}
+
+// writeEvent adds one new event and its index entries to txn.
+func (s *Store) writeEvent(txn *badger.Txn, ev *event.Event, idemKey string, hash [sha256.Size]byte) error {
+	if err := txn.Set(key(prefixEvent, ev.Seq[:]), encodeEvent(ev)); err != nil {
+		return err
+	}
+	if err := txn.Set(typeKey(ev.Type, ev.Seq), nil); err != nil {
+		return err
+	}
+	if !isServerID(ev.ID) {
+		if err := txn.Set(key(prefixID, []byte(ev.ID)), ev.Seq[:]); err != nil {
+			return err
+		}
+	}
+	if idemKey == "" {
+		return nil
+	}
+	val := append(ev.Seq[:], hash[:]...)
+	return txn.SetEntry(badger.NewEntry(key(prefixIdem, []byte(idemKey)), val).WithTTL(s.opts.IdempotencyWindow))
+}
+
+func (s *Store) lookupIdem(txn *badger.Txn, idemKey string) (ev event.Event, hash [sha256.Size]byte, found bool, err error) {
+	item, err := txn.Get(key(prefixIdem, []byte(idemKey)))
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return ev, hash, false, nil
+	}
+	if err != nil {
+		return ev, hash, false, fmt.Errorf("store: idempotency lookup: %w", err)
+	}
+	val, err := item.ValueCopy(nil)
+	if err != nil || len(val) != len(event.Seq{})+sha256.Size {
+		return ev, hash, false, fmt.Errorf("store: idempotency record %q is corrupt", idemKey)
+	}
+	var seq event.Seq
+	copy(seq[:], val)
+	copy(hash[:], val[len(seq):])
+	ev, err = getEvent(txn, seq)
+	if errors.Is(err, ErrNotFound) {
+		// The event is gone (it cannot be, today: events are never deleted).
+		// Treat the key as unused rather than replaying nothing.
+		return ev, hash, false, nil
+	}
+	return ev, hash, err == nil, err
+}
+
+func typeKey(typ string, seq event.Seq) []byte {
+	return key(prefixType, []byte(typ), []byte{0}, seq[:])
+}

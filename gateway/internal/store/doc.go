@@ -1,0 +1,33 @@
+// Package store keeps everything the gateway must not lose in Badger: events,
+// idempotency keys, dispatch cursors and webhook registrations.
+//
+// # Key schema
+//
+// Every key starts with a one-byte table tag and a slash. Seqs are 16-byte
+// ULIDs (event.Seq) written big-endian, so key order is commit order, which
+// is also time order.
+//
+//	e/<seq>                 event record (codec.go)                     value: encoded event
+//	i/<client id>           client-supplied event id -> seq            value: seq
+//	t/<type>\x00<seq>       type index for GET /v1/events?type=         value: empty
+//	k/<idempotency key>     idempotency window (Badger TTL)            value: seq ‖ request hash
+//	c/<subscriber>          dispatch cursor of a durable subscriber    value: seq
+//	w/<webhook id>          webhook registration                       value: JSON
+//	m/schema                key-schema version                         value: decimal
+//
+// Server-assigned ids are "evt_" + ULID of the seq, so they need no i/ entry:
+// Get parses the seq straight out of the id.
+//
+// # Durability and group commit
+//
+// All event appends go through one committer goroutine (commit.go). It takes
+// every request waiting in its queue, writes them in one Badger transaction
+// and, with Options.Sync, one fsync, and only then answers each request. An
+// acknowledged append is therefore on disk, yet a thousand concurrent
+// publishers cost one sync, not a thousand. Because one goroutine assigns
+// seqs and commits in seq order, a reader that has seen seq S will never later
+// find a committed event below S; the bus relies on this to read the log with
+// a simple cursor.
+//
+// Store is safe for concurrent use.
+package store

@@ -1,0 +1,227 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/dgraph-io/badger/v4"
+
+	"github.com/eventgw/gateway/gateway/event"
+)
+
+// schemaVersion is bumped whenever the key schema changes incompatibly.
+const schemaVersion = 1
+
+// Table tags; see the key schema in doc.go.
+var (
+	prefixEvent   = []byte("e/")
+	prefixID      = []byte("i/")
+	prefixType    = []byte("t/")
+	prefixIdem    = []byte("k/")
+	prefixCursor  = []byte("c/")
+	prefixWebhook = []byte("w/")
+	keySchema     = []byte("m/schema")
+)
+
+// Sentinel errors callers act on.
+var (
+	// ErrNotFound means the requested record does not exist.
+	ErrNotFound = errors.New("store: not found")
+	// ErrClosed is returned by operations on a closed store.
+	ErrClosed = errors.New("store: closed")
+	// ErrIdempotencyConflict means an idempotency key was reused with a
+	// different request body.
+	ErrIdempotencyConflict = errors.New("store: idempotency key reused with a different request")
+	// ErrTooLarge means one request does not fit into a single transaction.
+	ErrTooLarge = errors.New("store: request too large for one transaction")
+)
+
+// Options configure Open.
+type Options struct {
+	// Path is the Badger directory; ignored when Memory is true.
+	Path string
+	// Memory keeps all data in RAM.
+	Memory bool
+	// Sync fsyncs every commit before it is acknowledged.
+	Sync bool
+	// IdempotencyWindow is the lifetime of idempotency keys (default 24h).
+	IdempotencyWindow time.Duration
+	// Logger receives Badger's warnings and errors (default slog.Default()).
+	Logger *slog.Logger
+	// Now is the clock (default time.Now); tests pin it.
+	Now func() time.Time
+	// OnCommit is called, outside any lock, after each group commit that
+	// stored at least one new event. It must not block; the bus uses it to
+	// wake dispatchers.
+	OnCommit func()
+}
+
+// Store is the Badger-backed store.
+type Store struct {
+	db     *badger.DB
+	opts   Options
+	gen    *event.IDGen
+	queue  chan *appendReq
+	stop   chan struct{}
+	done   chan struct{}
+	closed sync.Once
+}
+
+// Open opens (or creates) the store and starts its committer.
+func Open(opts Options) (*Store, error) {
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.IdempotencyWindow <= 0 {
+		opts.IdempotencyWindow = 24 * time.Hour
+	}
+	bo := badger.DefaultOptions(opts.Path).
+		WithInMemory(opts.Memory).
+		WithSyncWrites(opts.Sync).
+		WithLogger(badgerLogger{opts.Logger}).
+		WithNumVersionsToKeep(1).
+		// Smaller than Badger's defaults (64 MiB x 5 memtables, 256 MiB block
+		// cache): a gateway's working set is the recent tail of the log.
+		WithMemTableSize(32 << 20).
+		WithNumMemtables(3).
+		WithBlockCacheSize(64 << 20).
+		WithValueLogFileSize(256 << 20)
+	if opts.Memory {
+		bo = bo.WithDir("").WithValueDir("")
+	}
+	db, err := badger.Open(bo)
+	if err != nil {
+		return nil, fmt.Errorf("store: open %q: %w", opts.Path, err)
+	}
+	s := &Store{
+		db:    db,
+		opts:  opts,
+		gen:   event.NewIDGen(opts.Now),
+		queue: make(chan *appendReq, 4096),
+		stop:  make(chan struct{}),
+		done:  make(chan struct{}),
+	}
+	if err := s.checkSchema(); err != nil {
+		_ = db.Close()
+		return nil, err
+	}
+	if err := s.restoreIDGen(); err != nil {
+		_ = db.Close()
+		return nil, err
+	}
+	go s.commitLoop()
+	return s, nil
+}
+
+// Close stops the committer after it has answered every queued request and
+// closes Badger. It is safe to call more than once.
+func (s *Store) Close() error {
+	var err error
+	s.closed.Do(func() {
+		close(s.stop)
+		<-s.done
+		err = s.db.Close()
+	})
+	return err
+}
+
+func (s *Store) checkSchema() error {
+	return s.db.Update(func(txn *badger.Txn) error {
+		item, err := txn.Get(keySchema)
+		if errors.Is(err, badger.ErrKeyNotFound) {
+			return txn.Set(keySchema, []byte(strconv.Itoa(schemaVersion)))
+		}
+		if err != nil {
+			return fmt.Errorf("store: read schema version: %w", err)
+		}
+		v, err := item.ValueCopy(nil)
+		if err != nil {
+			return fmt.Errorf("store: read schema version: %w", err)
+		}
+		if string(v) != strconv.Itoa(schemaVersion) {
+			return fmt.Errorf("store: data in %q has schema version %s; this gateway understands version %d", s.opts.Path, v, schemaVersion)
+		}
+		return nil
+	})
+}
+
+// restoreIDGen makes sure new seqs sort after every stored one, even if the
+// wall clock went back while the gateway was down.
+func (s *Store) restoreIDGen() error {
+	last, err := s.lastSeq()
+	if err != nil || last.IsZero() {
+		return err
+	}
+	s.gen = event.NewIDGenAfter(last, s.opts.Now)
+	return nil
+}
+
+func (s *Store) lastSeq() (event.Seq, error) {
+	var last event.Seq
+	err := s.db.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{Reverse: true, Prefix: prefixEvent})
+		defer it.Close()
+		it.Seek(append(append([]byte(nil), prefixEvent...), 0xff))
+		if it.Valid() {
+			copy(last[:], it.Item().Key()[len(prefixEvent):])
+		}
+		return nil
+	})
+	return last, err
+}
+
+// Sync flushes Badger's write-ahead log to disk. Writes other than event
+// appends (cursors, registrations) are not synced one by one; Close syncs.
+func (s *Store) Sync() error { return s.db.Sync() }
+
+func key(prefix []byte, parts ...[]byte) []byte {
+	n := len(prefix)
+	for _, p := range parts {
+		n += len(p)
+	}
+	k := make([]byte, 0, n)
+	k = append(k, prefix...)
+	for _, p := range parts {
+		k = append(k, p...)
+	}
+	return k
+}
+
+func ctxErr(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("store: %w", err)
+	}
+	return nil
+}
+
+// badgerLogger sends Badger's own logging to slog, demoting its chatty info
+// lines to debug.
+type badgerLogger struct{ l *slog.Logger }
+
+func (b badgerLogger) Errorf(f string, a ...any) {
+	b.l.Error(trim(fmt.Sprintf(f, a...)), "component", "badger")
+}
+func (b badgerLogger) Warningf(f string, a ...any) {
+	b.l.Warn(trim(fmt.Sprintf(f, a...)), "component", "badger")
+}
+func (b badgerLogger) Infof(f string, a ...any) {
+	b.l.Debug(trim(fmt.Sprintf(f, a...)), "component", "badger")
+}
+func (b badgerLogger) Debugf(f string, a ...any) {
+	b.l.Debug(trim(fmt.Sprintf(f, a...)), "component", "badger")
+}
+
+func trim(s string) string {
+	for len(s) > 0 && (s[len(s)-1] == '\n' || s[len(s)-1] == ' ') {
+		s = s[:len(s)-1]
+	}
+	return s
+}

@@ -1,0 +1,10 @@
+// Package webhook owns the webhook registration: the Webhook record, the
+// validation rules shared by the HTTP API and the YAML config, and signing
+// secrets (generation and display hints).
+//
+// Delivery (signing requests, retries, limits) belongs to a separate package;
+// this one only says what a valid registration is.
+//
+// Webhook values are plain data and not safe for concurrent mutation; the
+// store hands out copies.
+package webhook

@@ -1,0 +1,96 @@
+package gateway
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/eventgw/gateway/gateway/config"
+	"github.com/eventgw/gateway/gateway/internal/webhook"
+)
+
+// webhookStore is what applying config webhooks needs from the store.
+type webhookStore interface {
+	Webhooks(ctx context.Context, before string, limit int) ([]webhook.Webhook, bool, error)
+	MutateWebhook(ctx context.Context, id string, fn func(cur *webhook.Webhook) (*webhook.Webhook, error)) (*webhook.Webhook, error)
+}
+
+// applyConfigWebhooks upserts the webhooks declared in the config and marks
+// them as managed by it.
+//
+// The config file wins for every field but "enabled". For "enabled" it is a
+// three-way merge: the config value applies when the webhook is created and
+// whenever the file's value changes; otherwise the API's choice (say, a
+// webhook disabled during an incident) survives a restart.
+//
+// A webhook that was managed by the config and is no longer declared is not
+// deleted (its pending work would go with it): it becomes an ordinary API
+// webhook, and a warning says so.
+func applyConfigWebhooks(ctx context.Context, st webhookStore, declared []config.Webhook, logger *slog.Logger, now func() time.Time) error {
+	inConfig := make(map[string]bool, len(declared))
+	for _, cw := range declared {
+		inConfig[cw.ID] = true
+		_, err := st.MutateWebhook(ctx, cw.ID, func(cur *webhook.Webhook) (*webhook.Webhook, error) {
+			return mergeConfigWebhook(cur, cw, logger, now().UTC()), nil
+		})
+		if err != nil {
+			return fmt.Errorf("gateway: apply webhooks[%s] from config: %w", cw.ID, err)
+		}
+	}
+	before := ""
+	for {
+		page, more, err := st.Webhooks(ctx, before, 500)
+		if err != nil {
+			return fmt.Errorf("gateway: list webhooks: %w", err)
+		}
+		for _, w := range page {
+			if w.Managed != webhook.ManagedByConfig || inConfig[w.ID] {
+				continue
+			}
+			_, err := st.MutateWebhook(ctx, w.ID, func(cur *webhook.Webhook) (*webhook.Webhook, error) {
+				if cur == nil {
+					return nil, nil
+				}
+				next := *cur
+				next.Managed, next.ConfigEnabled, next.UpdatedAt = "", nil, now().UTC()
+				return &next, nil
+			})
+			if err != nil {
+				return fmt.Errorf("gateway: release webhook %s: %w", w.ID, err)
+			}
+			logger.Warn("webhook is no longer in the config; it was kept and is now managed through the API", "webhook", w.ID, "url", w.URL)
+		}
+		if !more {
+			return nil
+		}
+		before = page[len(page)-1].ID
+	}
+}
+
+func mergeConfigWebhook(cur *webhook.Webhook, cw config.Webhook, logger *slog.Logger, now time.Time) *webhook.Webhook {
+	var next webhook.Webhook
+	if cur != nil {
+		next = *cur
+	} else {
+		next = webhook.Webhook{ID: cw.ID, CreatedAt: now}
+	}
+	headers := cw.Headers
+	desc := cw.Description
+	webhook.Spec{URL: &cw.URL, EventTypes: &cw.EventTypes, Description: &desc, Headers: &headers}.Apply(&next)
+	switch {
+	case cw.Secret != "":
+		next.Secret = cw.Secret
+	case next.Secret == "":
+		next.Secret = webhook.NewSecret()
+		logger.Warn("webhook has no secret in the config; generated one. Set secret_env to choose it", "webhook", cw.ID)
+	}
+	want := cw.IsEnabled()
+	if cur == nil || cur.ConfigEnabled == nil || *cur.ConfigEnabled != want {
+		next.Enabled = want
+	}
+	next.ConfigEnabled = &want
+	next.Managed = webhook.ManagedByConfig
+	next.UpdatedAt = now
+	return &next
+}
