@@ -68,7 +68,7 @@ func (p Pattern) Match(t string) bool {
 	rest := t
 	for i, s := range p.segs {
 		if s == ">" {
-			return rest != "" // one or more remaining segments
+			return hasSegments(rest) // one or more remaining segments
 		}
 		if rest == "" && i > 0 {
 			return false
@@ -128,4 +128,10 @@ func (ps Patterns) Strings() []string {
 		out[i] = p.raw
 	}
 	return out
+}
+
+// hasSegments reports whether s is one or more non-empty dot-separated
+// segments.
+func hasSegments(s string) bool {
+	return s != "" && s[0] != '.' && s[len(s)-1] != '.' && !strings.Contains(s, "..")
 }
