@@ -89,13 +89,17 @@ type Log struct {
 // as the API, plus a fixed ID. Declared webhooks are upserted at start and
 // marked as managed by the config.
 type Webhook struct {
-	ID          string            `koanf:"id"`
-	URL         string            `koanf:"url"`
-	EventTypes  []string          `koanf:"event_types"`
-	Description string            `koanf:"description"`
-	Secret      string            `koanf:"secret"`
-	SecretEnv   string            `koanf:"secret_env"`
-	Headers     map[string]string `koanf:"headers"`
+	ID          string   `koanf:"id"`
+	URL         string   `koanf:"url"`
+	EventTypes  []string `koanf:"event_types"`
+	Description string   `koanf:"description"`
+	// Secret is the "whsec_..." signing secret. Prefer SecretEnv, which
+	// names the environment variable holding it; Load fills Secret from it.
+	// With neither set, the secret is left to the gateway.
+	Secret    string `koanf:"secret"`
+	SecretEnv string `koanf:"secret_env"`
+	// Headers are sent with every delivery; reserved names are rejected.
+	Headers map[string]string `koanf:"headers"`
 	// Enabled defaults to true. Nil means "not set in the file".
 	Enabled *bool `koanf:"enabled"`
 }

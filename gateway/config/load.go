@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math"
 	"os"
 	"reflect"
 	"slices"
@@ -133,13 +134,13 @@ func envKey(secs map[string]bool) func(k, v string) (string, any) {
 }
 
 // flagKey maps a changed flag listed in keys to its config key and value.
-func flagKey(fs *pflag.FlagSet, keys map[string]string) func(*pflag.Flag) (string, any) {
+func flagKey(flags *pflag.FlagSet, keys map[string]string) func(*pflag.Flag) (string, any) {
 	return func(f *pflag.Flag) (string, any) {
 		key, ok := keys[f.Name]
 		if !ok || !f.Changed {
 			return "", nil
 		}
-		return key, posflag.FlagVal(fs, f)
+		return key, posflag.FlagVal(flags, f)
 	}
 }
 
@@ -194,7 +195,7 @@ func within(path, prefix string) bool {
 // field as a problem at that field's path. It returns those paths.
 func decode(ps *problems, k *koanf.Koanf, raw map[string]any, cfg *Config) []string {
 	dc := &mapstructure.DecoderConfig{
-		DecodeHook: durationHook,
+		DecodeHook: mapstructure.ComposeDecodeHookFunc(durationHook, wholeNumberHook),
 		// Weak typing lets environment strings such as "false" and "2048"
 		// decode into bools and numbers.
 		WeaklyTypedInput: true,
@@ -270,33 +271,55 @@ func durationHook(_, to reflect.Type, data any) (any, error) {
 	case string:
 		d, err := time.ParseDuration(strings.TrimSpace(v))
 		if err != nil {
-			return nil, &durationError{fmt.Sprintf("%s, got %s", wantDuration, describe(v))}
+			return nil, &hookError{fmt.Sprintf("%s, got %s", wantDuration, describe(v))}
 		}
 		return d, nil
 	case int, int8, int16, int32, int64, uint, uint8, uint16, uint32, uint64, float32, float64:
 		if reflect.ValueOf(v).IsZero() {
 			return time.Duration(0), nil
 		}
-		return nil, &durationError{fmt.Sprintf("%s; the number %v has no unit", wantDuration, v)}
+		return nil, &hookError{fmt.Sprintf("%s; the number %v has no unit", wantDuration, v)}
 	}
-	return nil, &durationError{fmt.Sprintf("%s, got %s", wantDuration, describe(data))}
+	return nil, &hookError{fmt.Sprintf("%s, got %s", wantDuration, describe(data))}
 }
 
-// durationError is what durationHook returns; its message is final.
-type durationError struct{ msg string }
+// hookError is what the decode hooks return; its message is final.
+type hookError struct{ msg string }
 
-func (e *durationError) Error() string { return e.msg }
+func (e *hookError) Error() string { return e.msg }
+
+// wholeNumberHook rejects fractions and out-of-range numbers for integer
+// fields, which a plain conversion would truncate or wrap around.
+func wholeNumberHook(_, to reflect.Type, data any) (any, error) {
+	f, ok := data.(float64)
+	if !ok || to == durationType {
+		return data, nil
+	}
+	var lo, hi float64
+	switch to.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		lo, hi = -math.Ldexp(1, to.Bits()-1), math.Ldexp(1, to.Bits()-1)
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		lo, hi = 0, math.Ldexp(1, to.Bits())
+	default:
+		return data, nil
+	}
+	if f != math.Trunc(f) || f < lo || f >= hi {
+		return nil, &hookError{fmt.Sprintf("%s, got %v", want(to), f)}
+	}
+	return data, nil
+}
 
 // typeMessage explains a mapstructure error about the value at path.
 func typeMessage(err error, raw map[string]any, path string) string {
 	var (
 		pe *mapstructure.ParseError
 		ue *mapstructure.UnconvertibleTypeError
-		de *durationError
+		he *hookError
 	)
 	switch {
-	case errors.As(err, &de):
-		return de.msg
+	case errors.As(err, &he):
+		return he.msg
 	case errors.As(err, &pe):
 		return want(pe.Expected.Type()) + ", got " + describe(pe.Value)
 	case errors.As(err, &ue):
@@ -325,11 +348,17 @@ func lookupPath(raw map[string]any, path string) (reflect.Type, any, bool) {
 		for rest != "" {
 			idx, after, _ := strings.Cut(rest, "]")
 			n, err := strconv.Atoi(idx)
-			list, ok := v.([]any)
-			if err != nil || !ok || n < 0 || n >= len(list) || t.Kind() != reflect.Slice {
+			if err != nil || t.Kind() != reflect.Slice {
 				return nil, nil, false
 			}
-			t, v = t.Elem(), list[n]
+			switch list, ok := v.([]any); {
+			case ok && n >= 0 && n < len(list):
+				v = list[n]
+			case ok || n != 0:
+				return nil, nil, false
+			}
+			// Otherwise weak decoding lifted a single value into a list.
+			t = t.Elem()
 			rest = strings.TrimPrefix(after, "[")
 		}
 	}

@@ -146,6 +146,19 @@ func TestLoad_broken(t *testing.T) {
 			},
 		},
 		{
+			name: "scalar for a list",
+			yaml: "webhooks: abc\n",
+			want: []string{`webhooks[0]: must be a mapping of keys to values, got "abc"`},
+		},
+		{
+			name: "numbers that do not fit",
+			yaml: "server:\n  max_body_bytes: 99999999999999999999999\ningest:\n  max_batch_events: 1.5\n",
+			want: []string{
+				`server.max_body_bytes: must be a whole number, got 1e+23`,
+				`ingest.max_batch_events: must be a whole number, got 1.5`,
+			},
+		},
+		{
 			name: "no keys on 0.0.0.0",
 			yaml: "server:\n  addr: 0.0.0.0:8080\n",
 			want: []string{`auth.api_keys: required when server.addr (0.0.0.0:8080) is not a loopback address; an open API may only listen on loopback`},

@@ -184,7 +184,7 @@ func (c *Config) validateAuth(ps *problems) {
 		}
 		switch {
 		case k.Key == "" && k.KeyEnv == "":
-			ps.add(p, "one of key or key_env is required (prefer key_env, so the secret stays out of the file)")
+			ps.add(p+".key", "is required, or key_env (preferred: it keeps the secret out of the file)")
 		case k.Key == "":
 			ps.addf(keyPath, "environment variable %s is not set or is empty", k.KeyEnv)
 		case len(k.Key) < MinAPIKeyLen:

@@ -63,7 +63,7 @@ func TestConfig_Validate(t *testing.T) {
 				`auth.api_keys[1].name: "a" is already used by auth.api_keys[0]; names must be unique`,
 				`auth.api_keys[1].scopes: must list at least one of "publish" or "admin"`,
 				"auth.api_keys[2].key_env: environment variable B_KEY is not set or is empty",
-				"auth.api_keys[3]: one of key or key_env is required (prefer key_env, so the secret stays out of the file)",
+				"auth.api_keys[3].key: is required, or key_env (preferred: it keeps the secret out of the file)",
 			},
 		},
 		{
