@@ -83,6 +83,9 @@ func ValidateID(id string) error {
 	if len(id) > MaxIDLen {
 		return fmt.Errorf("longer than %d characters", MaxIDLen)
 	}
+	if strings.Trim(id, ".") == "" {
+		return errors.New("must not consist of dots only: URLs cannot address it")
+	}
 	if strings.HasPrefix(id, IDPrefix) {
 		return fmt.Errorf("the %q prefix is reserved for ids the gateway assigns", IDPrefix)
 	}

@@ -105,7 +105,7 @@ func TestValidateID(t *testing.T) {
 			t.Errorf("ValidateID(%q): %v", ok, err)
 		}
 	}
-	for _, bad := range []string{"", "a b", "a/b", "a?b", "a#b", "a%b", "é", "evt_01ABC", "\x00", strings.Repeat("x", MaxIDLen+1)} {
+	for _, bad := range []string{"", "a b", "a/b", "a?b", "a#b", "a%b", "é", "evt_01ABC", ".", "..", "\x00", strings.Repeat("x", MaxIDLen+1)} {
 		if err := ValidateID(bad); err == nil {
 			t.Errorf("ValidateID(%q) succeeded", bad)
 		}

@@ -28,9 +28,11 @@ const (
 )
 
 // Idempotency key namespaces, so that a header key can never collide with a
-// client id or a CloudEvents (source, id) pair.
+// client id or a CloudEvents (source, id) pair, nor a single event's header
+// key ("k#0") with an item of a batch ("k", item 0).
 const (
 	idemHeader = "h:"
+	idemBatch  = "b:"
 	idemID     = "id:"
 	idemCE     = "ce:"
 )
@@ -82,6 +84,11 @@ func unsupported(mt string) *Error {
 // DecodeEvent turns a single-event request (headers and body) into a draft.
 // It understands plain JSON, CloudEvents structured mode and CloudEvents
 // binary mode. It never panics, whatever the input (see FuzzDecodeEvent).
+//
+// An event that names itself (a client id, or a CloudEvent's source and id)
+// is its own idempotency key; the Idempotency-Key header only applies to
+// events without one. Were the header to win, resending id "x" under a new
+// header key would store a second event with the same public id.
 func DecodeEvent(h http.Header, body []byte) (store.Draft, error) {
 	mt, err := mediaType(h)
 	if err != nil {
@@ -105,7 +112,7 @@ func DecodeEvent(h http.Header, body []byte) (store.Draft, error) {
 	if err != nil {
 		return d, err
 	}
-	if idem != "" {
+	if idem != "" && d.IdemKey == "" {
 		d.IdemKey = idemHeader + idem
 	}
 	return d, nil
@@ -113,8 +120,9 @@ func DecodeEvent(h http.Header, body []byte) (store.Draft, error) {
 
 // DecodeBatch turns a batch request into drafts: {"events":[...]} as JSON,
 // or a JSON array of CloudEvents (application/cloudevents-batch+json). With
-// an Idempotency-Key header, event i gets the key "<key>#<i>", so replaying
-// the same batch replays every event.
+// an Idempotency-Key header, event i gets the key "<key>#<i>" unless it has
+// a key of its own (see DecodeEvent), so replaying the same batch replays
+// every event.
 func DecodeBatch(h http.Header, body []byte, max int) ([]store.Draft, error) {
 	mt, err := mediaType(h)
 	if err != nil {
@@ -155,8 +163,8 @@ func DecodeBatch(h http.Header, body []byte, max int) ([]store.Draft, error) {
 		if err != nil {
 			return nil, err
 		}
-		if idem != "" {
-			d.IdemKey = fmt.Sprintf("%s%s#%d", idemHeader, idem, i)
+		if idem != "" && d.IdemKey == "" {
+			d.IdemKey = fmt.Sprintf("%s%s#%d", idemBatch, idem, i)
 		}
 		drafts[i] = d
 	}
