@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -85,6 +86,11 @@ type Bus struct {
 	started bool
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
+
+	// running is subs as Start froze it. Notify, Dispatched and Lag read it
+	// without taking mu: the committer calls Notify from the moment the
+	// store opens, possibly while Subscribe is still appending to subs.
+	running atomic.Pointer[[]*runner]
 }
 
 // New returns a bus reading from log.
@@ -141,6 +147,8 @@ func (b *Bus) Start(ctx context.Context) error {
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	b.cancel = cancel
 	b.started = true
+	subs := slices.Clip(b.subs)
+	b.running.Store(&subs)
 	for _, r := range b.subs {
 		b.wg.Add(1)
 		go func() {
@@ -152,9 +160,14 @@ func (b *Bus) Start(ctx context.Context) error {
 }
 
 // Notify wakes every subscription to read new events. It never blocks, so
-// the store's committer can call it after each commit.
+// the store's committer can call it after each commit. Before Start it does
+// nothing: Start reads the log anyway.
 func (b *Bus) Notify() {
-	for _, r := range b.subs {
+	rs := b.running.Load()
+	if rs == nil {
+		return
+	}
+	for _, r := range *rs {
 		select {
 		case r.wake <- struct{}{}:
 		default: // a wake-up is already pending
@@ -177,7 +190,7 @@ func (b *Bus) Close() {
 // Dispatched reports whether every durable subscription has handled the
 // event with the given seq.
 func (b *Bus) Dispatched(seq event.Seq) bool {
-	for _, r := range b.subs {
+	for _, r := range b.runners() {
 		if !r.sub.Durable {
 			continue
 		}
@@ -192,8 +205,9 @@ func (b *Bus) Dispatched(seq event.Seq) bool {
 // Lag reports, per subscription name, how many events it is behind the
 // newest one, counting at most limit.
 func (b *Bus) Lag(ctx context.Context, limit int) (map[string]int, error) {
-	out := make(map[string]int, len(b.subs))
-	for _, r := range b.subs {
+	rs := b.runners()
+	out := make(map[string]int, len(rs))
+	for _, r := range rs {
 		cur := r.cursor.Load()
 		if cur == nil {
 			continue
@@ -205,6 +219,16 @@ func (b *Bus) Lag(ctx context.Context, limit int) (map[string]int, error) {
 		out[r.sub.Name] = len(evs)
 	}
 	return out, nil
+}
+
+// runners returns the subscriptions, safely also before Start.
+func (b *Bus) runners() []*runner {
+	if rs := b.running.Load(); rs != nil {
+		return *rs
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return slices.Clone(b.subs)
 }
 
 type runner struct {
@@ -243,7 +267,9 @@ func (b *Bus) run(ctx context.Context, r *runner) {
 		}
 		next := evs[len(evs)-1].Seq
 		if r.sub.Durable {
-			if err := b.log.SetCursor(ctx, r.sub.Name, next); err != nil && ctx.Err() == nil {
+			// Handle accepted the batch, so save the cursor even if the bus
+			// is closing: otherwise a clean restart hands the batch out again.
+			if err := b.log.SetCursor(context.WithoutCancel(ctx), r.sub.Name, next); err != nil {
 				// Not fatal: the next save covers it, and a stale cursor only
 				// means redelivery after a crash.
 				logger.Warn("bus: save cursor", "err", err)

@@ -14,5 +14,6 @@
 // (durable consumers) behind the same Subscriber contract.
 //
 // Bus is safe for concurrent use once started; Subscribe must be called
-// before Start.
+// before Start. Notify, Dispatched and Lag may be called at any time: the
+// store calls Notify from its first commit on, possibly before Start.
 package bus

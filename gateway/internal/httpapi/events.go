@@ -93,6 +93,8 @@ func (a *API) append(r *http.Request, drafts []store.Draft) ([]store.Appended, e
 		return res, nil
 	case errors.Is(err, store.ErrIdempotencyConflict):
 		return nil, errorf(http.StatusConflict, CodeIdempotencyConflict, "", "this idempotency key (Idempotency-Key header, event id or CloudEvents source+id) was already used with a different request")
+	case errors.Is(err, store.ErrIDTaken):
+		return nil, errorf(http.StatusConflict, CodeConflict, "id", "an event with this id already exists and its idempotency window has passed; ids are never reused")
 	case errors.Is(err, store.ErrTooLarge):
 		return nil, errorf(http.StatusRequestEntityTooLarge, CodeBodyTooLarge, "", "the events do not fit into one transaction; send smaller batches")
 	case errors.Is(err, store.ErrClosed):

@@ -60,6 +60,13 @@ func (s *Store) Append(ctx context.Context, drafts []Draft) ([]Appended, error) 
 			r.hashes[i] = requestHash(d)
 		}
 	}
+	// Check stop first: once it is closed, select would still pick the queue
+	// half of the time.
+	select {
+	case <-s.stop:
+		return nil, ErrClosed
+	default:
+	}
 	select {
 	case s.queue <- r:
 	case <-s.stop:
@@ -69,8 +76,22 @@ func (s *Store) Append(ctx context.Context, drafts []Draft) ([]Appended, error) 
 	}
 	// Once queued the request will be answered, so wait for it even if ctx
 	// ends: the caller must learn whether the events were stored.
-	<-r.done
-	return r.res, r.err
+	select {
+	case <-r.done:
+	case <-s.done:
+		// The committer has stopped. It answers every request it takes
+		// before it stops, so one still unanswered now was queued after its
+		// final drain (Close raced with this Append) and was never written.
+		select {
+		case <-r.done:
+		default:
+			return nil, ErrClosed
+		}
+	}
+	if r.err != nil {
+		return nil, r.err
+	}
+	return r.res, nil
 }
 
 // requestHash identifies what a draft asked for, so that a reused
@@ -134,13 +155,12 @@ func (s *Store) commitGroup(group []*appendReq) {
 	stored := 0
 	for _, r := range group {
 		n, err := s.stage(txn, r, pending)
-		if errors.Is(err, badger.ErrTxnTooBig) {
+		if err != nil && !isRequestError(err) {
+			// The transaction is too big, or one request cannot be written
+			// (say, a value Badger refuses). Either way, give every request
+			// a transaction of its own, so that only the culprit fails.
 			txn.Discard()
 			s.commitEach(group)
-			return
-		}
-		if err != nil && !errors.Is(err, ErrIdempotencyConflict) {
-			s.failGroup(group, err)
 			return
 		}
 		r.err = err
@@ -161,15 +181,8 @@ func (s *Store) commitGroup(group []*appendReq) {
 	}
 }
 
-// failGroup answers every request of group with err.
-func (s *Store) failGroup(group []*appendReq, err error) {
-	for _, r := range group {
-		r.err, r.res = fmt.Errorf("store: append: %w", err), nil
-		close(r.done)
-	}
-}
-
-// commitEach is the slow path taken when a group overflows one transaction:
+// commitEach is the slow path taken when a group overflows one transaction,
+// or when one of its requests cannot be written:
 // every request gets a transaction of its own.
 func (s *Store) commitEach(group []*appendReq) {
 	for _, r := range group {
@@ -179,8 +192,10 @@ func (s *Store) commitEach(group []*appendReq) {
 		switch {
 		case errors.Is(err, badger.ErrTxnTooBig):
 			r.err = ErrTooLarge
-		case err != nil:
+		case isRequestError(err):
 			r.err = err
+		case err != nil:
+			r.err = fmt.Errorf("store: append: %w", err)
 		default:
 			if err := txn.Commit(); err != nil {
 				r.err = fmt.Errorf("store: commit: %w", err)
@@ -198,7 +213,7 @@ func (s *Store) commitEach(group []*appendReq) {
 
 // stage adds r's writes to txn and fills r.res. It resolves every
 // idempotency key before writing anything, so a request refused with
-// ErrIdempotencyConflict leaves no trace in txn. Any other error means txn
+// ErrIdempotencyConflict or ErrIDTaken leaves no trace in txn. Any other error means txn
 // must be abandoned. It returns the number of new events.
 func (s *Store) stage(txn *badger.Txn, r *appendReq, pending map[string]pendingKey) (int, error) {
 	r.res = make([]Appended, len(r.drafts))
@@ -237,6 +252,19 @@ func (s *Store) stage(txn *badger.Txn, r *appendReq, pending map[string]pendingK
 			r.res[i] = Appended{Event: ev, Replayed: true}
 		}
 	}
+	// A client id stays unique after its idempotency key has expired.
+	for i, d := range r.drafts {
+		if d.ID == "" || r.res[i].Replayed || dupOf[i] >= 0 {
+			continue
+		}
+		_, err := txn.Get(key(prefixID, []byte(d.ID)))
+		if err == nil {
+			return 0, fmt.Errorf("%w: %q", ErrIDTaken, d.ID)
+		}
+		if !errors.Is(err, badger.ErrKeyNotFound) {
+			return 0, fmt.Errorf("store: id lookup: %w", err)
+		}
+	}
 	now := s.opts.Now().UTC()
 	stored := 0
 	for i, d := range r.drafts {
@@ -248,7 +276,15 @@ func (s *Store) stage(txn *badger.Txn, r *appendReq, pending map[string]pendingK
 			continue
 		}
 		seq := s.gen.NextAt(now)
-		ev := event.Event{Seq: seq, ID: d.ID, Type: d.Type, Source: d.Source, Time: now, Data: d.Data}
+		t := now
+		if st := seq.Time(); st.After(now) {
+			// The clock stepped back behind the log and the seq ran ahead
+			// of it. Stamp the event with the seq's millisecond, so that
+			// event times keep commit order and Events can bound a time
+			// range by seq.
+			t = st
+		}
+		ev := event.Event{Seq: seq, ID: d.ID, Type: d.Type, Source: d.Source, Time: t, Data: d.Data}
 		if ev.ID == "" {
 			ev.ID = event.IDPrefix + seq.String()
 		}
@@ -310,4 +346,10 @@ func (s *Store) lookupIdem(txn *badger.Txn, idemKey string) (ev event.Event, has
 
 func typeKey(typ string, seq event.Seq) []byte {
 	return key(prefixType, []byte(typ), []byte{0}, seq[:])
+}
+
+// isRequestError reports whether err refuses one request without harming
+// the transaction it was staged in.
+func isRequestError(err error) bool {
+	return errors.Is(err, ErrIdempotencyConflict) || errors.Is(err, ErrIDTaken)
 }

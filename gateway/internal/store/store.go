@@ -37,6 +37,9 @@ var (
 	// ErrIdempotencyConflict means an idempotency key was reused with a
 	// different request body.
 	ErrIdempotencyConflict = errors.New("store: idempotency key reused with a different request")
+	// ErrIDTaken means a client-supplied event id is already used by an
+	// event whose idempotency window has passed.
+	ErrIDTaken = errors.New("store: event id already exists")
 	// ErrTooLarge means one request does not fit into a single transaction.
 	ErrTooLarge = errors.New("store: request too large for one transaction")
 )

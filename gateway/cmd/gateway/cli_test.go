@@ -1,0 +1,122 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+)
+
+// TestServe_sigterm: SIGTERM shuts the gateway down cleanly with exit code
+// 0, and a restart finds the data.
+func TestServe_sigterm(t *testing.T) {
+	dir := t.TempDir()
+	cfg := writeServeConfig(t, dir)
+	s := serve(t, cfg)
+	resp, err := httpClient.Post(s.base+"/v1/events", "application/json", strings.NewReader(`{"id":"before-term","type":"a.b","data":{}}`))
+	requireNoError(t, err)
+	resp.Body.Close()
+
+	requireNoError(t, s.cmd.Process.Signal(syscall.SIGTERM))
+	requireEqual(t, 0, s.wait(t))
+	log := s.stderr.String()
+	for _, want := range []string{`msg="shutting down"`, "msg=stopped"} {
+		requireTrue(t, strings.Contains(log, want), "the log lacks %s:\n%s", want, log)
+	}
+	requireTrue(t, !strings.Contains(log, "level=ERROR"), "a clean stop logged an error:\n%s", log)
+
+	s = serve(t, cfg)
+	requireEqual(t, 200, s.getJSON(t, "/v1/events/before-term", nil))
+	requireNoError(t, s.cmd.Process.Signal(os.Interrupt))
+	requireEqual(t, 0, s.wait(t))
+}
+
+func TestValidate(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, body string) string {
+		path := filepath.Join(dir, name)
+		requireNoError(t, os.WriteFile(path, []byte(body), 0o600))
+		return path
+	}
+	broken := write("broken.yaml", `
+server:
+  addr: nope
+  read_timeout: 5
+storage:
+  path: ""
+log:
+  level: loud
+  colour: true
+webhooks:
+  - id: wh_ok
+    url: https://ok.example/
+    event_types: [">"]
+  - id: wh_bad
+    url: ftp://bad.example/
+    event_types: ["a..b"]
+`)
+	tests := []struct {
+		name       string
+		args       []string
+		wantCode   int
+		wantStdout []string
+		wantStderr []string
+	}{
+		{
+			name:     "every problem with its key path",
+			args:     []string{"validate", "--config", broken},
+			wantCode: 1,
+			wantStderr: []string{
+				"invalid config (7 problems):",
+				`server.addr: must be host:port with a numeric port 0-65535, such as "127.0.0.1:8080" or ":8080", got "nope"`,
+				`server.read_timeout: must be a duration such as "30s", "5m" or "24h"; the number 5 has no unit`,
+				"storage.path: is required unless storage.memory is true",
+				`log.level: must be one of debug, info, warn or error, got "loud"`,
+				"log.colour: unknown key",
+				`webhooks[1].url: must be an absolute http or https URL, got scheme "ftp"`,
+				`webhooks[1].event_types[0]: invalid pattern: "a..b" has an empty segment`,
+			},
+		},
+		{
+			name:       "YAML syntax error names the file",
+			args:       []string{"validate", "--config", write("syntax.yaml", "server: [\n")},
+			wantCode:   1,
+			wantStderr: []string{"syntax.yaml"},
+		},
+		{
+			name:       "missing file",
+			args:       []string{"validate", "--config", filepath.Join(dir, "absent.yaml")},
+			wantCode:   1,
+			wantStderr: []string{"absent.yaml"},
+		},
+		{
+			name:       "the repository's gateway.yaml",
+			args:       []string{"validate", "--config", filepath.Join("..", "..", "..", "gateway.yaml")},
+			wantStdout: []string{"gateway.yaml: valid"},
+		},
+		{
+			name:       "version",
+			args:       []string{"version"},
+			wantStdout: []string{"gateway "},
+		},
+		{
+			name:       "unknown command",
+			args:       []string{"frobnicate"},
+			wantCode:   1,
+			wantStderr: []string{"unknown command"},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			code, stdout, stderr := run(t, tc.args...)
+			requireEqual(t, tc.wantCode, code)
+			for _, want := range tc.wantStdout {
+				requireTrue(t, strings.Contains(stdout, want), "stdout lacks %q:\n%s", want, stdout)
+			}
+			for _, want := range tc.wantStderr {
+				requireTrue(t, strings.Contains(stderr, want), "stderr lacks %q:\n%s", want, stderr)
+			}
+		})
+	}
+}
