@@ -333,6 +333,9 @@ func run(ctx context.Context, c config) (*result, error) {
 					if counted {
 						w.errs++
 					}
+					// A refused or broken connection fails at once; do not
+					// spin on it.
+					time.Sleep(10 * time.Millisecond)
 				case status/100 != 2:
 					addSample(fmt.Sprintf("%d %s", status, bytes.TrimSpace(errBody)))
 					if counted {

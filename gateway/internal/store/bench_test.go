@@ -99,10 +99,17 @@ func BenchmarkStore_Append(b *testing.B) {
 // BenchmarkStore_AppendBatch100 appends batches of 100 events from 64
 // goroutines, synced, as POST /v1/events/batch does. One op is one batch;
 // events/s counts events.
-func BenchmarkStore_AppendBatch100(b *testing.B) {
+func BenchmarkStore_AppendBatch100(b *testing.B) { benchBatch(b, 100) }
+
+// BenchmarkStore_AppendBatch1000 is BenchmarkStore_AppendBatch100 with the
+// largest batch the API takes. 64 such batches are far more than Badger
+// takes in one transaction, so it shows how groups are cut.
+func BenchmarkStore_AppendBatch1000(b *testing.B) { benchBatch(b, 1000) }
+
+func benchBatch(b *testing.B, n int) {
 	ctx := context.Background()
 	s := benchOpen(b, true)
-	batch := make([]Draft, 100)
+	batch := make([]Draft, n)
 	for i := range batch {
 		batch[i] = Draft{Type: "bench.event", Data: benchData}
 	}

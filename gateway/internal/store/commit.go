@@ -11,12 +11,18 @@ import (
 	"github.com/eventgw/gateway/gateway/event"
 )
 
-// Group-commit limits: one transaction takes at most this many requests or
-// bytes of event data, whichever comes first.
-const (
-	maxGroupReqs  = 1024
-	maxGroupBytes = 4 << 20
-)
+// maxGroupReqs caps the requests in one group commit. A group is also kept
+// within half of Badger's limits on one transaction (Store.groupBytes and
+// Store.groupEntries). A group past those limits fails with
+// badger.ErrTxnTooBig and falls back to commitEach: one synced transaction
+// per request.
+const maxGroupReqs = 1024
+
+// entryOverhead is what one event adds, in Badger's estimate of a
+// transaction's size, to the bytes of its fields: the keys, the record
+// header, and 12 bytes of metadata and version for each of up to four
+// entries (e/, t/, i/, k/).
+const entryOverhead = 200
 
 // Draft is an event to append, as decoded from a request.
 type Draft struct {
@@ -40,12 +46,13 @@ type Appended struct {
 }
 
 type appendReq struct {
-	drafts []Draft
-	hashes [][sha256.Size]byte
-	size   int
-	res    []Appended
-	err    error
-	done   chan struct{}
+	drafts  []Draft
+	hashes  [][sha256.Size]byte
+	size    int // Badger's estimate of the bytes the drafts write
+	entries int // Badger entries the drafts write, at most
+	res     []Appended
+	err     error
+	done    chan struct{}
 }
 
 // Append stores drafts atomically: either every draft is stored (or replayed)
@@ -55,8 +62,15 @@ func (s *Store) Append(ctx context.Context, drafts []Draft) ([]Appended, error) 
 	r := &appendReq{drafts: drafts, done: make(chan struct{})}
 	r.hashes = make([][sha256.Size]byte, len(drafts))
 	for i, d := range drafts {
-		r.size += len(d.Data) + len(d.Type) + len(d.ID) + len(d.Source)
+		// The type is written in the record and the t/ key, the id in the
+		// record and the i/ key.
+		r.size += len(d.Data) + 2*len(d.Type) + 2*len(d.ID) + len(d.Source) + len(d.IdemKey) + entryOverhead
+		r.entries += 2 // e/ and t/
+		if d.ID != "" {
+			r.entries++ // i/
+		}
 		if d.IdemKey != "" {
+			r.entries++ // k/
 			r.hashes[i] = requestHash(d)
 		}
 	}
@@ -110,29 +124,40 @@ func requestHash(d Draft) [sha256.Size]byte {
 func (s *Store) commitLoop() {
 	defer close(s.done)
 	group := make([]*appendReq, 0, maxGroupReqs)
+	// next was taken from the queue but did not fit into the last group; it
+	// starts the next one.
+	var next *appendReq
 	for {
-		var first *appendReq
-		select {
-		case first = <-s.queue:
-		case <-s.stop:
-			// Answer whatever is still queued, then stop.
-			for {
-				select {
-				case r := <-s.queue:
-					s.commitGroup([]*appendReq{r})
-				default:
-					return
+		first := next
+		next = nil
+		if first == nil {
+			select {
+			case first = <-s.queue:
+			case <-s.stop:
+				// Answer whatever is still queued, then stop.
+				for {
+					select {
+					case r := <-s.queue:
+						s.commitGroup([]*appendReq{r})
+					default:
+						return
+					}
 				}
 			}
 		}
 		group = append(group[:0], first)
-		size := first.size
+		size, entries := first.size, first.entries
 	drain:
-		for len(group) < maxGroupReqs && size < maxGroupBytes {
+		for len(group) < maxGroupReqs {
 			select {
 			case r := <-s.queue:
+				if size+r.size > s.groupBytes || entries+r.entries > s.groupEntries {
+					next = r
+					break drain
+				}
 				group = append(group, r)
 				size += r.size
+				entries += r.entries
 			default:
 				break drain
 			}

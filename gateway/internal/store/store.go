@@ -66,13 +66,17 @@ type Options struct {
 
 // Store is the Badger-backed store.
 type Store struct {
-	db     *badger.DB
-	opts   Options
-	gen    *event.IDGen
-	queue  chan *appendReq
-	stop   chan struct{}
-	done   chan struct{}
-	closed sync.Once
+	db    *badger.DB
+	opts  Options
+	gen   *event.IDGen
+	queue chan *appendReq
+	// groupBytes and groupEntries bound one group commit: half of what
+	// Badger takes in one transaction (see commitLoop).
+	groupBytes   int
+	groupEntries int
+	stop         chan struct{}
+	done         chan struct{}
+	closed       sync.Once
 }
 
 // Open opens (or creates) the store and starts its committer.
@@ -105,12 +109,14 @@ func Open(opts Options) (*Store, error) {
 		return nil, fmt.Errorf("store: open %q: %w", opts.Path, err)
 	}
 	s := &Store{
-		db:    db,
-		opts:  opts,
-		gen:   event.NewIDGen(opts.Now),
-		queue: make(chan *appendReq, 4096),
-		stop:  make(chan struct{}),
-		done:  make(chan struct{}),
+		db:           db,
+		opts:         opts,
+		gen:          event.NewIDGen(opts.Now),
+		queue:        make(chan *appendReq, 4096),
+		groupBytes:   int(db.MaxBatchSize() / 2),
+		groupEntries: int(db.MaxBatchCount() / 2),
+		stop:         make(chan struct{}),
+		done:         make(chan struct{}),
 	}
 	if err := s.checkSchema(); err != nil {
 		_ = db.Close()
