@@ -75,9 +75,11 @@ func mergeConfigWebhook(cur *webhook.Webhook, cw config.Webhook, logger *slog.Lo
 	} else {
 		next = webhook.Webhook{ID: cw.ID, CreatedAt: now}
 	}
-	headers := cw.Headers
-	desc := cw.Description
-	webhook.Spec{URL: &cw.URL, EventTypes: &cw.EventTypes, Description: &desc, Headers: &headers}.Apply(&next)
+	// The file owns these fields: what it leaves out is reset, not kept.
+	next.Description, next.Headers, next.Delivery = "", nil, webhook.Delivery{}
+	spec := cw.Spec()
+	spec.Secret, spec.Enabled = nil, nil // merged below
+	spec.Apply(&next)
 	switch {
 	case cw.Secret != "":
 		next.Secret = cw.Secret

@@ -14,6 +14,7 @@ type Config struct {
 	Ingest   Ingest    `koanf:"ingest"`
 	Auth     Auth      `koanf:"auth"`
 	Log      Log       `koanf:"log"`
+	Delivery Delivery  `koanf:"delivery"`
 	Webhooks []Webhook `koanf:"webhooks"`
 	// Later sections (delivery, plugins, metrics) are added here as fields of
 	// their own struct type; Defaults and Validate grow with them.
@@ -102,6 +103,15 @@ type Webhook struct {
 	Headers map[string]string `koanf:"headers"`
 	// Enabled defaults to true. Nil means "not set in the file".
 	Enabled *bool `koanf:"enabled"`
+	// MaxInFlight caps concurrent deliveries to this webhook (default
+	// delivery.max_in_flight).
+	MaxInFlight int `koanf:"max_in_flight"`
+	// RateLimit caps deliveries per second (0: no limit).
+	RateLimit float64 `koanf:"rate_limit"`
+	// RetrySchedule overrides delivery.retry_schedule for this webhook.
+	RetrySchedule []time.Duration `koanf:"retry_schedule"`
+	// Ordered delivers matching events one at a time in event order.
+	Ordered bool `koanf:"ordered"`
 }
 
 // IsEnabled reports whether the webhook should deliver: Enabled, or true

@@ -41,6 +41,7 @@ func Defaults() Config {
 			Level:  "info",
 			Format: "text",
 		},
+		Delivery: defaultDelivery(),
 	}
 }
 

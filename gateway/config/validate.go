@@ -82,6 +82,7 @@ func (c *Config) problems() problems {
 	c.Ingest.validate(&ps)
 	c.validateAuth(&ps)
 	c.Log.validate(&ps)
+	c.Delivery.validate(&ps)
 	validateWebhooks(&ps, c.Webhooks)
 	return ps
 }
@@ -278,5 +279,19 @@ func (w Webhook) spec() webhook.Spec {
 		s.Headers = &w.Headers
 	}
 	s.Enabled = w.Enabled
+	if w.MaxInFlight != 0 {
+		s.Delivery.MaxInFlight = &w.MaxInFlight
+	}
+	if w.RateLimit != 0 {
+		s.Delivery.RateLimit = &w.RateLimit
+	}
+	if w.RetrySchedule != nil {
+		rs := webhook.Durations(w.RetrySchedule)
+		s.Delivery.RetrySchedule = &rs
+	}
+	s.Delivery.Ordered = &w.Ordered
 	return s
 }
+
+// Spec returns the webhook as a webhook.Spec, as the API would receive it.
+func (w Webhook) Spec() webhook.Spec { return w.spec() }

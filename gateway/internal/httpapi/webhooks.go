@@ -20,10 +20,24 @@ type webhookBody struct {
 	Secret      *string            `json:"secret"`
 	Headers     *map[string]string `json:"headers"`
 	Enabled     *bool              `json:"enabled"`
+	MaxInFlight *int               `json:"max_in_flight"`
+	RateLimit   *float64           `json:"rate_limit"`
+	Retry       *webhook.Durations `json:"retry_schedule"`
+	Ordered     *bool              `json:"ordered"`
 }
 
 func (b webhookBody) spec() webhook.Spec {
-	return webhook.Spec{URL: b.URL, EventTypes: b.EventTypes, Description: b.Description, Secret: b.Secret, Headers: b.Headers, Enabled: b.Enabled}
+	return webhook.Spec{
+		URL: b.URL, EventTypes: b.EventTypes, Description: b.Description, Secret: b.Secret, Headers: b.Headers, Enabled: b.Enabled,
+		Delivery: webhook.DeliverySpec{MaxInFlight: b.MaxInFlight, RateLimit: b.RateLimit, RetrySchedule: b.Retry, Ordered: b.Ordered},
+	}
+}
+
+// changesManaged reports whether b touches a field that the config file
+// owns.
+func (b webhookBody) changesManaged() bool {
+	return b.URL != nil || b.EventTypes != nil || b.Description != nil || b.Headers != nil ||
+		b.MaxInFlight != nil || b.RateLimit != nil || b.Retry != nil || b.Ordered != nil
 }
 
 // webhookView is the API representation of a webhook. Secret is set only in
@@ -38,6 +52,7 @@ type webhookView struct {
 	Secret      string            `json:"secret,omitempty"`
 	SecretHint  string            `json:"secret_hint"`
 	ManagedBy   string            `json:"managed_by,omitempty"`
+	webhook.Delivery
 	CreatedAt   string            `json:"created_at"`
 	UpdatedAt   string            `json:"updated_at"`
 }
@@ -49,7 +64,7 @@ func viewWebhook(w webhook.Webhook) webhookView {
 	}
 	return webhookView{
 		ID: w.ID, URL: w.URL, EventTypes: w.EventTypes, Description: w.Description, Headers: h,
-		Enabled: w.Enabled, SecretHint: webhook.SecretHint(w.Secret), ManagedBy: w.Managed,
+		Enabled: w.Enabled, SecretHint: webhook.SecretHint(w.Secret), ManagedBy: w.Managed, Delivery: w.Delivery,
 		CreatedAt: w.CreatedAt.Format(time.RFC3339Nano), UpdatedAt: w.UpdatedAt.Format(time.RFC3339Nano),
 	}
 }
@@ -169,7 +184,7 @@ func (a *API) patchWebhook(w http.ResponseWriter, r *http.Request, ps httprouter
 		if cur == nil {
 			return nil, webhookNotFound(id)
 		}
-		if cur.Managed != "" && (b.URL != nil || b.EventTypes != nil || b.Description != nil || b.Headers != nil) {
+		if cur.Managed != "" && b.changesManaged() {
 			return nil, errorf(http.StatusConflict, CodeManagedByConfig, "", "webhook %q is managed by the config file; change it there (only \"enabled\" can be changed through the API)", id)
 		}
 		next := *cur

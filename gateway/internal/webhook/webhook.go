@@ -23,6 +23,7 @@ type Webhook struct {
 	// Secret is the full signing secret ("whsec_..."). The API shows it only
 	// in the create response; elsewhere it shows SecretHint.
 	Secret string `json:"secret"`
+	Delivery
 	// Managed is ManagedByConfig for webhooks declared in the config file, and
 	// empty for webhooks created through the API.
 	Managed string `json:"managed,omitempty"`
@@ -50,6 +51,7 @@ type Spec struct {
 	Secret      *string
 	Headers     *map[string]string
 	Enabled     *bool
+	Delivery    DeliverySpec
 }
 
 // Validate reports every problem in s. Field names are relative to the spec
@@ -82,7 +84,7 @@ func (s Spec) Validate(create bool) Problems {
 	if s.Headers != nil {
 		ps = append(ps, validateHeaders(*s.Headers)...)
 	}
-	return ps
+	return append(ps, s.Delivery.validate()...)
 }
 
 // Apply copies the given fields of s onto w.
@@ -109,4 +111,5 @@ func (s Spec) Apply(w *Webhook) {
 	if s.Enabled != nil {
 		w.Enabled = *s.Enabled
 	}
+	s.Delivery.apply(&w.Delivery)
 }
