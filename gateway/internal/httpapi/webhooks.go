@@ -53,8 +53,8 @@ type webhookView struct {
 	SecretHint  string            `json:"secret_hint"`
 	ManagedBy   string            `json:"managed_by,omitempty"`
 	webhook.Delivery
-	CreatedAt   string            `json:"created_at"`
-	UpdatedAt   string            `json:"updated_at"`
+	CreatedAt string `json:"created_at"`
+	UpdatedAt string `json:"updated_at"`
 }
 
 func viewWebhook(w webhook.Webhook) webhookView {
