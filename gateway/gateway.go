@@ -15,6 +15,8 @@ import (
 	"github.com/eventgw/gateway/gateway/config"
 	"github.com/eventgw/gateway/gateway/event"
 	"github.com/eventgw/gateway/gateway/internal/bus"
+	"github.com/eventgw/gateway/gateway/internal/delivery"
+	"github.com/eventgw/gateway/gateway/internal/egress"
 	"github.com/eventgw/gateway/gateway/internal/httpapi"
 	"github.com/eventgw/gateway/gateway/internal/store"
 )
@@ -25,6 +27,9 @@ type Gateway struct {
 	logger *slog.Logger
 	extra  []bus.Subscription
 	ln     net.Listener
+
+	deliverer *delivery.Engine
+	egress    *egress.Policy
 
 	ready   atomic.Bool
 	handler atomic.Pointer[http.Handler]
@@ -122,6 +127,7 @@ func (g *Gateway) Run(ctx context.Context) (err error) {
 		_ = srv.Close()
 	}
 	b.Close()
+	g.deliverer.Close()
 	if cerr := st.Close(); cerr != nil && err == nil {
 		err = fmt.Errorf("gateway: close store: %w", cerr)
 	}
@@ -180,13 +186,24 @@ func (g *Gateway) start(ctx context.Context) (*store.Store, *bus.Bus, error) {
 	b = bus.New(st, g.logger)
 	fail := func(err error) (*store.Store, *bus.Bus, error) {
 		b.Close()
+		if g.deliverer != nil {
+			g.deliverer.Close()
+		}
 		_ = st.Close()
 		return nil, nil, err
 	}
-	if err := applyConfigWebhooks(ctx, st, g.cfg.Webhooks, g.logger, time.Now); err != nil {
+	if err := applyConfigWebhooks(ctx, st, g.cfg.Webhooks, g.cfg.Delivery.SecretOverlap, g.logger, time.Now); err != nil {
 		return fail(err)
 	}
-	for _, sub := range append(subscriptions(g.cfg, st, g.logger), g.extra...) {
+	deliverer, policy, err := newDeliverer(g.cfg, st, g.logger)
+	if err != nil {
+		return fail(err)
+	}
+	if err := deliverer.Start(ctx); err != nil {
+		return fail(fmt.Errorf("gateway: %w", err))
+	}
+	g.deliverer, g.egress = deliverer, policy
+	for _, sub := range append(subscriptions(deliverer), g.extra...) {
 		if err := b.Subscribe(sub); err != nil {
 			return fail(fmt.Errorf("gateway: %w", err))
 		}
@@ -199,6 +216,10 @@ func (g *Gateway) start(ctx context.Context) (*store.Store, *bus.Bus, error) {
 		Events:         st,
 		Webhooks:       st,
 		Progress:       b,
+		Deliveries:     st,
+		Control:        deliverer,
+		CheckURL:       g.egress.CheckURL,
+		SecretOverlap:  g.cfg.Delivery.SecretOverlap,
 		Ready:          g.Ready,
 		Keys:           apiKeys(g.cfg),
 		MaxBodyBytes:   g.cfg.Server.MaxBodyBytes,

@@ -1,24 +1,17 @@
 package gateway
 
 import (
-	"log/slog"
-
-	"github.com/eventgw/gateway/gateway/config"
 	"github.com/eventgw/gateway/gateway/internal/bus"
-	"github.com/eventgw/gateway/gateway/internal/store"
+	"github.com/eventgw/gateway/gateway/internal/delivery"
 )
 
-// subscriptions is the one table of subscriber kinds the gateway runs. Each
-// kind turns its part of the config into bus subscriptions:
+// subscriptions is the one table of subscriber kinds the gateway runs:
 //
-//	kind       name                 durable  patterns              issue
-//	webhook    "webhooks"           yes      every webhook's       delivery (next)
-//	plugin     "plugin:<name>"      per kind the plugin's          wasm plugins
+//	kind       name                 durable  patterns              where
+//	webhook    "webhooks"           yes      ">" (matched per hook)  internal/delivery
+//	plugin     "plugin:<name>"      per kind the plugin's          wasm plugins (later)
 //
 // Programs that embed the gateway add their own with WithSubscriber.
-// Until delivery lands the table is empty, and events wait, durably, in the
-// log for the first durable subscriber.
-func subscriptions(cfg *config.Config, st *store.Store, logger *slog.Logger) []bus.Subscription {
-	_, _, _ = cfg, st, logger
-	return nil
+func subscriptions(deliverer *delivery.Engine) []bus.Subscription {
+	return []bus.Subscription{deliverer.Subscription()}
 }

@@ -27,12 +27,12 @@ type webhookStore interface {
 // A webhook that was managed by the config and is no longer declared is not
 // deleted (its pending work would go with it): it becomes an ordinary API
 // webhook, and a warning says so.
-func applyConfigWebhooks(ctx context.Context, st webhookStore, declared []config.Webhook, logger *slog.Logger, now func() time.Time) error {
+func applyConfigWebhooks(ctx context.Context, st webhookStore, declared []config.Webhook, overlap time.Duration, logger *slog.Logger, now func() time.Time) error {
 	inConfig := make(map[string]bool, len(declared))
 	for _, cw := range declared {
 		inConfig[cw.ID] = true
 		_, err := st.MutateWebhook(ctx, cw.ID, func(cur *webhook.Webhook) (*webhook.Webhook, error) {
-			return mergeConfigWebhook(cur, cw, logger, now().UTC()), nil
+			return mergeConfigWebhook(cur, cw, overlap, logger, now().UTC()), nil
 		})
 		if err != nil {
 			return fmt.Errorf("gateway: apply webhooks[%s] from config: %w", cw.ID, err)
@@ -68,7 +68,7 @@ func applyConfigWebhooks(ctx context.Context, st webhookStore, declared []config
 	}
 }
 
-func mergeConfigWebhook(cur *webhook.Webhook, cw config.Webhook, logger *slog.Logger, now time.Time) *webhook.Webhook {
+func mergeConfigWebhook(cur *webhook.Webhook, cw config.Webhook, overlap time.Duration, logger *slog.Logger, now time.Time) *webhook.Webhook {
 	var next webhook.Webhook
 	if cur != nil {
 		next = *cur
@@ -80,9 +80,12 @@ func mergeConfigWebhook(cur *webhook.Webhook, cw config.Webhook, logger *slog.Lo
 	spec := cw.Spec()
 	spec.Secret, spec.Enabled = nil, nil // merged below
 	spec.Apply(&next)
+	next.ConfigSecret = cw.Secret != ""
 	switch {
 	case cw.Secret != "":
-		next.Secret = cw.Secret
+		// A changed secret in the file is a rotation: the old one keeps
+		// signing for delivery.secret_overlap.
+		next.Rotate(cw.Secret, now, overlap)
 	case next.Secret == "":
 		next.Secret = webhook.NewSecret()
 		logger.Warn("webhook has no secret in the config; generated one. Set secret_env to choose it", "webhook", cw.ID)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/eventgw/gateway/gateway/event"
+	"github.com/eventgw/gateway/gateway/internal/egress"
 	"github.com/eventgw/gateway/gateway/internal/webhook"
 )
 
@@ -83,7 +84,7 @@ func (c *Config) problems() problems {
 	c.validateAuth(&ps)
 	c.Log.validate(&ps)
 	c.Delivery.validate(&ps)
-	validateWebhooks(&ps, c.Webhooks)
+	validateWebhooks(&ps, c.Webhooks, c.Delivery)
 	return ps
 }
 
@@ -232,7 +233,9 @@ func (l *Log) validate(ps *problems) {
 	}
 }
 
-func validateWebhooks(ps *problems, hooks []Webhook) {
+func validateWebhooks(ps *problems, hooks []Webhook, d Delivery) {
+	// The same guard as the API: a URL with a literal blocked IP is refused.
+	policy, perr := egress.NewPolicy(d.AllowPrivate, d.AllowedCIDRs)
 	ids := make(map[string]int)
 	for i, w := range hooks {
 		p := fmt.Sprintf("webhooks[%d]", i)
@@ -249,6 +252,11 @@ func validateWebhooks(ps *problems, hooks []Webhook) {
 		}
 		if w.SecretEnv != "" && w.Secret == "" {
 			ps.addf(p+".secret_env", "environment variable %s is not set or is empty", w.SecretEnv)
+		}
+		if perr == nil && webhook.ValidateURL(w.URL) == nil {
+			if err := policy.CheckURL(w.URL); err != nil {
+				ps.add(p+".url", err.Error())
+			}
 		}
 		for _, wp := range w.spec().Validate(true) {
 			path, msg := p+"."+wp.Field, wp.Message

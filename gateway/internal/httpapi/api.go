@@ -92,6 +92,13 @@ func (a *API) routes() *httprouter.Router {
 	rt.GET("/v1/webhooks/:id", a.handle(scopeAdmin, a.getWebhook))
 	rt.PATCH("/v1/webhooks/:id", a.handle(scopeAdmin, a.patchWebhook))
 	rt.DELETE("/v1/webhooks/:id", a.handle(scopeAdmin, a.deleteWebhook))
+	rt.POST("/v1/webhooks/:id/secret/rotate", a.handle(scopeAdmin, a.rotateSecret))
+	rt.POST("/v1/webhooks/:id/replay", a.handle(scopeAdmin, a.replayWebhook))
+
+	rt.GET("/v1/events/:id/deliveries", a.handle(scopeAdmin, a.listDeliveries))
+	rt.GET("/v1/deliveries", a.handle(scopeAdmin, a.listDeliveries))
+	rt.GET("/v1/deliveries/:id", a.handle(scopeAdmin, a.getDelivery))
+	rt.POST("/v1/deliveries/:id/retry", a.handle(scopeAdmin, a.retryDelivery))
 	return rt
 }
 

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"context"
 	"log/slog"
+	"time"
 
 	"github.com/eventgw/gateway/gateway/event"
 	"github.com/eventgw/gateway/gateway/internal/store"
@@ -33,6 +34,23 @@ type Progress interface {
 	Dispatched(seq event.Seq) bool
 }
 
+// DeliveryReader reads delivery records and their attempts.
+type DeliveryReader interface {
+	Delivery(ctx context.Context, id string) (store.Delivery, error)
+	Deliveries(ctx context.Context, q store.DeliveryQuery) ([]store.Delivery, bool, error)
+	Attempts(ctx context.Context, seq event.Seq, webhookID string) ([]store.Attempt, error)
+}
+
+// DeliveryControl acts on deliveries: the delivery engine.
+type DeliveryControl interface {
+	// WebhookChanged tells the engine a webhook was created, changed or
+	// deleted.
+	WebhookChanged(ctx context.Context, id string) error
+	Retry(ctx context.Context, d store.Delivery) (store.Delivery, error)
+	Replay(ctx context.Context, wh webhook.Webhook, ds []store.Delivery) error
+	DiscardParked(ctx context.Context, webhookID string) (int, error)
+}
+
 // Key is an API key, reduced to what authentication needs.
 type Key struct {
 	Name   string
@@ -46,6 +64,15 @@ type Options struct {
 	Events   EventReader
 	Webhooks Webhooks
 	Progress Progress
+	// Deliveries and Control serve the delivery endpoints; without them the
+	// delivery routes answer 503.
+	Deliveries DeliveryReader
+	Control    DeliveryControl
+	// CheckURL refuses webhook URLs the egress guard would block (a literal
+	// private IP, say); nil accepts every URL.
+	CheckURL func(rawURL string) error
+	// SecretOverlap is how long a rotated-out secret keeps signing.
+	SecretOverlap time.Duration
 	// Ready reports whether the gateway can take traffic (/readyz).
 	Ready func() bool
 	// Keys are the API keys. With none, every request is allowed (the config

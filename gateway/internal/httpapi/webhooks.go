@@ -24,6 +24,12 @@ type webhookBody struct {
 	RateLimit   *float64           `json:"rate_limit"`
 	Retry       *webhook.Durations `json:"retry_schedule"`
 	Ordered     *bool              `json:"ordered"`
+	// SignatureScheme picks the generated secret's kind on create: "v1"
+	// (HMAC, the default) or "v1a" (Ed25519).
+	SignatureScheme *string `json:"signature_scheme"`
+	// DiscardParked, on a PATCH, drops the parked deliveries (recorded as
+	// dead with a note) instead of sending them when the webhook is enabled.
+	DiscardParked bool `json:"discard_parked"`
 }
 
 func (b webhookBody) spec() webhook.Spec {
@@ -52,6 +58,9 @@ type webhookView struct {
 	Secret      string            `json:"secret,omitempty"`
 	SecretHint  string            `json:"secret_hint"`
 	ManagedBy   string            `json:"managed_by,omitempty"`
+	// PublicKey is the "whpk_" key receivers verify v1a signatures with.
+	PublicKey      string `json:"public_key,omitempty"`
+	DisabledReason string `json:"disabled_reason,omitempty"`
 	webhook.Delivery
 	CreatedAt string `json:"created_at"`
 	UpdatedAt string `json:"updated_at"`
@@ -65,6 +74,7 @@ func viewWebhook(w webhook.Webhook) webhookView {
 	return webhookView{
 		ID: w.ID, URL: w.URL, EventTypes: w.EventTypes, Description: w.Description, Headers: h,
 		Enabled: w.Enabled, SecretHint: webhook.SecretHint(w.Secret), ManagedBy: w.Managed, Delivery: w.Delivery,
+		PublicKey: webhook.PublicKey(w.Secret), DisabledReason: w.DisabledReason,
 		CreatedAt: w.CreatedAt.Format(time.RFC3339Nano), UpdatedAt: w.UpdatedAt.Format(time.RFC3339Nano),
 	}
 }
@@ -95,12 +105,25 @@ func (a *API) createWebhook(w http.ResponseWriter, r *http.Request, _ httprouter
 	if ps := spec.Validate(true); len(ps) > 0 {
 		return problemsError("", ps)
 	}
+	if err := a.checkURL(b.URL); err != nil {
+		return err
+	}
+	scheme := "v1"
+	if b.SignatureScheme != nil {
+		scheme = *b.SignatureScheme
+	}
+	if scheme != "v1" && scheme != "v1a" {
+		return validationError("signature_scheme", "signature_scheme: must be \"v1\" (HMAC-SHA256) or \"v1a\" (Ed25519), got %q", scheme)
+	}
+	if b.DiscardParked {
+		return validationError("discard_parked", "discard_parked: only applies to PATCH")
+	}
 	now := time.Now().UTC()
 	seq := a.opts.NewID()
 	wh := webhook.Webhook{ID: webhook.IDPrefix + seq.String(), Enabled: true, CreatedAt: now, UpdatedAt: now}
 	spec.Apply(&wh)
 	if wh.Secret == "" {
-		wh.Secret = webhook.NewSecret()
+		wh.Secret = newSecret(scheme)
 	}
 	_, err = a.opts.Webhooks.MutateWebhook(r.Context(), wh.ID, func(cur *webhook.Webhook) (*webhook.Webhook, error) {
 		if cur != nil {
@@ -109,6 +132,9 @@ func (a *API) createWebhook(w http.ResponseWriter, r *http.Request, _ httprouter
 		return &wh, nil
 	})
 	if err != nil {
+		return err
+	}
+	if err := a.webhookChanged(r, wh.ID); err != nil {
 		return err
 	}
 	v := viewWebhook(wh)
@@ -173,7 +199,13 @@ func (a *API) patchWebhook(w http.ResponseWriter, r *http.Request, ps httprouter
 		return err
 	}
 	if b.Secret != nil {
-		return validationError("secret", "secret: cannot be changed with PATCH; rotate it instead")
+		return validationError("secret", "secret: cannot be changed with PATCH; use POST /v1/webhooks/{id}/secret/rotate")
+	}
+	if b.SignatureScheme != nil {
+		return validationError("signature_scheme", "signature_scheme: is chosen at creation; rotate with a secret of the other kind to change it")
+	}
+	if err := a.checkURL(b.URL); err != nil {
+		return err
 	}
 	spec := b.spec()
 	if ps := spec.Validate(false); len(ps) > 0 {
@@ -189,10 +221,26 @@ func (a *API) patchWebhook(w http.ResponseWriter, r *http.Request, ps httprouter
 		}
 		next := *cur
 		spec.Apply(&next)
+		if next.Enabled {
+			next.DisabledReason = ""
+		}
 		next.UpdatedAt = time.Now().UTC()
 		return &next, nil
 	})
 	if err != nil {
+		return err
+	}
+	if b.DiscardParked {
+		if err := a.deliveriesReady(); err != nil {
+			return err
+		}
+		n, err := a.opts.Control.DiscardParked(r.Context(), id)
+		if err != nil {
+			return err
+		}
+		a.logger.Info("parked deliveries discarded through the API", "webhook", id, "count", n)
+	}
+	if err := a.webhookChanged(r, id); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, viewWebhook(*updated))
@@ -214,6 +262,93 @@ func (a *API) deleteWebhook(w http.ResponseWriter, r *http.Request, ps httproute
 	if err != nil {
 		return err
 	}
+	if err := a.webhookChanged(r, id); err != nil {
+		return err
+	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
+}
+
+// rotateSecret handles POST /v1/webhooks/:id/secret/rotate with an optional
+// {"secret": "..."}: the new secret (generated, of the same kind, unless
+// given) signs from now on, and the old one keeps signing beside it for
+// delivery.secret_overlap.
+func (a *API) rotateSecret(w http.ResponseWriter, r *http.Request, ps httprouter.Params) error {
+	var b struct {
+		Secret *string `json:"secret"`
+	}
+	if r.ContentLength != 0 {
+		if err := a.decodeJSON(r, &b); err != nil {
+			return err
+		}
+	}
+	if b.Secret != nil {
+		if err := webhook.ValidateSecret(*b.Secret); err != nil {
+			return validationError("secret", "secret: %v", err)
+		}
+	}
+	id := ps.ByName("id")
+	now := time.Now().UTC()
+	updated, err := a.opts.Webhooks.MutateWebhook(r.Context(), id, func(cur *webhook.Webhook) (*webhook.Webhook, error) {
+		if cur == nil {
+			return nil, webhookNotFound(id)
+		}
+		if cur.Managed != "" && cur.ConfigSecret {
+			return nil, errorf(http.StatusConflict, CodeManagedByConfig, "", "webhook %q takes its secret from the config file; change it there (the old one keeps signing for delivery.secret_overlap)", id)
+		}
+		next := *cur
+		secret := newSecret(schemeOf(cur.Secret))
+		if b.Secret != nil {
+			secret = *b.Secret
+		}
+		next.Rotate(secret, now, a.opts.SecretOverlap)
+		next.UpdatedAt = now
+		return &next, nil
+	})
+	if err != nil {
+		return err
+	}
+	if err := a.webhookChanged(r, id); err != nil {
+		return err
+	}
+	v := viewWebhook(*updated)
+	v.Secret = updated.Secret
+	writeJSON(w, http.StatusOK, struct {
+		webhookView
+		PreviousSecretExpiresAt string `json:"previous_secret_expires_at,omitempty"`
+	}{v, now.Add(a.opts.SecretOverlap).Format(time.RFC3339Nano)})
+	return nil
+}
+
+func newSecret(scheme string) string {
+	if scheme == "v1a" {
+		return webhook.NewAsymmetricSecret()
+	}
+	return webhook.NewSecret()
+}
+
+func schemeOf(secret string) string {
+	if webhook.PublicKey(secret) != "" {
+		return "v1a"
+	}
+	return "v1"
+}
+
+// checkURL runs the egress guard's registration check on a URL.
+func (a *API) checkURL(u *string) error {
+	if u == nil || a.opts.CheckURL == nil {
+		return nil
+	}
+	if err := a.opts.CheckURL(*u); err != nil {
+		return validationError("url", "url: %v", err)
+	}
+	return nil
+}
+
+// webhookChanged tells the delivery engine about a registration change.
+func (a *API) webhookChanged(r *http.Request, id string) error {
+	if a.opts.Control == nil {
+		return nil
+	}
+	return a.opts.Control.WebhookChanged(r.Context(), id)
 }

@@ -1,6 +1,8 @@
 package webhook
 
 import (
+	"bytes"
+	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/base64"
 	"fmt"
@@ -38,8 +40,46 @@ func DecodeSecret(s string) ([]byte, error) {
 	return key, nil
 }
 
-// ValidateSecret checks the format and size of a "whsec_" secret.
+// AsymmetricPrefix marks a Standard Webhooks Ed25519 signing key (v1a):
+// base64 of the 32-byte seed followed by the 32-byte public key.
+const AsymmetricPrefix = "whsk_"
+
+// PublicKeyPrefix marks the public half of an asymmetric key.
+const PublicKeyPrefix = "whpk_"
+
+// NewAsymmetricSecret returns a fresh "whsk_" Ed25519 signing key.
+func NewAsymmetricSecret() string {
+	_, priv, _ := ed25519.GenerateKey(rand.Reader)
+	return AsymmetricPrefix + base64.StdEncoding.EncodeToString(priv)
+}
+
+// PublicKey returns the "whpk_" public key of a "whsk_" secret, and "" for
+// a symmetric secret.
+func PublicKey(s string) string {
+	body, ok := strings.CutPrefix(s, AsymmetricPrefix)
+	if !ok {
+		return ""
+	}
+	key, err := base64.StdEncoding.DecodeString(body)
+	if err != nil || len(key) != ed25519.PrivateKeySize {
+		return ""
+	}
+	return PublicKeyPrefix + base64.StdEncoding.EncodeToString(key[32:])
+}
+
+// ValidateSecret checks a signing secret: a "whsec_" secret of 24 to 64
+// bytes, or a "whsk_" Ed25519 key whose public half matches its seed.
 func ValidateSecret(s string) error {
+	if body, ok := strings.CutPrefix(s, AsymmetricPrefix); ok {
+		key, err := base64.StdEncoding.DecodeString(body)
+		if err != nil || len(key) != ed25519.PrivateKeySize {
+			return fmt.Errorf("must be %q followed by the base64 of a 32-byte seed and its 32-byte public key", AsymmetricPrefix)
+		}
+		if !bytes.Equal(ed25519.NewKeyFromSeed(key[:32])[32:], key[32:]) {
+			return fmt.Errorf("the public half of this %q key does not match its seed", AsymmetricPrefix)
+		}
+		return nil
+	}
 	key, err := DecodeSecret(s)
 	if err != nil {
 		return err
@@ -53,8 +93,12 @@ func ValidateSecret(s string) error {
 // SecretHint returns a form of the secret that is safe to display: the
 // prefix and its last four characters.
 func SecretHint(s string) string {
-	if len(s) < len(SecretPrefix)+8 {
-		return SecretPrefix + "…"
+	prefix := SecretPrefix
+	if strings.HasPrefix(s, AsymmetricPrefix) {
+		prefix = AsymmetricPrefix
 	}
-	return SecretPrefix + "…" + s[len(s)-4:]
+	if len(s) < len(prefix)+8 {
+		return prefix + "…"
+	}
+	return prefix + "…" + s[len(s)-4:]
 }

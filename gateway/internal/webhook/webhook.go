@@ -20,9 +20,15 @@ type Webhook struct {
 	Description string            `json:"description,omitempty"`
 	Headers     map[string]string `json:"headers,omitempty"`
 	Enabled     bool              `json:"enabled"`
+	// DisabledReason says why the gateway disabled the webhook (410 Gone,
+	// failing for too long); empty when enabled or disabled through the API.
+	DisabledReason string `json:"disabled_reason,omitempty"`
 	// Secret is the full signing secret ("whsec_..."). The API shows it only
 	// in the create response; elsewhere it shows SecretHint.
 	Secret string `json:"secret"`
+	// PreviousSecrets are rotated-out secrets that still sign, next to the
+	// current one, until they expire (delivery.secret_overlap).
+	PreviousSecrets []PreviousSecret `json:"previous_secrets,omitempty"`
 	Delivery
 	// Managed is ManagedByConfig for webhooks declared in the config file, and
 	// empty for webhooks created through the API.
@@ -30,9 +36,56 @@ type Webhook struct {
 	// ConfigEnabled is the enabled value the config file asked for when it was
 	// last applied. A config change to enabled wins over the API; an unchanged
 	// config leaves the API's choice alone (a three-way merge).
-	ConfigEnabled *bool     `json:"config_enabled,omitempty"`
-	CreatedAt     time.Time `json:"created_at"`
-	UpdatedAt     time.Time `json:"updated_at"`
+	ConfigEnabled *bool `json:"config_enabled,omitempty"`
+	// ConfigSecret is true when the config file sets the secret; the API
+	// then cannot rotate it.
+	ConfigSecret bool      `json:"config_secret,omitempty"`
+	CreatedAt    time.Time `json:"created_at"`
+	UpdatedAt    time.Time `json:"updated_at"`
+}
+
+// PreviousSecret is a rotated-out signing secret and when it stops signing.
+type PreviousSecret struct {
+	Secret    string    `json:"secret"`
+	ExpiresAt time.Time `json:"expires_at"`
+}
+
+// Rotate makes next the current secret. The current one keeps signing until
+// now+overlap; previous secrets that have expired are dropped, and at most
+// MaxPreviousSecrets are kept.
+func (w *Webhook) Rotate(next string, now time.Time, overlap time.Duration) {
+	kept := w.PreviousSecrets[:0:0]
+	for _, p := range w.PreviousSecrets {
+		if now.Before(p.ExpiresAt) {
+			kept = append(kept, p)
+		}
+	}
+	if w.Secret != "" && w.Secret != next {
+		kept = append(kept, PreviousSecret{Secret: w.Secret, ExpiresAt: now.Add(overlap)})
+	}
+	if len(kept) > MaxPreviousSecrets {
+		kept = kept[len(kept)-MaxPreviousSecrets:]
+	}
+	w.Secret, w.PreviousSecrets = next, kept
+}
+
+// MaxPreviousSecrets bounds how many rotated-out secrets still sign.
+const MaxPreviousSecrets = 10
+
+// SigningSecrets returns the secrets that sign at time now: the current one
+// first, then every previous one still inside its overlap, and the earliest
+// time one of those expires (zero if none will).
+func (w *Webhook) SigningSecrets(now time.Time) (secrets []string, changesAt time.Time) {
+	secrets = append(secrets, w.Secret)
+	for _, p := range w.PreviousSecrets {
+		if now.Before(p.ExpiresAt) {
+			secrets = append(secrets, p.Secret)
+			if changesAt.IsZero() || p.ExpiresAt.Before(changesAt) {
+				changesAt = p.ExpiresAt
+			}
+		}
+	}
+	return secrets, changesAt
 }
 
 // Patterns parses the webhook's event types. Stored webhooks were validated

@@ -1,0 +1,9 @@
+// Package delivery sends events to webhooks: signing, HTTP attempts, retries,
+// limits and the egress guard.
+//
+// Signing follows Standard Webhooks: a Signer turns "whsec_" secrets (v1,
+// HMAC-SHA256) and "whsk_" keys (v1a, Ed25519) into the webhook-signature
+// header value, and SetHeaders writes the three webhook-* headers. A Signer
+// is immutable once built and safe for concurrent use by any number of
+// delivery workers.
+package delivery

@@ -1,0 +1,221 @@
+package delivery
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/eventgw/gateway/gateway/event"
+	"github.com/eventgw/gateway/gateway/internal/store"
+	"github.com/eventgw/gateway/gateway/internal/webhook"
+)
+
+// Deliveries is what the engine needs to persist delivery state.
+type Deliveries interface {
+	CreateDeliveries(ctx context.Context, ds []store.Delivery) ([]store.Delivery, error)
+	UpdateDeliveries(ctx context.Context, us []store.DeliveryUpdate) error
+	Unfinished(ctx context.Context, webhookID string, fn func(store.Delivery) error) error
+}
+
+// Events loads the event a delivery carries.
+type Events interface {
+	EventBySeq(ctx context.Context, seq event.Seq) (event.Event, error)
+}
+
+// Webhooks reads registrations and lets the engine disable a webhook (410
+// Gone, or failing for too long).
+type Webhooks interface {
+	Webhooks(ctx context.Context, before string, limit int) ([]webhook.Webhook, bool, error)
+	Webhook(ctx context.Context, id string) (webhook.Webhook, error)
+	MutateWebhook(ctx context.Context, id string, fn func(cur *webhook.Webhook) (*webhook.Webhook, error)) (*webhook.Webhook, error)
+}
+
+// Options configure the engine.
+type Options struct {
+	Deliveries Deliveries
+	Events     Events
+	Webhooks   Webhooks
+	// Dial connects to endpoints; it is the egress guard's DialContext.
+	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
+
+	Workers          int
+	Timeout          time.Duration
+	RetrySchedule    []time.Duration
+	MaxResponseBytes int
+	MaxInFlight      int
+	BreakerFailures  int
+	DisableAfter     time.Duration
+	ShutdownGrace    time.Duration
+	Version          string
+	Logger           *slog.Logger
+	// SecretOverlap is how long a rotated-out secret keeps signing.
+	SecretOverlap time.Duration
+}
+
+// Engine owns delivery: it is the bus subscriber that fans events out into
+// deliveries, and the scheduler and workers that send them.
+//
+// One goroutine (loop) owns all scheduling state; workers only perform
+// attempts and persist their outcome; everything else talks to the loop
+// through the cmds channel. Engine's methods are safe for concurrent use.
+type Engine struct {
+	opts   Options
+	logger *slog.Logger
+	sender *sender
+
+	cmds    chan func()
+	jobs    chan *job
+	results chan result
+	hooks   atomic.Pointer[[]hookInfo] // snapshot for fan-out
+
+	// loop-owned state
+	queues map[string]*queue
+	timer  *time.Timer
+
+	workCtx    context.Context
+	cancelWork context.CancelFunc
+	stopLoop   context.CancelFunc
+	loopDone   chan struct{}
+	workers    sync.WaitGroup
+}
+
+// hookInfo is what fan-out needs to know about a webhook.
+type hookInfo struct {
+	id       string
+	enabled  bool
+	patterns event.Patterns
+}
+
+// New returns an engine; Start runs it.
+func New(opts Options) *Engine {
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	e := &Engine{
+		opts:    opts,
+		logger:  opts.Logger.With("component", "delivery"),
+		sender:  newSender(opts.Dial, opts.Version, opts.MaxResponseBytes, opts.Timeout, opts.Workers),
+		cmds:    make(chan func(), 64),
+		jobs:    make(chan *job),
+		results: make(chan result, opts.Workers),
+		queues:  make(map[string]*queue),
+	}
+	empty := []hookInfo{}
+	e.hooks.Store(&empty)
+	return e
+}
+
+// Start loads webhooks and every unfinished delivery, then starts the loop
+// and the workers.
+func (e *Engine) Start(ctx context.Context) error {
+	before := ""
+	for {
+		page, more, err := e.opts.Webhooks.Webhooks(ctx, before, 500)
+		if err != nil {
+			return fmt.Errorf("delivery: load webhooks: %w", err)
+		}
+		for i := range page {
+			e.queues[page[i].ID] = e.newQueue(page[i])
+		}
+		if !more {
+			break
+		}
+		before = page[len(page)-1].ID
+	}
+	e.publishHooks()
+	now := time.Now()
+	var toPark, toResume []store.DeliveryUpdate
+	n := 0
+	err := e.opts.Deliveries.Unfinished(ctx, "", func(d store.Delivery) error {
+		q := e.queues[d.WebhookID]
+		if q == nil {
+			e.logger.Warn("delivery for a deleted webhook left as it is", "delivery", d.ID())
+			return nil
+		}
+		switch {
+		case !q.wh.Enabled && d.Status != store.StatusParked:
+			d.Status, d.Note, d.UpdatedAt = store.StatusParked, "webhook disabled", now
+			toPark = append(toPark, store.DeliveryUpdate{Delivery: d})
+		case q.wh.Enabled && d.Status == store.StatusParked:
+			d.Status, d.Note, d.UpdatedAt = store.StatusPending, "", now
+			toResume = append(toResume, store.DeliveryUpdate{Delivery: d})
+			q.push(d)
+		case q.wh.Enabled:
+			q.push(d)
+		}
+		n++
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("delivery: %w", err)
+	}
+	if err := e.opts.Deliveries.UpdateDeliveries(ctx, append(toPark, toResume...)); err != nil {
+		return fmt.Errorf("delivery: %w", err)
+	}
+	e.logger.Info("delivery started", "webhooks", len(e.queues), "unfinished", n, "workers", e.opts.Workers)
+	e.workCtx, e.cancelWork = context.WithCancel(context.WithoutCancel(ctx))
+	loopCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	e.stopLoop = stop
+	e.loopDone = make(chan struct{})
+	for range e.opts.Workers {
+		e.workers.Add(1)
+		go e.work()
+	}
+	go e.loop(loopCtx)
+	return nil
+}
+
+// Close stops scheduling, gives in-flight attempts ShutdownGrace to finish,
+// then cancels them. Cancelled attempts are not recorded: those deliveries
+// stay pending for the next start.
+func (e *Engine) Close() {
+	if e.stopLoop == nil {
+		return
+	}
+	e.stopLoop()
+	<-e.loopDone
+	close(e.jobs)
+	done := make(chan struct{})
+	go func() { e.workers.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(e.opts.ShutdownGrace):
+		e.logger.Warn("in-flight deliveries did not finish within delivery.shutdown_grace; they stay pending")
+		e.cancelWork()
+		<-done
+	}
+	e.cancelWork()
+}
+
+// do runs f on the loop goroutine and waits for it.
+func (e *Engine) do(ctx context.Context, f func()) error {
+	done := make(chan struct{})
+	select {
+	case e.cmds <- func() { f(); close(done) }:
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-e.loopDone:
+		return errStopped
+	}
+	select {
+	case <-done:
+		return nil
+	case <-e.loopDone:
+		return errStopped
+	}
+}
+
+var errStopped = errors.New("delivery: engine stopped")
+
+func (e *Engine) publishHooks() {
+	hs := make([]hookInfo, 0, len(e.queues))
+	for _, q := range e.queues {
+		hs = append(hs, hookInfo{id: q.wh.ID, enabled: q.wh.Enabled, patterns: q.patterns})
+	}
+	e.hooks.Store(&hs)
+}

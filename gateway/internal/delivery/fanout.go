@@ -1,0 +1,65 @@
+package delivery
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/eventgw/gateway/gateway/event"
+	"github.com/eventgw/gateway/gateway/internal/bus"
+	"github.com/eventgw/gateway/gateway/internal/store"
+)
+
+// SubscriptionName is the durable bus cursor of webhook fan-out.
+const SubscriptionName = "webhooks"
+
+var _ bus.Subscriber = (*Engine)(nil)
+
+// maxCreatePerTxn bounds the deliveries written in one transaction.
+const maxCreatePerTxn = 2000
+
+// Handle is the bus subscriber: it turns each event into one delivery per
+// webhook whose patterns match, stored before Handle returns (so the bus
+// cursor only passes events whose deliveries exist). Deliveries to disabled
+// webhooks are created parked, never skipped. Delivery ids derive from the
+// event and the webhook, so handling a batch again creates nothing new.
+func (e *Engine) Handle(ctx context.Context, events []event.Event) error {
+	hooks := *e.hooks.Load()
+	now := time.Now().UTC()
+	var ds []store.Delivery
+	for i := range events {
+		ev := &events[i]
+		for _, h := range hooks {
+			if !h.patterns.Match(ev.Type) {
+				continue
+			}
+			status := store.StatusPending
+			note := ""
+			if !h.enabled {
+				status, note = store.StatusParked, "webhook disabled"
+			}
+			ds = append(ds, store.Delivery{
+				EventSeq: ev.Seq, EventID: ev.ID, EventType: ev.Type, WebhookID: h.id,
+				Status: status, Note: note, CreatedAt: now, UpdatedAt: now,
+			})
+		}
+	}
+	for start := 0; start < len(ds); start += maxCreatePerTxn {
+		created, err := e.opts.Deliveries.CreateDeliveries(ctx, ds[start:min(start+maxCreatePerTxn, len(ds))])
+		if err != nil {
+			return fmt.Errorf("delivery: fan-out: %w", err)
+		}
+		if err := e.do(ctx, func() { e.enqueue(ctx, created) }); err != nil {
+			return fmt.Errorf("delivery: fan-out: %w", err)
+		}
+	}
+	return nil
+}
+
+// Subscription returns the bus subscription of webhook fan-out: durable,
+// every event type (the engine matches patterns itself, so webhook changes
+// need no new subscription).
+func (e *Engine) Subscription() bus.Subscription {
+	ps, _, _ := event.ParsePatterns([]string{">"})
+	return bus.Subscription{Name: SubscriptionName, Patterns: ps, Durable: true, Subscriber: e}
+}

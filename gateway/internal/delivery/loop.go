@@ -1,0 +1,240 @@
+package delivery
+
+import (
+	"container/heap"
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/eventgw/gateway/gateway/internal/store"
+	"github.com/eventgw/gateway/gateway/internal/webhook"
+)
+
+// maxBreakerCooldown caps how long an open circuit waits before a probe.
+const maxBreakerCooldown = 10 * time.Minute
+
+type job struct {
+	d      store.Delivery
+	url    string
+	hdrs   map[string]string
+	signer signer
+	sched  []time.Duration
+}
+
+type result struct {
+	before    store.Delivery // as it was handed to the worker
+	d         store.Delivery // as the worker left it
+	o         outcome
+	cancelled bool  // shutdown interrupted the attempt; nothing was recorded
+	err       error // the outcome could not be recorded
+}
+
+// loop owns the queues; inFlight counts jobs handed to workers and not yet
+// finished.
+func (e *Engine) loop(ctx context.Context) {
+	defer close(e.loopDone)
+	e.timer = time.NewTimer(time.Hour)
+	defer e.timer.Stop()
+	inFlight := 0
+	for {
+		inFlight = e.dispatch(inFlight)
+		select {
+		case f := <-e.cmds:
+			f()
+		case r := <-e.results:
+			inFlight--
+			e.finish(ctx, r)
+		case <-e.timer.C:
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+// dispatch hands every delivery that is due, and allowed by its webhook's
+// limits, to the workers, and arms the timer for the next one.
+func (e *Engine) dispatch(inFlight int) int {
+	now := time.Now()
+	var wake time.Time
+	later := func(t time.Time) {
+		if wake.IsZero() || t.Before(wake) {
+			wake = t
+		}
+	}
+	for _, q := range e.queues {
+		if !q.wh.Enabled {
+			continue
+		}
+		if !q.signerUntil.IsZero() && !now.Before(q.signerUntil) {
+			e.configure(q, q.wh) // a previous secret's overlap has ended
+		}
+		for q.items.Len() > 0 {
+			limit := q.maxInFlight
+			if q.failures >= e.opts.BreakerFailures {
+				if now.Before(q.openUntil) {
+					later(q.openUntil)
+					break
+				}
+				limit = 1 // half-open: one probe at a time
+			}
+			if len(q.busy) >= limit {
+				break
+			}
+			head := &q.items.list[0]
+			if head.due.After(now) {
+				later(head.due)
+				break
+			}
+			if inFlight >= e.opts.Workers {
+				return inFlight // a finishing worker runs dispatch again
+			}
+			if ok, next := q.limit.take(now); !ok {
+				later(next)
+				break
+			}
+			d := q.pop()
+			q.busy[d.EventSeq] = true
+			inFlight++
+			e.jobs <- &job{d: d, url: q.wh.URL, hdrs: q.wh.Headers, signer: q.signer, sched: q.schedule}
+		}
+	}
+	if !wake.IsZero() {
+		e.timer.Reset(max(time.Until(wake), time.Millisecond))
+	}
+	return inFlight
+}
+
+// finish applies the outcome of one attempt to its webhook's queue.
+func (e *Engine) finish(ctx context.Context, r result) {
+	q := e.queues[r.d.WebhookID]
+	if q == nil {
+		return // the webhook was deleted meanwhile
+	}
+	delete(q.busy, r.d.EventSeq)
+	switch {
+	case r.cancelled:
+		q.push(r.before)
+		return
+	case r.err != nil:
+		e.logger.Error("recording a delivery attempt failed; it will be attempted again", "delivery", r.d.ID(), "err", r.err)
+		r.before.NextAttemptAt = time.Now().Add(time.Second)
+		q.push(r.before)
+		return
+	}
+	now := time.Now()
+	switch {
+	case r.o.success():
+		q.failures, q.trips, q.openUntil, q.failingSince = 0, 0, time.Time{}, time.Time{}
+	case r.o.gone():
+		e.disable(ctx, q, "endpoint answered 410 Gone")
+	default:
+		q.failures++
+		if q.failingSince.IsZero() {
+			q.failingSince = r.o.started
+		}
+		if q.failures >= e.opts.BreakerFailures {
+			q.trips++
+			q.openUntil = now.Add(breakerCooldown(q.schedule, q.trips))
+		}
+		if now.Sub(q.failingSince) >= e.opts.DisableAfter {
+			e.disable(ctx, q, fmt.Sprintf("failing continuously since %s (delivery.disable_after)", q.failingSince.UTC().Format(time.RFC3339)))
+		}
+	}
+	if r.d.Status == store.StatusFailed {
+		if q.wh.Enabled {
+			q.push(r.d)
+		} else {
+			e.park(ctx, []store.Delivery{r.d}, q.wh.DisabledReason)
+		}
+	}
+}
+
+// breakerCooldown is how long an open circuit waits before its next probe:
+// the retry schedule's wait for that many trips, capped.
+func breakerCooldown(schedule []time.Duration, trips int) time.Duration {
+	if len(schedule) == 0 {
+		return time.Second
+	}
+	return min(schedule[min(trips, len(schedule))-1], maxBreakerCooldown)
+}
+
+// disable turns the webhook off (recording why) and parks its deliveries.
+func (e *Engine) disable(ctx context.Context, q *queue, reason string) {
+	updated, err := e.opts.Webhooks.MutateWebhook(ctx, q.wh.ID, func(cur *webhook.Webhook) (*webhook.Webhook, error) {
+		if cur == nil {
+			return nil, nil
+		}
+		next := *cur
+		next.Enabled = false
+		next.DisabledReason = reason
+		next.UpdatedAt = time.Now().UTC()
+		return &next, nil
+	})
+	if err != nil {
+		e.logger.Error("disabling webhook failed", "webhook", q.wh.ID, "err", err)
+		return
+	}
+	if updated == nil {
+		return
+	}
+	e.logger.Warn("webhook disabled; its deliveries are parked until it is enabled again", "webhook", q.wh.ID, "reason", reason)
+	e.configure(q, *updated)
+	e.park(ctx, q.drain(), reason)
+	e.publishHooks()
+}
+
+// park records deliveries as parked.
+func (e *Engine) park(ctx context.Context, ds []store.Delivery, reason string) {
+	if len(ds) == 0 {
+		return
+	}
+	now := time.Now().UTC()
+	us := make([]store.DeliveryUpdate, len(ds))
+	for i, d := range ds {
+		d.Status, d.Note, d.UpdatedAt = store.StatusParked, "webhook disabled: "+reason, now
+		us[i] = store.DeliveryUpdate{Delivery: d}
+	}
+	if err := e.opts.Deliveries.UpdateDeliveries(ctx, us); err != nil {
+		e.logger.Error("parking deliveries failed; they stay in their previous state", "webhook", ds[0].WebhookID, "err", err)
+	}
+}
+
+// enqueue adds new deliveries to their queues (fan-out calls this).
+func (e *Engine) enqueue(ctx context.Context, ds []store.Delivery) {
+	var park []store.Delivery
+	for _, d := range ds {
+		q := e.queues[d.WebhookID]
+		switch {
+		case q == nil:
+		case d.Status == store.StatusParked:
+		case !q.wh.Enabled:
+			park = append(park, d)
+		default:
+			q.push(d)
+		}
+	}
+	if len(park) > 0 {
+		e.park(ctx, park, "webhook disabled")
+	}
+}
+
+// retryNow makes a queued delivery due at once, or re-queues a finished one
+// for one more attempt. It reports whether the webhook exists and is
+// enabled.
+func (e *Engine) retryNow(d store.Delivery) bool {
+	q := e.queues[d.WebhookID]
+	if q == nil || !q.wh.Enabled {
+		return false
+	}
+	if q.busy[d.EventSeq] {
+		return true // being attempted right now
+	}
+	if i := q.find(d.EventSeq); i >= 0 {
+		q.items.list[i].due = time.Time{}
+		heap.Fix(&q.items, i)
+		return true
+	}
+	d.NextAttemptAt = time.Time{}
+	q.push(d)
+	return true
+}

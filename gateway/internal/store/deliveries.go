@@ -1,0 +1,470 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/dgraph-io/badger/v4"
+
+	"github.com/eventgw/gateway/gateway/event"
+)
+
+// Delivery states.
+const (
+	// StatusPending: waiting for its first attempt.
+	StatusPending = "pending"
+	// StatusSucceeded: an attempt got a 2xx.
+	StatusSucceeded = "succeeded"
+	// StatusFailed: the last attempt failed; the next is at NextAttemptAt.
+	StatusFailed = "failed"
+	// StatusDead: every retry failed; nothing more happens on its own.
+	StatusDead = "dead"
+	// StatusParked: the webhook is disabled; the delivery waits, kept, and
+	// resumes when the webhook is enabled again.
+	StatusParked = "parked"
+)
+
+// Finished reports whether status is final (nothing more will be sent).
+func Finished(status string) bool { return status == StatusSucceeded || status == StatusDead }
+
+// DeliveryIDPrefix starts every delivery id.
+const DeliveryIDPrefix = "dlv_"
+
+// Delivery is one event to one webhook. Its id is derived from the event's
+// seq and the webhook id, so re-running a fan-out cannot duplicate it.
+type Delivery struct {
+	EventSeq      event.Seq `json:"-"`
+	EventID       string    `json:"event_id"`
+	EventType     string    `json:"event_type"`
+	WebhookID     string    `json:"webhook_id"`
+	Status        string    `json:"status"`
+	Attempts      int       `json:"attempts"`
+	NextAttemptAt time.Time `json:"next_attempt_at,omitzero"`
+	LastStatus    int       `json:"last_status_code,omitempty"`
+	LastError     string    `json:"last_error,omitempty"`
+	// Note records why the delivery is in its state when an operator or the
+	// gateway put it there ("webhook disabled: 410 Gone", "discarded").
+	Note      string    `json:"note,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// ID returns the delivery's public id: "dlv_" + event seq + "_" + webhook id.
+func (d *Delivery) ID() string { return DeliveryIDPrefix + d.EventSeq.String() + "_" + d.WebhookID }
+
+// ParseDeliveryID splits a delivery id into event seq and webhook id.
+func ParseDeliveryID(id string) (event.Seq, string, bool) {
+	rest, ok := strings.CutPrefix(id, DeliveryIDPrefix)
+	if !ok || len(rest) < 28 || rest[26] != '_' {
+		return event.Seq{}, "", false
+	}
+	seq, err := event.ParseSeq(rest[:26])
+	if err != nil {
+		return event.Seq{}, "", false
+	}
+	return seq, rest[27:], true
+}
+
+// Attempt is one HTTP attempt of a delivery.
+type Attempt struct {
+	N          int               `json:"attempt"`
+	StartedAt  time.Time         `json:"started_at"`
+	DurationMS float64           `json:"duration_ms"`
+	StatusCode int               `json:"status_code,omitempty"`
+	Headers    map[string]string `json:"response_headers,omitempty"`
+	Body       string            `json:"response_body,omitempty"`
+	Error      string            `json:"error,omitempty"`
+}
+
+// Deliveries key schema (see doc.go):
+//
+//	d/<seq><webhook id>               delivery record (JSON)
+//	D/<webhook id>\x00<seq>           per-webhook index, event order
+//	u/<webhook id>\x00<seq>           unfinished deliveries (pending, failed, parked)
+//	a/<seq><webhook id>\x00<n:2>      attempt n (JSON)
+var (
+	prefixDelivery   = []byte("d/")
+	prefixByWebhook  = []byte("D/")
+	prefixUnfinished = []byte("u/")
+	prefixAttempt    = []byte("a/")
+)
+
+func deliveryKey(seq event.Seq, wh string) []byte {
+	return key(prefixDelivery, seq[:], []byte(wh))
+}
+
+func webhookIndexKey(prefix []byte, wh string, seq event.Seq) []byte {
+	return key(prefix, []byte(wh), []byte{0}, seq[:])
+}
+
+func attemptKey(seq event.Seq, wh string, n int) []byte {
+	var nb [2]byte
+	binary.BigEndian.PutUint16(nb[:], uint16(n))
+	return key(prefixAttempt, seq[:], []byte(wh), []byte{0}, nb[:])
+}
+
+// CreateDeliveries stores new deliveries in one transaction, skipping any
+// that already exist (a fan-out re-run after a crash). It returns the ones
+// it created.
+func (s *Store) CreateDeliveries(ctx context.Context, ds []Delivery) ([]Delivery, error) {
+	if err := ctxErr(ctx); err != nil {
+		return nil, err
+	}
+	var created []Delivery
+	err := s.update(func(txn *badger.Txn) error {
+		created = created[:0]
+		for i := range ds {
+			d := &ds[i]
+			k := deliveryKey(d.EventSeq, d.WebhookID)
+			_, err := txn.Get(k)
+			if err == nil {
+				continue
+			}
+			if !errors.Is(err, badger.ErrKeyNotFound) {
+				return err
+			}
+			if err := putDelivery(txn, d, ""); err != nil {
+				return err
+			}
+			created = append(created, *d)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: create deliveries: %w", err)
+	}
+	return created, nil
+}
+
+// DeliveryUpdate is a new state for a delivery, with the attempt that led
+// to it, if any.
+type DeliveryUpdate struct {
+	Delivery Delivery
+	Attempt  *Attempt
+}
+
+// UpdateDeliveries writes a batch of delivery states (and attempts) in one
+// transaction. Delivery workers collect results and write them together.
+func (s *Store) UpdateDeliveries(ctx context.Context, us []DeliveryUpdate) error {
+	if err := ctxErr(ctx); err != nil {
+		return err
+	}
+	err := s.update(func(txn *badger.Txn) error {
+		for i := range us {
+			d := &us[i].Delivery
+			item, err := txn.Get(deliveryKey(d.EventSeq, d.WebhookID))
+			if errors.Is(err, badger.ErrKeyNotFound) {
+				continue // swept by retention meanwhile
+			}
+			if err != nil {
+				return err
+			}
+			var old Delivery
+			if err := item.Value(func(v []byte) error { return json.Unmarshal(v, &old) }); err != nil {
+				return err
+			}
+			if err := putDelivery(txn, d, old.Status); err != nil {
+				return err
+			}
+			if a := us[i].Attempt; a != nil {
+				v, err := json.Marshal(a)
+				if err != nil {
+					return err
+				}
+				if err := txn.Set(attemptKey(d.EventSeq, d.WebhookID, a.N), v); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("store: update deliveries: %w", err)
+	}
+	return nil
+}
+
+// putDelivery writes d and keeps its indexes in step with its status.
+func putDelivery(txn *badger.Txn, d *Delivery, oldStatus string) error {
+	v, err := json.Marshal(d)
+	if err != nil {
+		return err
+	}
+	if err := txn.Set(deliveryKey(d.EventSeq, d.WebhookID), v); err != nil {
+		return err
+	}
+	if err := txn.Set(webhookIndexKey(prefixByWebhook, d.WebhookID, d.EventSeq), []byte(d.Status)); err != nil {
+		return err
+	}
+	uk := webhookIndexKey(prefixUnfinished, d.WebhookID, d.EventSeq)
+	switch {
+	case Finished(d.Status) && (oldStatus == "" || !Finished(oldStatus)):
+		return txn.Delete(uk)
+	case !Finished(d.Status) && (oldStatus == "" || Finished(oldStatus)):
+		return txn.Set(uk, nil)
+	}
+	return nil
+}
+
+func decodeDelivery(k, v []byte) (Delivery, error) {
+	var d Delivery
+	if err := json.Unmarshal(v, &d); err != nil {
+		return d, fmt.Errorf("decode delivery %q: %w", k, err)
+	}
+	copy(d.EventSeq[:], k[len(prefixDelivery):])
+	return d, nil
+}
+
+// Delivery returns one delivery by id.
+func (s *Store) Delivery(ctx context.Context, id string) (Delivery, error) {
+	seq, wh, ok := ParseDeliveryID(id)
+	if !ok {
+		return Delivery{}, ErrNotFound
+	}
+	return s.deliveryOf(ctx, seq, wh)
+}
+
+func (s *Store) deliveryOf(ctx context.Context, seq event.Seq, wh string) (Delivery, error) {
+	var d Delivery
+	if err := ctxErr(ctx); err != nil {
+		return d, err
+	}
+	err := s.db.View(func(txn *badger.Txn) error {
+		k := deliveryKey(seq, wh)
+		item, err := txn.Get(k)
+		if errors.Is(err, badger.ErrKeyNotFound) {
+			return ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		return item.Value(func(v []byte) error {
+			var derr error
+			d, derr = decodeDelivery(k, v)
+			return derr
+		})
+	})
+	return d, err
+}
+
+// Attempts returns the attempts of a delivery, oldest first.
+func (s *Store) Attempts(ctx context.Context, seq event.Seq, wh string) ([]Attempt, error) {
+	if err := ctxErr(ctx); err != nil {
+		return nil, err
+	}
+	var out []Attempt
+	prefix := key(prefixAttempt, seq[:], []byte(wh), []byte{0})
+	err := s.db.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix, PrefetchValues: true})
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			var a Attempt
+			if err := it.Item().Value(func(v []byte) error { return json.Unmarshal(v, &a) }); err != nil {
+				return err
+			}
+			out = append(out, a)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: attempts: %w", err)
+	}
+	return out, nil
+}
+
+// DeliveryQuery selects deliveries for listing, newest event first.
+type DeliveryQuery struct {
+	WebhookID string
+	EventSeq  *event.Seq
+	Status    string
+	// After continues a listing: the id of the last delivery returned.
+	After string
+	Limit int
+}
+
+// Deliveries lists deliveries matching q, newest event first.
+func (s *Store) Deliveries(ctx context.Context, q DeliveryQuery) (out []Delivery, more bool, err error) {
+	if err := ctxErr(ctx); err != nil {
+		return nil, false, err
+	}
+	if q.Limit < 1 {
+		q.Limit = 1
+	}
+	var prefix, upper []byte
+	switch {
+	case q.EventSeq != nil:
+		prefix = key(prefixDelivery, q.EventSeq[:])
+	case q.WebhookID != "":
+		prefix = key(prefixByWebhook, []byte(q.WebhookID), []byte{0})
+	default:
+		prefix = prefixDelivery
+	}
+	upper = key(prefix, bytes.Repeat([]byte{0xff}, 17))
+	if q.After != "" {
+		seq, wh, ok := ParseDeliveryID(q.After)
+		if !ok {
+			return nil, false, fmt.Errorf("store: bad delivery cursor")
+		}
+		if q.WebhookID != "" && q.EventSeq == nil {
+			upper = webhookIndexKey(prefixByWebhook, wh, seq)
+		} else {
+			upper = deliveryKey(seq, wh)
+		}
+	}
+	err = s.db.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{Reverse: true, Prefix: prefix, PrefetchValues: false})
+		defer it.Close()
+		for it.Seek(upper); it.Valid(); it.Next() {
+			k := it.Item().KeyCopy(nil)
+			if bytes.Equal(k, upper) {
+				continue
+			}
+			var d Delivery
+			if bytes.HasPrefix(k, prefixByWebhook) {
+				if q.Status != "" {
+					st, err := it.Item().ValueCopy(nil)
+					if err != nil {
+						return err
+					}
+					if string(st) != q.Status {
+						continue
+					}
+				}
+				var seq event.Seq
+				copy(seq[:], k[len(k)-16:])
+				item, err := txn.Get(deliveryKey(seq, q.WebhookID))
+				if err != nil {
+					return err
+				}
+				v, err := item.ValueCopy(nil)
+				if err != nil {
+					return err
+				}
+				if d, err = decodeDelivery(item.Key(), v); err != nil {
+					return err
+				}
+			} else {
+				v, err := it.Item().ValueCopy(nil)
+				if err != nil {
+					return err
+				}
+				if d, err = decodeDelivery(k, v); err != nil {
+					return err
+				}
+				if q.WebhookID != "" && d.WebhookID != q.WebhookID {
+					continue
+				}
+			}
+			if q.Status != "" && d.Status != q.Status {
+				continue
+			}
+			if len(out) == q.Limit {
+				more = true
+				return nil
+			}
+			out = append(out, d)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, false, fmt.Errorf("store: list deliveries: %w", err)
+	}
+	return out, more, nil
+}
+
+// Unfinished calls fn for every unfinished delivery (pending, failed or
+// parked) of webhook wh, or of every webhook if wh is empty, in event order
+// per webhook. The scheduler rebuilds itself from this at start.
+func (s *Store) Unfinished(ctx context.Context, wh string, fn func(Delivery) error) error {
+	prefix := prefixUnfinished
+	if wh != "" {
+		prefix = key(prefixUnfinished, []byte(wh), []byte{0})
+	}
+	var keys [][]byte
+	err := s.db.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix})
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			k := it.Item().Key()
+			sep := bytes.IndexByte(k[len(prefixUnfinished):], 0)
+			if sep < 0 {
+				continue
+			}
+			whID := k[len(prefixUnfinished) : len(prefixUnfinished)+sep]
+			seq := k[len(prefixUnfinished)+sep+1:]
+			keys = append(keys, key(prefixDelivery, seq, whID))
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("store: scan unfinished deliveries: %w", err)
+	}
+	for start := 0; start < len(keys); start += 512 {
+		if err := ctxErr(ctx); err != nil {
+			return err
+		}
+		end := min(start+512, len(keys))
+		var batch []Delivery
+		err := s.db.View(func(txn *badger.Txn) error {
+			for _, k := range keys[start:end] {
+				item, err := txn.Get(k)
+				if errors.Is(err, badger.ErrKeyNotFound) {
+					continue
+				}
+				if err != nil {
+					return err
+				}
+				v, err := item.ValueCopy(nil)
+				if err != nil {
+					return err
+				}
+				d, err := decodeDelivery(k, v)
+				if err != nil {
+					return err
+				}
+				batch = append(batch, d)
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("store: load unfinished deliveries: %w", err)
+		}
+		for _, d := range batch {
+			if err := fn(d); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// EventBySeq returns the event stored under seq.
+func (s *Store) EventBySeq(ctx context.Context, seq event.Seq) (event.Event, error) {
+	if err := ctxErr(ctx); err != nil {
+		return event.Event{}, err
+	}
+	var ev event.Event
+	err := s.db.View(func(txn *badger.Txn) error {
+		var err error
+		ev, err = getEvent(txn, seq)
+		return err
+	})
+	return ev, err
+}
+
+// update runs fn in a read-write transaction, retrying on conflicts.
+func (s *Store) update(fn func(txn *badger.Txn) error) error {
+	for attempt := 0; ; attempt++ {
+		err := s.db.Update(fn)
+		if errors.Is(err, badger.ErrConflict) && attempt < 10 {
+			continue
+		}
+		return err
+	}
+}
