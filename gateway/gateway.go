@@ -110,6 +110,9 @@ func (g *Gateway) Run(ctx context.Context) (err error) {
 		_ = srv.Close()
 		return err
 	}
+	sweepCtx, stopSweep := context.WithCancel(ctx)
+	defer stopSweep()
+	go sweep(sweepCtx, st, b, g.cfg.Delivery.Retention, g.logger)
 	g.ready.Store(true)
 	g.logger.Info("ready", "storage", g.storageDesc(), "sync", g.cfg.Storage.Sync, "webhooks", len(g.cfg.Webhooks), "auth", g.cfg.HasAuth())
 

@@ -1,0 +1,145 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/dgraph-io/badger/v4"
+
+	"github.com/eventgw/gateway/gateway/event"
+)
+
+// sweepBatch is how many events one sweep transaction examines.
+const sweepBatch = 64
+
+// SweepResult counts what one Sweep removed and kept.
+type SweepResult struct {
+	Events     int // events removed with their indexes
+	Deliveries int // deliveries removed with their attempts
+	Kept       int // old events kept because a delivery is still unfinished
+}
+
+// Sweep removes events older than cutoff, with their deliveries and
+// attempts, once nothing needs them: every durable subscriber has passed
+// the event (dispatched reports that) and every delivery of it is finished
+// (succeeded or dead). An old event with a parked or retrying delivery is
+// kept, so retention never loses work. Idempotency keys expire on their own
+// (Badger TTL).
+//
+// It walks the log from the oldest event and stops at the first event newer
+// than cutoff or not yet dispatched.
+func (s *Store) Sweep(ctx context.Context, cutoff time.Time, dispatched func(event.Seq) bool) (SweepResult, error) {
+	var res SweepResult
+	limit := event.SeqAt(cutoff)
+	after := event.Seq{}
+	for {
+		if err := ctxErr(ctx); err != nil {
+			return res, err
+		}
+		evs, err := s.ReadAfter(ctx, after, sweepBatch)
+		if err != nil {
+			return res, err
+		}
+		var old []event.Event
+		for _, ev := range evs {
+			if bytes.Compare(ev.Seq[:], limit[:]) >= 0 || !dispatched(ev.Seq) {
+				break
+			}
+			old = append(old, ev)
+		}
+		if len(old) > 0 {
+			if err := s.update(func(txn *badger.Txn) error {
+				r, err := sweepEvents(txn, old)
+				if err == nil {
+					res.Events += r.Events
+					res.Deliveries += r.Deliveries
+					res.Kept += r.Kept
+				}
+				return err
+			}); err != nil {
+				return res, fmt.Errorf("store: sweep: %w", err)
+			}
+		}
+		if len(old) < len(evs) || len(evs) < sweepBatch {
+			return res, nil
+		}
+		after = old[len(old)-1].Seq
+	}
+}
+
+func sweepEvents(txn *badger.Txn, evs []event.Event) (SweepResult, error) {
+	var res SweepResult
+	for _, ev := range evs {
+		// Collect the event's deliveries; keep everything if one is unfinished.
+		var ds []Delivery
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: key(prefixDelivery, ev.Seq[:]), PrefetchValues: true})
+		var derr error
+		for it.Rewind(); it.Valid(); it.Next() {
+			var d Delivery
+			if derr = it.Item().Value(func(v []byte) error { return json.Unmarshal(v, &d) }); derr != nil {
+				break
+			}
+			d.EventSeq = ev.Seq
+			ds = append(ds, d)
+		}
+		it.Close()
+		if derr != nil {
+			return res, derr
+		}
+		unfinished := false
+		for _, d := range ds {
+			unfinished = unfinished || !Finished(d.Status)
+		}
+		if unfinished {
+			res.Kept++
+			continue
+		}
+		for _, d := range ds {
+			if err := deleteDelivery(txn, &d); err != nil {
+				return res, err
+			}
+			res.Deliveries++
+		}
+		dels := [][]byte{key(prefixEvent, ev.Seq[:]), typeKey(ev.Type, ev.Seq)}
+		if !isServerID(ev.ID) {
+			dels = append(dels, key(prefixID, []byte(ev.ID)))
+		}
+		for _, k := range dels {
+			if err := txn.Delete(k); err != nil {
+				return res, err
+			}
+		}
+		res.Events++
+	}
+	return res, nil
+}
+
+func deleteDelivery(txn *badger.Txn, d *Delivery) error {
+	dels := [][]byte{
+		deliveryKey(d.EventSeq, d.WebhookID),
+		webhookIndexKey(prefixByWebhook, d.WebhookID, d.EventSeq),
+		webhookIndexKey(prefixUnfinished, d.WebhookID, d.EventSeq),
+	}
+	for n := 1; n <= d.Attempts; n++ {
+		dels = append(dels, attemptKey(d.EventSeq, d.WebhookID, n))
+	}
+	for _, k := range dels {
+		if err := txn.Delete(k); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// CollectGarbage asks Badger to rewrite value-log files that are mostly
+// stale. It is cheap when there is nothing to do.
+func (s *Store) CollectGarbage() {
+	if s.opts.Memory {
+		return
+	}
+	for s.db.RunValueLogGC(0.5) == nil {
+	}
+}
