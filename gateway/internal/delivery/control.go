@@ -37,10 +37,35 @@ func (e *Engine) WebhookChanged(ctx context.Context, id string) error {
 		}
 		e.publishHooks()
 	})
-	if err != nil || !resume {
+	switch {
+	case err != nil:
 		return err
+	case deleted:
+		return e.closeDeleted(ctx, id)
+	case resume:
+		return e.resumeParked(ctx, id)
 	}
-	return e.resumeParked(ctx, id)
+	return nil
+}
+
+// closeDeleted finishes the unfinished deliveries of a deleted webhook: they
+// become dead with a note, so retention can remove them and nothing waits
+// for an endpoint that no longer exists.
+func (e *Engine) closeDeleted(ctx context.Context, id string) error {
+	now := time.Now().UTC()
+	var us []store.DeliveryUpdate
+	err := e.opts.Deliveries.Unfinished(ctx, id, func(d store.Delivery) error {
+		d.Status, d.Note, d.NextAttemptAt, d.UpdatedAt = store.StatusDead, "webhook deleted", time.Time{}, now
+		us = append(us, store.DeliveryUpdate{Delivery: d})
+		return nil
+	})
+	if err == nil {
+		err = e.opts.Deliveries.UpdateDeliveries(ctx, us)
+	}
+	if err != nil {
+		return fmt.Errorf("delivery: close deliveries of deleted webhook %s: %w", id, err)
+	}
+	return nil
 }
 
 // resumeParked turns the parked deliveries of a webhook pending again and

@@ -134,7 +134,9 @@ func (e *Engine) Start(ctx context.Context) error {
 	err := e.opts.Deliveries.Unfinished(ctx, "", func(d store.Delivery) error {
 		q := e.queues[d.WebhookID]
 		if q == nil {
-			e.logger.Warn("delivery for a deleted webhook left as it is", "delivery", d.ID())
+			// The webhook was deleted while this delivery was in flight.
+			d.Status, d.Note, d.UpdatedAt = store.StatusDead, "webhook deleted", now
+			toPark = append(toPark, store.DeliveryUpdate{Delivery: d})
 			return nil
 		}
 		switch {

@@ -15,9 +15,6 @@ const SubscriptionName = "webhooks"
 
 var _ bus.Subscriber = (*Engine)(nil)
 
-// maxCreatePerTxn bounds the deliveries written in one transaction.
-const maxCreatePerTxn = 2000
-
 // Handle is the bus subscriber: it turns each event into one delivery per
 // webhook whose patterns match, stored before Handle returns (so the bus
 // cursor only passes events whose deliveries exist). Deliveries to disabled
@@ -44,14 +41,12 @@ func (e *Engine) Handle(ctx context.Context, events []event.Event) error {
 			})
 		}
 	}
-	for start := 0; start < len(ds); start += maxCreatePerTxn {
-		created, err := e.opts.Deliveries.CreateDeliveries(ctx, ds[start:min(start+maxCreatePerTxn, len(ds))])
-		if err != nil {
-			return fmt.Errorf("delivery: fan-out: %w", err)
-		}
-		if err := e.do(ctx, func() { e.enqueue(ctx, created) }); err != nil {
-			return fmt.Errorf("delivery: fan-out: %w", err)
-		}
+	created, err := e.opts.Deliveries.CreateDeliveries(ctx, ds)
+	if err != nil {
+		return fmt.Errorf("delivery: fan-out: %w", err)
+	}
+	if err := e.do(ctx, func() { e.enqueue(ctx, created) }); err != nil {
+		return fmt.Errorf("delivery: fan-out: %w", err)
 	}
 	return nil
 }

@@ -109,10 +109,23 @@ func attemptKey(seq event.Seq, wh string, n int) []byte {
 	return key(prefixAttempt, seq[:], []byte(wh), []byte{0}, nb[:])
 }
 
-// CreateDeliveries stores new deliveries in one transaction, skipping any
+// maxDeliveriesPerTxn keeps a batch of delivery writes well inside one
+// Badger transaction; larger batches are split (each part is atomic).
+const maxDeliveriesPerTxn = 1000
+
+// CreateDeliveries stores new deliveries (in transactions of up to
+// maxDeliveriesPerTxn), skipping any
 // that already exist (a fan-out re-run after a crash). It returns the ones
 // it created.
 func (s *Store) CreateDeliveries(ctx context.Context, ds []Delivery) ([]Delivery, error) {
+	if len(ds) > maxDeliveriesPerTxn {
+		first, err := s.CreateDeliveries(ctx, ds[:maxDeliveriesPerTxn])
+		if err != nil {
+			return nil, err
+		}
+		rest, err := s.CreateDeliveries(ctx, ds[maxDeliveriesPerTxn:])
+		return append(first, rest...), err
+	}
 	if err := ctxErr(ctx); err != nil {
 		return nil, err
 	}
@@ -152,6 +165,12 @@ type DeliveryUpdate struct {
 // UpdateDeliveries writes a batch of delivery states (and attempts) in one
 // transaction. Delivery workers collect results and write them together.
 func (s *Store) UpdateDeliveries(ctx context.Context, us []DeliveryUpdate) error {
+	for len(us) > maxDeliveriesPerTxn {
+		if err := s.UpdateDeliveries(ctx, us[:maxDeliveriesPerTxn]); err != nil {
+			return err
+		}
+		us = us[maxDeliveriesPerTxn:]
+	}
 	if err := ctxErr(ctx); err != nil {
 		return err
 	}
