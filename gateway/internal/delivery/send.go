@@ -9,7 +9,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/eventgw/gateway/gateway/event"
@@ -118,10 +117,7 @@ func (s *sender) send(ctx context.Context, url string, headers map[string]string
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", s.userAgent)
-	// Standard Webhooks header names, lower-case as the spec writes them.
-	req.Header["webhook-id"] = []string{msgID}
-	req.Header["webhook-timestamp"] = []string{strconv.FormatInt(o.started.Unix(), 10)}
-	req.Header["webhook-signature"] = []string{sg.Sign(msgID, o.started, body)}
+	SetHeaders(req.Header, msgID, o.started, sg.Sign(msgID, o.started, body))
 	resp, err := s.client.Do(req)
 	if err != nil {
 		o.duration = time.Since(o.started)
