@@ -198,7 +198,7 @@ func NewAsymmetricKey() (secret, public string) {
 
 // PublicKey returns the "whpk_" public key of a "whsk_" secret key.
 func PublicKey(whsk string) (string, error) {
-	priv, err := decodeSecretKey(whsk)
+	priv, err := webhook.DecodeAsymmetricSecret(whsk)
 	if err != nil {
 		return "", fmt.Errorf("%w: %w", ErrInvalidSigningKey, err)
 	}
@@ -229,7 +229,7 @@ func parseKey(s string) (signingKey, error) {
 		}}
 		return signingKey{macs: pool}, nil
 	case strings.HasPrefix(s, SecretKeyPrefix):
-		priv, err := decodeSecretKey(s)
+		priv, err := webhook.DecodeAsymmetricSecret(s)
 		if err != nil {
 			return signingKey{}, err
 		}
@@ -239,23 +239,3 @@ func parseKey(s string) (signingKey, error) {
 	}
 }
 
-// decodeSecretKey decodes a "whsk_" key: the 32-byte Ed25519 seed followed
-// by the 32-byte public key, which must be the one the seed derives.
-func decodeSecretKey(s string) (ed25519.PrivateKey, error) {
-	body, ok := strings.CutPrefix(s, SecretKeyPrefix)
-	if !ok {
-		return nil, fmt.Errorf("must start with %q", SecretKeyPrefix)
-	}
-	raw, err := base64.RawStdEncoding.DecodeString(strings.TrimRight(body, "="))
-	if err != nil {
-		return nil, fmt.Errorf("must be %q followed by base64", SecretKeyPrefix)
-	}
-	if len(raw) != ed25519.PrivateKeySize {
-		return nil, fmt.Errorf("%q key must decode to %d bytes (seed and public key), got %d", SecretKeyPrefix, ed25519.PrivateKeySize, len(raw))
-	}
-	priv := ed25519.NewKeyFromSeed(raw[:ed25519.SeedSize])
-	if !priv.Equal(ed25519.PrivateKey(raw)) {
-		return nil, fmt.Errorf("%q key's public half does not match its seed", SecretKeyPrefix)
-	}
-	return priv, nil
-}

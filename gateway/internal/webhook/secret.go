@@ -1,7 +1,6 @@
 package webhook
 
 import (
-	"bytes"
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/base64"
@@ -53,32 +52,45 @@ func NewAsymmetricSecret() string {
 	return AsymmetricPrefix + base64.StdEncoding.EncodeToString(priv)
 }
 
-// PublicKey returns the "whpk_" public key of a "whsk_" secret, and "" for
-// a symmetric secret.
-func PublicKey(s string) string {
+// DecodeAsymmetricSecret decodes a "whsk_" key: the 32-byte Ed25519 seed
+// followed by the 32-byte public key, which must be the one the seed
+// derives. Padded and unpadded base64 are both accepted. Its errors never
+// repeat the key.
+func DecodeAsymmetricSecret(s string) (ed25519.PrivateKey, error) {
 	body, ok := strings.CutPrefix(s, AsymmetricPrefix)
 	if !ok {
+		return nil, fmt.Errorf("must start with %q", AsymmetricPrefix)
+	}
+	raw, err := base64.RawStdEncoding.DecodeString(strings.TrimRight(body, "="))
+	if err != nil {
+		return nil, fmt.Errorf("must be %q followed by base64", AsymmetricPrefix)
+	}
+	if len(raw) != ed25519.PrivateKeySize {
+		return nil, fmt.Errorf("%q key must decode to %d bytes (seed and public key), got %d", AsymmetricPrefix, ed25519.PrivateKeySize, len(raw))
+	}
+	priv := ed25519.NewKeyFromSeed(raw[:ed25519.SeedSize])
+	if !priv.Equal(ed25519.PrivateKey(raw)) {
+		return nil, fmt.Errorf("%q key's public half does not match its seed", AsymmetricPrefix)
+	}
+	return priv, nil
+}
+
+// PublicKey returns the "whpk_" public key of a "whsk_" secret, and "" for
+// anything else.
+func PublicKey(s string) string {
+	priv, err := DecodeAsymmetricSecret(s)
+	if err != nil {
 		return ""
 	}
-	key, err := base64.StdEncoding.DecodeString(body)
-	if err != nil || len(key) != ed25519.PrivateKeySize {
-		return ""
-	}
-	return PublicKeyPrefix + base64.StdEncoding.EncodeToString(key[32:])
+	return PublicKeyPrefix + base64.StdEncoding.EncodeToString(priv.Public().(ed25519.PublicKey))
 }
 
 // ValidateSecret checks a signing secret: a "whsec_" secret of 24 to 64
 // bytes, or a "whsk_" Ed25519 key whose public half matches its seed.
 func ValidateSecret(s string) error {
-	if body, ok := strings.CutPrefix(s, AsymmetricPrefix); ok {
-		key, err := base64.StdEncoding.DecodeString(body)
-		if err != nil || len(key) != ed25519.PrivateKeySize {
-			return fmt.Errorf("must be %q followed by the base64 of a 32-byte seed and its 32-byte public key", AsymmetricPrefix)
-		}
-		if !bytes.Equal(ed25519.NewKeyFromSeed(key[:32])[32:], key[32:]) {
-			return fmt.Errorf("the public half of this %q key does not match its seed", AsymmetricPrefix)
-		}
-		return nil
+	if strings.HasPrefix(s, AsymmetricPrefix) {
+		_, err := DecodeAsymmetricSecret(s)
+		return err
 	}
 	key, err := DecodeSecret(s)
 	if err != nil {
