@@ -238,4 +238,3 @@ func parseKey(s string) (signingKey, error) {
 		return signingKey{}, fmt.Errorf("must start with %q or %q", webhook.SecretPrefix, SecretKeyPrefix)
 	}
 }
-
