@@ -12,6 +12,7 @@ import (
 
 	"github.com/eventgw/gateway/gateway/event"
 	"github.com/eventgw/gateway/gateway/internal/store"
+	"github.com/eventgw/gateway/gateway/internal/webhook"
 )
 
 // Limits on ingest fields.
@@ -236,7 +237,10 @@ func strictUnmarshal(raw []byte, v any, prefix string) error {
 	}
 	var syn *json.SyntaxError
 	var typ *json.UnmarshalTypeError
+	var durs *webhook.DurationsError
 	switch {
+	case errors.As(err, &durs):
+		return validationError(prefix+"retry_schedule", "%sretry_schedule: %s", prefix, durs.Msg)
 	case errors.As(err, &syn):
 		return errorf(http.StatusBadRequest, CodeInvalidJSON, "", "%sinvalid JSON at byte %d: %v", prefix, syn.Offset, syn)
 	case errors.Is(err, io.ErrUnexpectedEOF):

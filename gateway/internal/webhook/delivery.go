@@ -89,16 +89,21 @@ func (ds Durations) MarshalJSON() ([]byte, error) {
 func (ds *Durations) UnmarshalJSON(b []byte) error {
 	var raw []string
 	if err := json.Unmarshal(b, &raw); err != nil {
-		return fmt.Errorf("must be a list of durations such as [\"1s\", \"5m\"]")
+		return &DurationsError{Msg: `must be a list of durations such as ["1s", "5m"]`}
 	}
 	out := make(Durations, len(raw))
 	for i, r := range raw {
 		d, err := time.ParseDuration(r)
 		if err != nil {
-			return fmt.Errorf("element %d: %q is not a duration such as \"30s\" or \"5m\"", i, r)
+			return &DurationsError{Msg: fmt.Sprintf("element %d: %q is not a duration such as \"30s\" or \"5m\"", i, r)}
 		}
 		out[i] = d
 	}
 	*ds = out
 	return nil
 }
+
+// DurationsError is a malformed list of durations in a JSON body.
+type DurationsError struct{ Msg string }
+
+func (e *DurationsError) Error() string { return e.Msg }
