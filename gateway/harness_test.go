@@ -17,44 +17,8 @@ import (
 	"time"
 
 	"github.com/eventgw/gateway/gateway/config"
+	"github.com/eventgw/gateway/gateway/internal/require"
 )
-
-// waitLimit bounds every wait for another goroutine or the server. It is a
-// hang guard, not an expectation: nothing is asserted about durations.
-const waitLimit = 20 * time.Second
-
-func requireNoError(tb testing.TB, err error) {
-	tb.Helper()
-	if err != nil {
-		tb.Fatalf("unexpected error: %v", err)
-	}
-}
-
-func requireEqual[T comparable](tb testing.TB, want, got T) {
-	tb.Helper()
-	if want != got {
-		tb.Fatalf("want %v, got %v", want, got)
-	}
-}
-
-func requireTrue(tb testing.TB, ok bool, format string, args ...any) {
-	tb.Helper()
-	if !ok {
-		tb.Fatalf(format, args...)
-	}
-}
-
-// eventually polls cond until it holds, failing after waitLimit.
-func eventually(tb testing.TB, what string, cond func() bool) {
-	tb.Helper()
-	deadline := time.Now().Add(waitLimit)
-	for !cond() {
-		if time.Now().After(deadline) {
-			tb.Fatalf("gave up waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
 
 // logBuffer collects the gateway's log; it is shown when a test fails.
 type logBuffer struct {
@@ -101,9 +65,9 @@ func (s *site) config(webhooks string) *config.Config {
 	body := "server:\n  addr: 127.0.0.1:0\n  shutdown_timeout: 10s\n" +
 		"storage:\n  path: " + s.dataDir + "\n" +
 		"log:\n  level: debug\n" + webhooks
-	requireNoError(s.tb, os.WriteFile(s.cfgPath, []byte(body), 0o600))
+	require.NoError(s.tb, os.WriteFile(s.cfgPath, []byte(body), 0o600))
 	cfg, err := config.Load(config.LoadOptions{File: s.cfgPath, FileRequired: true, Env: []string{}})
-	requireNoError(s.tb, err)
+	require.NoError(s.tb, err)
 	return cfg
 }
 
@@ -120,7 +84,7 @@ type running struct {
 func (s *site) start(cfg *config.Config, opts ...Option) *running {
 	s.tb.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	requireNoError(s.tb, err)
+	require.NoError(s.tb, err)
 	logger := slog.New(slog.NewTextHandler(s.log, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	g := New(cfg, append([]Option{WithListener(ln), WithLogger(logger)}, opts...)...)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -130,10 +94,10 @@ func (s *site) start(cfg *config.Config, opts ...Option) *running {
 		cancel()
 		select {
 		case <-r.done:
-		case <-time.After(waitLimit):
+		case <-time.After(require.WaitLimit):
 		}
 	})
-	eventually(s.tb, "/readyz to answer 200", func() bool {
+	require.Eventually(s.tb, "/readyz to answer 200", func() bool {
 		select {
 		case err := <-r.done:
 			s.tb.Fatalf("Run returned early: %v", err)
@@ -149,17 +113,12 @@ func (s *site) start(cfg *config.Config, opts ...Option) *running {
 func (r *running) stop(tb testing.TB) error {
 	tb.Helper()
 	r.cancel()
-	select {
-	case err := <-r.done:
-		r.done <- err // for the cleanup
-		return err
-	case <-time.After(waitLimit):
-		tb.Fatal("Run did not return after its context ended")
-		return nil
-	}
+	err := require.Receive(tb, r.done, "Run to return after its context ended")
+	r.done <- err // for the cleanup
+	return err
 }
 
-var client = &http.Client{Timeout: waitLimit}
+var client = &http.Client{Timeout: require.WaitLimit}
 
 // do sends a request with a JSON body (if any) and decodes a JSON answer
 // into out (if not nil). It returns the status; a transport error is
@@ -171,7 +130,7 @@ func (r *running) do(tb testing.TB, method, path, body string, out any) (int, er
 		rd = strings.NewReader(body)
 	}
 	req, err := http.NewRequest(method, r.base+path, rd)
-	requireNoError(tb, err)
+	require.NoError(tb, err)
 	if body != "" {
 		req.Header.Set("Content-Type", "application/json")
 	}
@@ -197,12 +156,12 @@ func (r *running) mustDo(tb testing.TB, method, path, body string, want int, out
 	tb.Helper()
 	var raw json.RawMessage
 	status, err := r.do(tb, method, path, body, &raw)
-	requireNoError(tb, err)
+	require.NoError(tb, err)
 	if status != want {
 		tb.Fatalf("%s %s: want status %d, got %d: %s", method, path, want, status, raw)
 	}
 	if out != nil {
-		requireNoError(tb, json.Unmarshal(raw, out))
+		require.NoError(tb, json.Unmarshal(raw, out))
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/eventgw/gateway/gateway/event"
+	"github.com/eventgw/gateway/gateway/internal/require"
 )
 
 // collector is a WithSubscriber function that keeps what it is given.
@@ -36,7 +37,7 @@ func (c *collector) ids() []string {
 
 func (c *collector) waitFor(tb testing.TB, n int) []string {
 	tb.Helper()
-	eventually(tb, "the subscriber to receive the events", func() bool { return len(c.ids()) >= n })
+	require.Eventually(tb, "the subscriber to receive the events", func() bool { return len(c.ids()) >= n })
 	return c.ids()
 }
 
@@ -52,26 +53,26 @@ func TestGateway_Run(t *testing.T) {
 		WithSubscriber("live", []string{">"}, false, everything.handle),
 	}
 	r := s.start(cfg, withSubs...)
-	requireTrue(t, r.g.Ready(), "Ready after /readyz answered 200")
-	requireEqual(t, r.base, "http://"+r.g.Addr(context.Background()).String())
+	require.True(t, r.g.Ready(), "Ready after /readyz answered 200")
+	require.Equal(t, r.base, "http://"+r.g.Addr(context.Background()).String())
 
 	created := r.publish(t, "order.created", `{"n":1}`)
 	signup := r.publish(t, "user.signup", `{"n":2}`)
 	paid := r.publish(t, "order.paid", `{"n":3}`)
-	requireEqual(t, "order.created order.paid", strings.Join(typesOf(t, r, orders.waitFor(t, 2)), " "))
-	requireEqual(t, strings.Join([]string{created.ID, signup.ID, paid.ID}, " "), strings.Join(everything.waitFor(t, 3), " "))
+	require.Equal(t, "order.created order.paid", strings.Join(typesOf(t, r, orders.waitFor(t, 2)), " "))
+	require.Equal(t, strings.Join([]string{created.ID, signup.ID, paid.ID}, " "), strings.Join(everything.waitFor(t, 3), " "))
 
 	// Once the durable subscriber has handled an event its status says so.
-	eventually(t, "order.paid to be dispatched", func() bool {
+	require.Eventually(t, "order.paid to be dispatched", func() bool {
 		var v struct{ Status string }
 		r.mustDo(t, http.MethodGet, "/v1/events/"+paid.ID, "", http.StatusOK, &v)
 		return v.Status == event.StatusDispatched
 	})
 
-	requireNoError(t, r.stop(t))
-	requireTrue(t, !r.g.Ready(), "not Ready after Run returned")
-	requireTrue(t, strings.Contains(s.log.String(), "msg=stopped"), "the log does not say stopped")
-	requireTrue(t, r.g.Run(context.Background()) != nil, "a second Run of the same Gateway must fail")
+	require.NoError(t, r.stop(t))
+	require.False(t, r.g.Ready(), "not Ready after Run returned")
+	require.True(t, strings.Contains(s.log.String(), "msg=stopped"), "the log does not say stopped")
+	require.True(t, r.g.Run(context.Background()) != nil, "a second Run of the same Gateway must fail")
 
 	// A new gateway on the same directory sees every event, and the
 	// durable subscriber resumes after what it handled: no redelivery.
@@ -82,20 +83,20 @@ func TestGateway_Run(t *testing.T) {
 	for _, id := range []string{created.ID, signup.ID, paid.ID} {
 		var v struct{ ID, Status string }
 		r.mustDo(t, http.MethodGet, "/v1/events/"+id, "", http.StatusOK, &v)
-		requireEqual(t, id, v.ID)
-		requireEqual(t, event.StatusDispatched, v.Status)
+		require.Equal(t, id, v.ID)
+		require.Equal(t, event.StatusDispatched, v.Status)
 	}
 	var page struct {
 		Data []struct{ ID string } `json:"data"`
 	}
 	r.mustDo(t, http.MethodGet, "/v1/events?limit=10", "", http.StatusOK, &page)
-	requireEqual(t, 3, len(page.Data))
-	requireEqual(t, paid.ID, page.Data[0].ID)
+	require.Equal(t, 3, len(page.Data))
+	require.Equal(t, paid.ID, page.Data[0].ID)
 
 	shipped := r.publish(t, "order.shipped", `{}`)
-	requireEqual(t, shipped.ID, strings.Join(orders2.waitFor(t, 1), " "))
-	requireEqual(t, shipped.ID, strings.Join(everything2.waitFor(t, 1), " "))
-	requireNoError(t, r.stop(t))
+	require.Equal(t, shipped.ID, strings.Join(orders2.waitFor(t, 1), " "))
+	require.Equal(t, shipped.ID, strings.Join(everything2.waitFor(t, 1), " "))
+	require.NoError(t, r.stop(t))
 }
 
 // typesOf looks up the type of each event id through the API.
@@ -126,17 +127,17 @@ func TestGateway_Run_pending(t *testing.T) {
 	rc := r.publish(t, "a.b", `{}`)
 	var v struct{ Status string }
 	r.mustDo(t, http.MethodGet, "/v1/events/"+rc.ID, "", http.StatusOK, &v)
-	requireEqual(t, event.StatusPending, v.Status)
+	require.Equal(t, event.StatusPending, v.Status)
 	// Publishing is not held up by the stuck subscriber.
 	for range 20 {
 		r.publish(t, "a.b", `{}`)
 	}
 	close(block)
-	eventually(t, "the event to be dispatched", func() bool {
+	require.Eventually(t, "the event to be dispatched", func() bool {
 		r.mustDo(t, http.MethodGet, "/v1/events/"+rc.ID, "", http.StatusOK, &v)
 		return v.Status == event.StatusDispatched
 	})
-	requireNoError(t, r.stop(t))
+	require.NoError(t, r.stop(t))
 }
 
 func TestGateway_Run_storeLocked(t *testing.T) {
@@ -146,17 +147,17 @@ func TestGateway_Run_storeLocked(t *testing.T) {
 	// A second gateway on the same directory cannot open the store: Run
 	// fails instead of serving.
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	requireNoError(t, err)
+	require.NoError(t, err)
 	g := New(cfg, WithListener(ln), WithLogger(r.g.logger))
 	err = g.Run(context.Background())
-	requireTrue(t, err != nil && strings.Contains(err.Error(), "store"), "want a store error, got %v", err)
-	requireNoError(t, r.stop(t))
+	require.True(t, err != nil && strings.Contains(err.Error(), "store"), "want a store error, got %v", err)
+	require.NoError(t, r.stop(t))
 }
 
 func TestWithSubscriber_badPattern(t *testing.T) {
 	defer func() {
 		v := recover()
-		requireTrue(t, v != nil && strings.Contains(v.(string), `"x"`), "want a panic naming the subscriber, got %v", v)
+		require.True(t, v != nil && strings.Contains(v.(string), `"x"`), "want a panic naming the subscriber, got %v", v)
 	}()
 	New(nil, WithSubscriber("x", []string{"a..b"}, true, nil))
 }

@@ -3,13 +3,14 @@ package gateway
 import (
 	"context"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/eventgw/gateway/gateway/config"
+	"github.com/eventgw/gateway/gateway/internal/require"
 	"github.com/eventgw/gateway/gateway/internal/store"
 	"github.com/eventgw/gateway/gateway/internal/webhook"
 )
@@ -47,20 +48,20 @@ func TestMergeConfigWebhook(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			got := mergeConfigWebhook(tc.cur, tc.cw, slog.New(slog.NewTextHandler(io.Discard, nil)), now)
-			requireEqual(t, tc.wantEnabled, got.Enabled)
-			requireEqual(t, tc.cw.IsEnabled(), *got.ConfigEnabled)
-			requireEqual(t, webhook.ManagedByConfig, got.Managed)
-			requireEqual(t, "https://new.example/", got.URL)
-			requireEqual(t, "new.*", got.EventTypes[0])
-			requireTrue(t, got.UpdatedAt.Equal(now), "updated_at %s", got.UpdatedAt)
+			got := mergeConfigWebhook(tc.cur, tc.cw, time.Hour, slog.New(slog.DiscardHandler), now)
+			require.Equal(t, tc.wantEnabled, got.Enabled)
+			require.Equal(t, tc.cw.IsEnabled(), *got.ConfigEnabled)
+			require.Equal(t, webhook.ManagedByConfig, got.Managed)
+			require.Equal(t, "https://new.example/", got.URL)
+			require.Equal(t, "new.*", got.EventTypes[0])
+			require.True(t, got.UpdatedAt.Equal(now), "updated_at %s", got.UpdatedAt)
 			if tc.cur == nil {
-				requireTrue(t, got.CreatedAt.Equal(now), "created_at %s", got.CreatedAt)
-				requireTrue(t, webhook.ValidateSecret(got.Secret) == nil, "a generated secret must be valid, got %q", got.Secret)
+				require.True(t, got.CreatedAt.Equal(now), "created_at %s", got.CreatedAt)
+				require.True(t, webhook.ValidateSecret(got.Secret) == nil, "a generated secret must be valid, got %q", got.Secret)
 			} else {
-				requireTrue(t, got.CreatedAt.Equal(created), "created_at changed to %s", got.CreatedAt)
-				requireEqual(t, "whsec_old", got.Secret) // kept: the config sets none
-				requireTrue(t, tc.cur.URL == "https://old.example/", "the current value was modified")
+				require.True(t, got.CreatedAt.Equal(created), "created_at changed to %s", got.CreatedAt)
+				require.Equal(t, "whsec_old", got.Secret) // kept: the config sets none
+				require.True(t, tc.cur.URL == "https://old.example/", "the current value was modified")
 			}
 		})
 	}
@@ -75,6 +76,17 @@ func TestGateway_Run_configWebhooks(t *testing.T) {
 		enabled bool
 		managed string
 	}
+	// The steps edit two declared webhooks: wh_a takes order events and
+	// gets a generated secret, wh_b takes everything and has a fixed one.
+	// enabled is "true", "false" or "" (not set).
+	hookA := func(url, enabled string) string { return declare("wh_a", url, `["order.*"]`, "", enabled) }
+	hookB := func(url, enabled string) string { return declare("wh_b", url, `[">"]`, testSecret, enabled) }
+	const (
+		urlA1 = "https://a.example/v1"
+		urlA2 = "https://a.example/v2"
+		urlB  = "https://b.example/"
+	)
+	first := webhooksSection(hookA(urlA1, ""), hookB(urlB, "false"))
 	steps := []struct {
 		name     string
 		webhooks string                                                // the config's webhooks section
@@ -82,19 +94,9 @@ func TestGateway_Run_configWebhooks(t *testing.T) {
 		then     func(t *testing.T, r *running, ids map[string]string) // API calls after the checks
 	}{
 		{
-			name: "declared webhooks are created and managed",
-			webhooks: `
-webhooks:
-  - id: wh_a
-    url: https://a.example/v1
-    event_types: ["order.*"]
-  - id: wh_b
-    url: https://b.example/
-    event_types: [">"]
-    secret: ` + testSecret + `
-    enabled: false
-`,
-			want: map[string]want{"wh_a": {"https://a.example/v1", true, "config"}, "wh_b": {"https://b.example/", false, "config"}},
+			name:     "declared webhooks are created and managed",
+			webhooks: first,
+			want:     map[string]want{"wh_a": {urlA1, true, "config"}, "wh_b": {urlB, false, "config"}},
 			then: func(t *testing.T, r *running, ids map[string]string) {
 				// The API may only toggle a managed webhook.
 				r.mustDo(t, http.MethodPatch, "/v1/webhooks/wh_a", `{"url":"https://elsewhere.example/"}`, http.StatusConflict, nil)
@@ -107,57 +109,29 @@ webhooks:
 		},
 		{
 			name:     "an unchanged config keeps the API's choice",
-			webhooks: "", // filled in below: same as the first step
-			want:     map[string]want{"wh_a": {"https://a.example/v1", false, "config"}, "wh_b": {"https://b.example/", false, "config"}},
+			webhooks: first,
+			want:     map[string]want{"wh_a": {urlA1, false, "config"}, "wh_b": {urlB, false, "config"}},
 		},
 		{
-			name: "a url change applies; enabled applies only where the config changed it",
-			webhooks: `
-webhooks:
-  - id: wh_a
-    url: https://a.example/v2
-    event_types: ["order.*"]
-    enabled: true
-  - id: wh_b
-    url: https://b.example/
-    event_types: [">"]
-    secret: ` + testSecret + `
-    enabled: true
-`,
+			name:     "a url change applies; enabled applies only where the config changed it",
+			webhooks: webhooksSection(hookA(urlA2, "true"), hookB(urlB, "true")),
 			// wh_a: unset and true are the same value, so the API's
 			// disable stands. wh_b: the file flipped false -> true.
-			want: map[string]want{"wh_a": {"https://a.example/v2", false, "config"}, "wh_b": {"https://b.example/", true, "config"}},
+			want: map[string]want{"wh_a": {urlA2, false, "config"}, "wh_b": {urlB, true, "config"}},
 			then: func(t *testing.T, r *running, _ map[string]string) {
 				r.mustDo(t, http.MethodPatch, "/v1/webhooks/wh_a", `{"enabled":true}`, http.StatusOK, nil)
 				r.mustDo(t, http.MethodPatch, "/v1/webhooks/wh_b", `{"enabled":false}`, http.StatusOK, nil)
 			},
 		},
 		{
-			name: "a config flip wins over the API, an unchanged value does not",
-			webhooks: `
-webhooks:
-  - id: wh_a
-    url: https://a.example/v2
-    event_types: ["order.*"]
-    enabled: false
-  - id: wh_b
-    url: https://b.example/
-    event_types: [">"]
-    secret: ` + testSecret + `
-    enabled: true
-`,
-			want: map[string]want{"wh_a": {"https://a.example/v2", false, "config"}, "wh_b": {"https://b.example/", false, "config"}},
+			name:     "a config flip wins over the API, an unchanged value does not",
+			webhooks: webhooksSection(hookA(urlA2, "false"), hookB(urlB, "true")),
+			want:     map[string]want{"wh_a": {urlA2, false, "config"}, "wh_b": {urlB, false, "config"}},
 		},
 		{
-			name: "a webhook removed from the config is kept, unmanaged",
-			webhooks: `
-webhooks:
-  - id: wh_a
-    url: https://a.example/v2
-    event_types: ["order.*"]
-    enabled: false
-`,
-			want: map[string]want{"wh_a": {"https://a.example/v2", false, "config"}, "wh_b": {"https://b.example/", false, ""}},
+			name:     "a webhook removed from the config is kept, unmanaged",
+			webhooks: webhooksSection(hookA(urlA2, "false")),
+			want:     map[string]want{"wh_a": {urlA2, false, "config"}, "wh_b": {urlB, false, ""}},
 			then: func(t *testing.T, r *running, _ map[string]string) {
 				// Now the API owns it entirely.
 				r.mustDo(t, http.MethodPatch, "/v1/webhooks/wh_b", `{"url":"https://b2.example/"}`, http.StatusOK, nil)
@@ -165,47 +139,36 @@ webhooks:
 			},
 		},
 		{
-			name: "and may be declared again",
-			webhooks: `
-webhooks:
-  - id: wh_a
-    url: https://a.example/v2
-    event_types: ["order.*"]
-    enabled: false
-  - id: wh_b
-    url: https://b.example/v3
-    event_types: [">"]
-    secret: ` + testSecret + `
-`,
-			want: map[string]want{"wh_a": {"https://a.example/v2", false, "config"}, "wh_b": {"https://b.example/v3", true, "config"}},
+			name:     "and may be declared again",
+			webhooks: webhooksSection(hookA(urlA2, "false"), hookB("https://b.example/v3", "")),
+			want:     map[string]want{"wh_a": {urlA2, false, "config"}, "wh_b": {"https://b.example/v3", true, "config"}},
 		},
 	}
-	steps[1].webhooks = steps[0].webhooks
 
 	ids := map[string]string{}
 	var hintA string
 	for _, step := range steps {
 		t.Run(step.name, func(t *testing.T) {
 			r := s.start(s.config(step.webhooks))
-			defer func() { requireNoError(t, r.stop(t)) }()
+			defer func() { require.NoError(t, r.stop(t)) }()
 			for id, w := range step.want {
 				got := r.webhook(t, id)
-				requireEqual(t, w.url, got.URL)
-				requireEqual(t, w.enabled, got.Enabled)
-				requireEqual(t, w.managed, got.ManagedBy)
+				require.Equal(t, w.url, got.URL)
+				require.Equal(t, w.enabled, got.Enabled)
+				require.Equal(t, w.managed, got.ManagedBy)
 			}
 			// The secret generated for wh_a on the first start is kept.
 			hint := r.webhook(t, "wh_a").SecretHint
 			if hintA == "" {
 				hintA = hint
 			}
-			requireEqual(t, hintA, hint)
+			require.Equal(t, hintA, hint)
 			// The API's own webhook is never touched by the config.
 			if c := ids["c"]; c != "" {
 				got := r.webhook(t, c)
-				requireEqual(t, "https://c.example/", got.URL)
-				requireEqual(t, "", got.ManagedBy)
-				requireTrue(t, got.Enabled, "the API webhook was disabled")
+				require.Equal(t, "https://c.example/", got.URL)
+				require.Equal(t, "", got.ManagedBy)
+				require.True(t, got.Enabled, "the API webhook was disabled")
 			}
 			if step.then != nil {
 				step.then(t, r, ids)
@@ -217,30 +180,49 @@ webhooks:
 	}
 }
 
+// webhooksSection returns a config's webhooks section holding hooks, each
+// rendered by declare.
+func webhooksSection(hooks ...string) string {
+	return "webhooks:\n" + strings.Join(hooks, "")
+}
+
+// declare renders one webhook of a config's webhooks list; an empty secret
+// or enabled is left out.
+func declare(id, url, eventTypes, secret, enabled string) string {
+	y := "  - id: " + id + "\n    url: " + url + "\n    event_types: " + eventTypes + "\n"
+	if secret != "" {
+		y += "    secret: " + secret + "\n"
+	}
+	if enabled != "" {
+		y += "    enabled: " + enabled + "\n"
+	}
+	return y
+}
+
 // TestApplyConfigWebhooks_manyPages releases more managed webhooks than one
 // listing page holds.
 func TestApplyConfigWebhooks_manyPages(t *testing.T) {
 	ctx := context.Background()
-	st, err := store.Open(store.Options{Path: t.TempDir(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	requireNoError(t, err)
+	logger := slog.New(slog.DiscardHandler)
+	st, err := store.Open(store.Options{Path: t.TempDir(), Logger: logger})
+	require.NoError(t, err)
 	defer st.Close()
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	var declared []config.Webhook
 	for i := range 1203 {
 		declared = append(declared, config.Webhook{ID: fmt.Sprintf("wh_%04d", i), URL: "https://x.example/", EventTypes: []string{">"}, Secret: testSecret})
 	}
-	requireNoError(t, applyConfigWebhooks(ctx, st, declared, logger, time.Now))
-	requireNoError(t, applyConfigWebhooks(ctx, st, declared[:1], logger, time.Now))
+	require.NoError(t, applyConfigWebhooks(ctx, st, declared, time.Hour, logger, time.Now))
+	require.NoError(t, applyConfigWebhooks(ctx, st, declared[:1], time.Hour, logger, time.Now))
 	managed, total := 0, 0
 	before := ""
 	for {
 		page, more, err := st.Webhooks(ctx, before, 100)
-		requireNoError(t, err)
+		require.NoError(t, err)
 		for _, w := range page {
 			total++
 			if w.Managed != "" {
 				managed++
-				requireEqual(t, "wh_0000", w.ID)
+				require.Equal(t, "wh_0000", w.ID)
 			}
 		}
 		if !more {
@@ -248,6 +230,6 @@ func TestApplyConfigWebhooks_manyPages(t *testing.T) {
 		}
 		before = page[len(page)-1].ID
 	}
-	requireEqual(t, 1203, total)
-	requireEqual(t, 1, managed)
+	require.Equal(t, 1203, total)
+	require.Equal(t, 1, managed)
 }

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/eventgw/gateway/gateway/internal/require"
 )
 
 // referenceEnv resolves every key_env and secret_env used by gateway.yaml
@@ -22,29 +24,8 @@ var referenceEnv = []string{
 func referenceFiles(tb testing.TB) []string {
 	tb.Helper()
 	files, err := filepath.Glob(filepath.Join("..", "..", "configs", "*.yaml"))
-	requireNoError(tb, err)
+	require.NoError(tb, err)
 	return append([]string{filepath.Join("..", "..", "gateway.yaml")}, files...)
-}
-
-func requireNoError(tb testing.TB, err error) {
-	tb.Helper()
-	if err != nil {
-		tb.Fatalf("unexpected error:\n%v", err)
-	}
-}
-
-func requireEqual[T comparable](tb testing.TB, want, got T) {
-	tb.Helper()
-	if want != got {
-		tb.Fatalf("want %v, got %v", want, got)
-	}
-}
-
-func requireContains(tb testing.TB, s, sub string) {
-	tb.Helper()
-	if !strings.Contains(s, sub) {
-		tb.Fatalf("%q does not contain %q", s, sub)
-	}
 }
 
 // requireProblems asserts that err is a *ValidationError whose lines are
@@ -65,6 +46,6 @@ func requireProblems(tb testing.TB, err error, want []string) {
 func writeConfig(tb testing.TB, body string) string {
 	tb.Helper()
 	path := filepath.Join(tb.TempDir(), "gateway.yaml")
-	requireNoError(tb, os.WriteFile(path, []byte(body), 0o600))
+	require.NoError(tb, os.WriteFile(path, []byte(body), 0o600))
 	return path
 }

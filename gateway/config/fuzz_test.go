@@ -4,6 +4,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/eventgw/gateway/gateway/internal/require"
 )
 
 // FuzzLoad feeds arbitrary bytes to Load as the YAML file. Load must not
@@ -11,7 +13,7 @@ import (
 func FuzzLoad(f *testing.F) {
 	for _, path := range referenceFiles(f) {
 		b, err := os.ReadFile(path)
-		requireNoError(f, err)
+		require.NoError(f, err)
 		f.Add(b)
 	}
 	f.Add([]byte("server:\n  addr: 0.0.0.0:8080\n  max_body_bytes: abc\nwebhooks:\n  - id: a\n    urll: x\n"))
@@ -19,19 +21,13 @@ func FuzzLoad(f *testing.F) {
 	f.Add([]byte("server: [1, 2]\nlog: {level: [a]}\ningest: {idempotency_window: 1.5}\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		path := filepath.Join(t.TempDir(), "gateway.yaml")
-		if err := os.WriteFile(path, data, 0o600); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, os.WriteFile(path, data, 0o600))
 		c, err := Load(LoadOptions{File: path, FileRequired: true, Env: referenceEnv})
-		switch {
-		case err != nil && c != nil:
-			t.Fatalf("got both a config and an error: %v", err)
-		case err == nil && c == nil:
-			t.Fatal("got neither a config nor an error")
-		case err == nil:
-			if verr := c.Validate(); verr != nil {
-				t.Fatalf("Load returned a config that fails Validate:\n%v", verr)
-			}
+		if err != nil {
+			require.True(t, c == nil, "got both a config and an error: %v", err)
+			return
 		}
+		require.True(t, c != nil, "got neither a config nor an error")
+		require.NoError(t, c.Validate(), "Load returned a config that fails Validate")
 	})
 }

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/spf13/pflag"
+
+	"github.com/eventgw/gateway/gateway/internal/require"
 )
 
 func TestLoad_referenceConfigs(t *testing.T) {
@@ -15,32 +17,32 @@ func TestLoad_referenceConfigs(t *testing.T) {
 	// validated without an entry here; add one to pin its values.
 	checks := map[string]func(t *testing.T, c *Config){
 		"gateway.yaml": func(t *testing.T, c *Config) {
-			requireEqual(t, "127.0.0.1:8080", c.Server.Addr)
-			requireEqual(t, "./data", c.Storage.Path)
-			requireEqual(t, true, c.Storage.Sync)
-			requireEqual(t, false, c.HasAuth())
-			requireEqual(t, 0, len(c.Webhooks))
+			require.Equal(t, "127.0.0.1:8080", c.Server.Addr)
+			require.Equal(t, "./data", c.Storage.Path)
+			require.Equal(t, true, c.Storage.Sync)
+			require.Equal(t, false, c.HasAuth())
+			require.Equal(t, 0, len(c.Webhooks))
 		},
 		"minimal.yaml": func(t *testing.T, c *Config) {
-			requireEqual(t, Defaults().Server, c.Server)
-			requireEqual(t, "text", c.Log.Format)
+			require.Equal(t, Defaults().Server, c.Server)
+			require.Equal(t, "text", c.Log.Format)
 		},
 		"memory.yaml": func(t *testing.T, c *Config) {
-			requireEqual(t, true, c.Storage.Memory)
-			requireEqual(t, "127.0.0.1:0", c.Server.Addr)
-			requireEqual(t, 5*time.Second, c.Server.ShutdownTimeout)
+			require.Equal(t, true, c.Storage.Memory)
+			require.Equal(t, "127.0.0.1:0", c.Server.Addr)
+			require.Equal(t, 5*time.Second, c.Server.ShutdownTimeout)
 		},
 		"production.yaml": func(t *testing.T, c *Config) {
-			requireEqual(t, "0.0.0.0:8080", c.Server.Addr)
-			requireEqual(t, "json", c.Log.Format)
-			requireEqual(t, 2, len(c.Auth.APIKeys))
-			requireEqual(t, "admin-0123456789abcdef0123456789abcdef", c.Auth.APIKeys[0].Key)
-			requireEqual(t, 72*time.Hour, c.Ingest.IdempotencyWindow)
-			requireEqual(t, 2, len(c.Webhooks))
-			requireEqual(t, true, c.Webhooks[0].IsEnabled())
-			requireEqual(t, false, c.Webhooks[1].IsEnabled())
-			requireEqual(t, "billing", c.Webhooks[0].Headers["X-Team"])
-			requireEqual(t, "whsec_ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8=", c.Webhooks[1].Secret)
+			require.Equal(t, "0.0.0.0:8080", c.Server.Addr)
+			require.Equal(t, "json", c.Log.Format)
+			require.Equal(t, 2, len(c.Auth.APIKeys))
+			require.Equal(t, "admin-0123456789abcdef0123456789abcdef", c.Auth.APIKeys[0].Key)
+			require.Equal(t, 72*time.Hour, c.Ingest.IdempotencyWindow)
+			require.Equal(t, 2, len(c.Webhooks))
+			require.Equal(t, true, c.Webhooks[0].IsEnabled())
+			require.Equal(t, false, c.Webhooks[1].IsEnabled())
+			require.Equal(t, "billing", c.Webhooks[0].Headers["X-Team"])
+			require.Equal(t, "whsec_ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8=", c.Webhooks[1].Secret)
 		},
 	}
 	files := referenceFiles(t)
@@ -49,15 +51,15 @@ func TestLoad_referenceConfigs(t *testing.T) {
 		name := filepath.Base(path)
 		t.Run(name, func(t *testing.T) {
 			c, err := Load(LoadOptions{File: path, FileRequired: true, Env: referenceEnv})
-			requireNoError(t, err)
-			requireNoError(t, c.Validate())
+			require.NoError(t, err)
+			require.NoError(t, c.Validate())
 			if check, ok := checks[name]; ok {
 				seen++
 				check(t, c)
 			}
 		})
 	}
-	requireEqual(t, len(checks), seen)
+	require.Equal(t, len(checks), seen)
 }
 
 func TestLoad_broken(t *testing.T) {
@@ -253,9 +255,7 @@ webhooks:
 				env = []string{}
 			}
 			c, err := Load(LoadOptions{File: writeConfig(t, tt.yaml), FileRequired: true, Env: env})
-			if c != nil {
-				t.Fatalf("want no config with an error, got %+v", c)
-			}
+			require.True(t, c == nil, "want no config with an error, got %+v", c)
 			requireProblems(t, err, tt.want)
 		})
 	}
@@ -282,18 +282,14 @@ func TestLoad_fileErrors(t *testing.T) {
 				path = filepath.Join(t.TempDir(), "missing.yaml")
 			}
 			_, err := Load(LoadOptions{File: path, FileRequired: tt.required, Env: []string{}})
-			if err == nil {
-				t.Fatal("want an error")
-			}
+			require.Error(t, err)
 			var ve *ValidationError
-			if errors.As(err, &ve) {
-				t.Fatalf("want a file error, got problems:\n%v", err)
-			}
+			require.False(t, errors.As(err, &ve), "want a file error, got problems:\n%v", err)
 			for _, w := range tt.want {
-				requireContains(t, err.Error(), w)
+				require.Contains(t, err.Error(), w)
 			}
-			if tt.missing && !errors.Is(err, fs.ErrNotExist) {
-				t.Fatalf("want fs.ErrNotExist, got %v", err)
+			if tt.missing {
+				require.ErrorIs(t, err, fs.ErrNotExist)
 			}
 		})
 	}
@@ -314,12 +310,12 @@ func TestLoad_defaults(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c, err := Load(tt.opts)
-			requireNoError(t, err)
+			require.NoError(t, err)
 			want := Defaults()
-			requireEqual(t, want.Server, c.Server)
-			requireEqual(t, want.Storage, c.Storage)
-			requireEqual(t, want.Ingest, c.Ingest)
-			requireEqual(t, want.Log, c.Log)
+			require.Equal(t, want.Server, c.Server)
+			require.Equal(t, want.Storage, c.Storage)
+			require.Equal(t, want.Ingest, c.Ingest)
+			require.Equal(t, want.Log, c.Log)
 		})
 	}
 }
@@ -332,7 +328,7 @@ func TestLoad_precedence(t *testing.T) {
 		fs.Bool("sync", true, "fsync every event")
 		fs.Duration("shutdown-timeout", time.Second, "grace period")
 		fs.String("unmapped", "", "not a config key")
-		requireNoError(t, fs.Parse(args))
+		require.NoError(t, fs.Parse(args))
 		return fs
 	}
 	flagKeys := map[string]string{
@@ -375,10 +371,10 @@ func TestLoad_precedence(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			env := append([]string{}, tt.env...)
 			c, err := Load(LoadOptions{File: tt.file, Env: env, Flags: tt.flags, FlagKeys: flagKeys})
-			requireNoError(t, err)
-			requireEqual(t, tt.wantAddr, c.Server.Addr)
-			requireEqual(t, tt.wantSync, c.Storage.Sync)
-			requireEqual(t, tt.wantStop, c.Server.ShutdownTimeout)
+			require.NoError(t, err)
+			require.Equal(t, tt.wantAddr, c.Server.Addr)
+			require.Equal(t, tt.wantSync, c.Storage.Sync)
+			require.Equal(t, tt.wantStop, c.Server.ShutdownTimeout)
 		})
 	}
 }
@@ -392,10 +388,10 @@ func TestLoad_envTypes(t *testing.T) {
 		"GATEWAY_LOG__FORMAT=json",
 	}
 	c, err := Load(LoadOptions{Env: env})
-	requireNoError(t, err)
-	requireEqual(t, int64(2048), c.Server.MaxBodyBytes)
-	requireEqual(t, 45*time.Second, c.Server.ReadTimeout)
-	requireEqual(t, 10, c.Ingest.MaxBatchEvents)
-	requireEqual(t, true, c.Storage.Memory)
-	requireEqual(t, "json", c.Log.Format)
+	require.NoError(t, err)
+	require.Equal(t, int64(2048), c.Server.MaxBodyBytes)
+	require.Equal(t, 45*time.Second, c.Server.ReadTimeout)
+	require.Equal(t, 10, c.Ingest.MaxBatchEvents)
+	require.Equal(t, true, c.Storage.Memory)
+	require.Equal(t, "json", c.Log.Format)
 }

@@ -3,11 +3,13 @@ package config
 import (
 	"log/slog"
 	"testing"
+
+	"github.com/eventgw/gateway/gateway/internal/require"
 )
 
 func TestDefaults_Validate(t *testing.T) {
 	c := Defaults()
-	requireNoError(t, c.Validate())
+	require.NoError(t, c.Validate())
 }
 
 func TestConfig_Validate(t *testing.T) {
@@ -94,7 +96,7 @@ func TestConfig_Validate(t *testing.T) {
 			tt.edit(&c)
 			err := c.Validate()
 			if tt.wants == nil {
-				requireNoError(t, err)
+				require.NoError(t, err)
 				return
 			}
 			requireProblems(t, err, tt.wants)
@@ -105,14 +107,14 @@ func TestConfig_Validate(t *testing.T) {
 func TestConfig_helpers(t *testing.T) {
 	off := false
 	c := Defaults()
-	requireEqual(t, false, c.HasAuth())
-	requireEqual(t, true, Webhook{}.IsEnabled())
-	requireEqual(t, false, Webhook{Enabled: &off}.IsEnabled())
+	require.Equal(t, false, c.HasAuth())
+	require.Equal(t, true, Webhook{}.IsEnabled())
+	require.Equal(t, false, Webhook{Enabled: &off}.IsEnabled())
 	for level, want := range map[string]slog.Level{
 		"debug": slog.LevelDebug, "info": slog.LevelInfo, "warn": slog.LevelWarn, "Error": slog.LevelError,
 	} {
 		c.Log.Level = level
-		requireEqual(t, want, c.SlogLevel())
+		require.Equal(t, want, c.SlogLevel())
 	}
 }
 
@@ -126,7 +128,7 @@ func TestSuggest(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.key, func(t *testing.T) {
-			requireEqual(t, tt.want, suggest(tt.key, configType.Field(0).Type))
+			require.Equal(t, tt.want, suggest(tt.key, configType.Field(0).Type))
 		})
 	}
 }
@@ -146,5 +148,5 @@ func TestSortProblems(t *testing.T) {
 	for _, p := range ps {
 		got += p.Message + " "
 	}
-	requireEqual(t, "a1 a2 b c0 c d e ", got)
+	require.Equal(t, "a1 a2 b c0 c d e ", got)
 }

@@ -5,6 +5,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/eventgw/gateway/gateway/internal/require"
 )
 
 func TestSeq_StringRoundTrip(t *testing.T) {
@@ -12,12 +14,10 @@ func TestSeq_StringRoundTrip(t *testing.T) {
 	for i := 0; i < 1000; i++ {
 		s := g.Next()
 		text := s.String()
-		requireEqual(t, len(text), 26, "ULID length")
+		require.Equal(t, 26, len(text), "ULID length")
 		back, err := ParseSeq(text)
-		if err != nil {
-			t.Fatalf("ParseSeq(%q): %v", text, err)
-		}
-		requireEqual(t, back, s, "round trip")
+		require.NoError(t, err, "ParseSeq(%q)", text)
+		require.Equal(t, s, back, "round trip")
 	}
 	for _, bad := range []string{"", "01ARZ3NDEKTSV4RRFFQ69G5FA", "81ARZ3NDEKTSV4RRFFQ69G5FAV", "01ARZ3NDEKTSV4RRFFQ69G5FA!"} {
 		if _, err := ParseSeq(bad); err == nil {
@@ -30,11 +30,9 @@ func TestSeq_StringRoundTrip(t *testing.T) {
 // 1469918176385 ms.
 func TestParseSeq_knownULID(t *testing.T) {
 	s, err := ParseSeq("01ARYZ6S41TSV4RRFFQ69G5FAV")
-	if err != nil {
-		t.Fatal(err)
-	}
-	requireEqual(t, s.Time().UnixMilli(), int64(1469918176385), "timestamp")
-	requireEqual(t, s.String(), "01ARYZ6S41TSV4RRFFQ69G5FAV", "String")
+	require.NoError(t, err)
+	require.Equal(t, int64(1469918176385), s.Time().UnixMilli(), "timestamp")
+	require.Equal(t, "01ARYZ6S41TSV4RRFFQ69G5FAV", s.String(), "String")
 }
 
 func TestIDGen_monotonic(t *testing.T) {
@@ -42,15 +40,13 @@ func TestIDGen_monotonic(t *testing.T) {
 	clock := frozen
 	g := NewIDGen(func() time.Time { return clock })
 	prev := g.Next()
-	requireEqual(t, prev.Time().Equal(frozen), true, "timestamp")
+	require.Equal(t, true, prev.Time().Equal(frozen), "timestamp")
 	for i := 0; i < 10000; i++ {
 		if i == 5000 {
 			clock = frozen.Add(-time.Hour) // the wall clock steps back
 		}
 		s := g.Next()
-		if bytes.Compare(s[:], prev[:]) <= 0 || s.String() <= prev.String() {
-			t.Fatalf("seq %d not increasing: %s after %s", i, s, prev)
-		}
+		require.True(t, bytes.Compare(s[:], prev[:]) > 0 && s.String() > prev.String(), "seq %d not increasing: %s after %s", i, s, prev)
 		prev = s
 	}
 }
@@ -80,23 +76,21 @@ func TestIDGen_concurrent(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	requireEqual(t, len(seen), workers*each, "unique seqs")
+	require.Equal(t, workers*each, len(seen), "unique seqs")
 }
 
 func TestNewIDGenAfter(t *testing.T) {
 	future := NewIDGen(func() time.Time { return time.Now().Add(time.Hour) }).Next()
 	g := NewIDGenAfter(future, nil)
 	s := g.Next()
-	if bytes.Compare(s[:], future[:]) <= 0 {
-		t.Fatalf("%s is not after %s", s, future)
-	}
+	require.True(t, bytes.Compare(s[:], future[:]) > 0, "%s is not after %s", s, future)
 }
 
 func TestParseServerID(t *testing.T) {
 	s := NewIDGen(nil).Next()
 	got, ok := ParseServerID(IDPrefix + s.String())
-	requireEqual(t, ok, true, "ok")
-	requireEqual(t, got, s, "seq")
+	require.Equal(t, true, ok, "ok")
+	require.Equal(t, s, got, "seq")
 	for _, id := range []string{"order_1", "evt_", "evt_notaulid", s.String()} {
 		if _, ok := ParseServerID(id); ok {
 			t.Errorf("ParseServerID(%q) ok", id)
@@ -107,10 +101,8 @@ func TestParseServerID(t *testing.T) {
 func TestSeqAt(t *testing.T) {
 	at := time.Date(2026, 1, 2, 3, 4, 5, 6_000_000, time.UTC)
 	s := SeqAt(at)
-	requireEqual(t, s.Time().Equal(at.Truncate(time.Millisecond)), true, "time")
+	require.Equal(t, true, s.Time().Equal(at.Truncate(time.Millisecond)), "time")
 	g := NewIDGen(func() time.Time { return at })
 	n := g.Next()
-	if bytes.Compare(s[:], n[:]) > 0 {
-		t.Fatal("SeqAt must not sort after a Seq of the same millisecond")
-	}
+	require.True(t, bytes.Compare(s[:], n[:]) <= 0, "SeqAt must not sort after a Seq of the same millisecond")
 }

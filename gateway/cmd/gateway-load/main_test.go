@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/eventgw/gateway/gateway/internal/require"
 )
 
 // TestRun drives the bare handler briefly in each mode. It checks that
@@ -19,27 +21,15 @@ func TestRun(t *testing.T) {
 	for _, mode := range []string{"single", "batch"} {
 		t.Run(mode, func(t *testing.T) {
 			c, err := parseFlags([]string{"-url", srv.URL, "-c", "4", "-d", "500ms", "-warmup", "100ms", "-mode", mode, "-batch", "10"}, io.Discard)
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			res, err := run(context.Background(), c)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if res.Requests == 0 {
-				t.Fatalf("no requests counted: %+v", res)
-			}
-			if res.Errors != 0 || res.Non2xx != 0 {
-				t.Fatalf("errors %d, non-2xx %d: %v", res.Errors, res.Non2xx, res.Samples)
-			}
-			if want := res.Requests * int64(res.EventsPerReq); res.Events != want {
-				t.Fatalf("events = %d, want %d", res.Events, want)
-			}
+			require.NoError(t, err)
+			require.True(t, res.Requests != 0, "no requests counted: %+v", res)
+			require.True(t, res.Errors == 0 && res.Non2xx == 0, "errors %d, non-2xx %d: %v", res.Errors, res.Non2xx, res.Samples)
+			require.Equal(t, res.Requests*int64(res.EventsPerReq), res.Events, "events")
 			var out bytes.Buffer
 			res.writeText(&out)
-			if !strings.Contains(out.String(), "requests/s") {
-				t.Fatalf("report lacks requests/s:\n%s", out.String())
-			}
+			require.Contains(t, out.String(), "requests/s", "the report")
 		})
 	}
 }
@@ -49,12 +39,8 @@ func TestRun_non2xx(t *testing.T) {
 	srv := httptest.NewServer(nil) // DefaultServeMux: 404 for every path
 	defer srv.Close()
 	res, err := run(context.Background(), config{URL: srv.URL, Conc: 2, Duration: 200 * time.Millisecond, Mode: "single", Batch: 1, Size: 100})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if res.Requests != 0 || res.Non2xx == 0 || len(res.Samples) == 0 || !strings.HasPrefix(res.Samples[0], "404") {
-		t.Fatalf("want only 404s with samples, got %+v", res)
-	}
+	require.NoError(t, err)
+	require.True(t, res.Requests == 0 && res.Non2xx != 0 && len(res.Samples) != 0 && strings.HasPrefix(res.Samples[0], "404"), "want only 404s with samples, got %+v", res)
 }
 
 // TestWorker_body checks that generated bodies are the JSON the gateway
@@ -66,26 +52,20 @@ func TestWorker_body(t *testing.T) {
 		Type string          `json:"type"`
 		Data json.RawMessage `json:"data"`
 	}
-	if err := json.Unmarshal([]byte(first), &ev); err != nil {
-		t.Fatalf("single body is not JSON: %v\n%s", err, first)
-	}
-	if ev.Type != "load.test" || len(ev.Data) < 180 || len(ev.Data) > 220 {
-		t.Fatalf("type %q, %d data bytes; want load.test, about 200", ev.Type, len(ev.Data))
-	}
-	if second := string(w.body("single", 1, strings.Repeat("x", 136))); second == first {
-		t.Fatal("two bodies are identical")
-	}
+	require.NoError(t, json.Unmarshal([]byte(first), &ev), "single body %s", first)
+	require.True(t, ev.Type == "load.test" && len(ev.Data) >= 180 && len(ev.Data) <= 220, "type %q, %d data bytes; want load.test, about 200", ev.Type, len(ev.Data))
+	second := string(w.body("single", 1, strings.Repeat("x", 136)))
+	require.True(t, second != first, "two bodies are identical")
 	var batch struct {
 		Events []json.RawMessage `json:"events"`
 	}
-	if err := json.Unmarshal(w.body("batch", 3, "x"), &batch); err != nil || len(batch.Events) != 3 {
-		t.Fatalf("batch body: %v, %d events", err, len(batch.Events))
-	}
+	require.NoError(t, json.Unmarshal(w.body("batch", 3, "x"), &batch), "batch body")
+	require.Equal(t, 3, len(batch.Events), "events in the batch body")
 }
 
 func TestParseFlags_invalid(t *testing.T) {
 	_, err := parseFlags([]string{"-c", "0", "-mode", "stream"}, io.Discard)
-	if err == nil || !strings.Contains(err.Error(), "-c") || !strings.Contains(err.Error(), "-mode") {
-		t.Fatalf("want both problems reported, got %v", err)
-	}
+	require.Error(t, err)
+	require.Contains(t, err.Error(), "-c")
+	require.Contains(t, err.Error(), "-mode")
 }

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/eventgw/gateway/gateway/internal/require"
 )
 
 // TestServe_sigterm: SIGTERM shuts the gateway down cleanly with exit code
@@ -15,28 +17,28 @@ func TestServe_sigterm(t *testing.T) {
 	cfg := writeServeConfig(t, dir)
 	s := serve(t, cfg)
 	resp, err := httpClient.Post(s.base+"/v1/events", "application/json", strings.NewReader(`{"id":"before-term","type":"a.b","data":{}}`))
-	requireNoError(t, err)
+	require.NoError(t, err)
 	resp.Body.Close()
 
-	requireNoError(t, s.cmd.Process.Signal(syscall.SIGTERM))
-	requireEqual(t, 0, s.wait(t))
-	log := s.stderr.String()
+	require.NoError(t, s.cmd.Process.Signal(syscall.SIGTERM))
+	require.Equal(t, 0, s.wait(t))
+	log := s.log()
 	for _, want := range []string{`msg="shutting down"`, "msg=stopped"} {
-		requireTrue(t, strings.Contains(log, want), "the log lacks %s:\n%s", want, log)
+		require.True(t, strings.Contains(log, want), "the log lacks %s:\n%s", want, log)
 	}
-	requireTrue(t, !strings.Contains(log, "level=ERROR"), "a clean stop logged an error:\n%s", log)
+	require.False(t, strings.Contains(log, "level=ERROR"), "a clean stop logged an error:\n%s", log)
 
 	s = serve(t, cfg)
-	requireEqual(t, 200, s.getJSON(t, "/v1/events/before-term", nil))
-	requireNoError(t, s.cmd.Process.Signal(os.Interrupt))
-	requireEqual(t, 0, s.wait(t))
+	require.Equal(t, 200, s.getJSON(t, "/v1/events/before-term", nil))
+	require.NoError(t, s.cmd.Process.Signal(os.Interrupt))
+	require.Equal(t, 0, s.wait(t))
 }
 
 func TestValidate(t *testing.T) {
 	dir := t.TempDir()
 	write := func(name, body string) string {
 		path := filepath.Join(dir, name)
-		requireNoError(t, os.WriteFile(path, []byte(body), 0o600))
+		require.NoError(t, os.WriteFile(path, []byte(body), 0o600))
 		return path
 	}
 	broken := write("broken.yaml", `
@@ -110,12 +112,12 @@ webhooks:
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			code, stdout, stderr := run(t, tc.args...)
-			requireEqual(t, tc.wantCode, code)
+			require.Equal(t, tc.wantCode, code)
 			for _, want := range tc.wantStdout {
-				requireTrue(t, strings.Contains(stdout, want), "stdout lacks %q:\n%s", want, stdout)
+				require.True(t, strings.Contains(stdout, want), "stdout lacks %q:\n%s", want, stdout)
 			}
 			for _, want := range tc.wantStderr {
-				requireTrue(t, strings.Contains(stderr, want), "stderr lacks %q:\n%s", want, stderr)
+				require.True(t, strings.Contains(stderr, want), "stderr lacks %q:\n%s", want, stderr)
 			}
 		})
 	}

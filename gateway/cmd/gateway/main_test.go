@@ -19,6 +19,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/eventgw/gateway/gateway/internal/require"
 )
 
 // waitLimit bounds every wait for the subprocess. It is a hang guard, not
@@ -60,49 +62,8 @@ func gatewayBinary(tb testing.TB) string {
 			binError = fmt.Errorf("go build: %v\n%s", err, out)
 		}
 	})
-	if binError != nil {
-		tb.Fatal(binError)
-	}
+	require.NoError(tb, binError, "building the gateway binary")
 	return binPath
-}
-
-func requireNoError(tb testing.TB, err error) {
-	tb.Helper()
-	if err != nil {
-		tb.Fatalf("unexpected error: %v", err)
-	}
-}
-
-func requireEqual[T comparable](tb testing.TB, want, got T) {
-	tb.Helper()
-	if want != got {
-		tb.Fatalf("want %v, got %v", want, got)
-	}
-}
-
-func requireTrue(tb testing.TB, ok bool, format string, args ...any) {
-	tb.Helper()
-	if !ok {
-		tb.Fatalf(format, args...)
-	}
-}
-
-// output collects a subprocess's output; Write is called by os/exec.
-type output struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (o *output) Write(p []byte) (int, error) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return o.buf.Write(p)
-}
-
-func (o *output) String() string {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return o.buf.String()
 }
 
 // gatewayEnv is the environment without GATEWAY_* variables, so that the
@@ -140,7 +101,7 @@ func run(tb testing.TB, args ...string) (int, string, string) {
 // server is a `gateway serve` subprocess.
 type server struct {
 	cmd    *exec.Cmd
-	stderr *output
+	stderr string // path of the file the process writes its stderr to
 	base   string // http://host:port
 	exited chan struct{}
 	err    error // Wait's result, once exited is closed
@@ -154,7 +115,7 @@ func writeServeConfig(tb testing.TB, dir string) string {
 	tb.Helper()
 	path := filepath.Join(dir, "gw.yaml")
 	body := fmt.Sprintf("server:\n  addr: 127.0.0.1:0\n  shutdown_timeout: 10s\nstorage:\n  path: %s\n  sync: true\nlog:\n  level: info\n", filepath.Join(dir, "data"))
-	requireNoError(tb, os.WriteFile(path, []byte(body), 0o600))
+	require.NoError(tb, os.WriteFile(path, []byte(body), 0o600))
 	return path
 }
 
@@ -162,11 +123,14 @@ func writeServeConfig(tb testing.TB, dir string) string {
 // it logs.
 func serve(tb testing.TB, cfgPath string) *server {
 	tb.Helper()
-	s := &server{stderr: &output{}, exited: make(chan struct{})}
+	s := &server{stderr: filepath.Join(tb.TempDir(), "stderr"), exited: make(chan struct{})}
+	f, err := os.Create(s.stderr)
+	require.NoError(tb, err)
+	defer f.Close() // the process has its own descriptor
 	s.cmd = exec.Command(gatewayBinary(tb), "serve", "--config", cfgPath)
 	s.cmd.Env = gatewayEnv()
-	s.cmd.Stderr = s.stderr
-	requireNoError(tb, s.cmd.Start())
+	s.cmd.Stderr = f
+	require.NoError(tb, s.cmd.Start())
 	go func() {
 		s.err = s.cmd.Wait()
 		close(s.exited)
@@ -175,41 +139,44 @@ func serve(tb testing.TB, cfgPath string) *server {
 		_ = s.cmd.Process.Kill()
 		<-s.exited
 		if tb.Failed() {
-			tb.Logf("gateway stderr:\n%s", s.stderr.String())
+			tb.Logf("gateway stderr:\n%s", s.log())
 		}
 	})
 	deadline := time.After(waitLimit)
-	for {
-		if m := listening.FindStringSubmatch(s.stderr.String()); m != nil {
+	s.await(tb, deadline, "log its address", func() bool {
+		m := listening.FindStringSubmatch(s.log())
+		if m != nil {
 			s.base = "http://" + m[1]
-			break
 		}
-		select {
-		case <-s.exited:
-			tb.Fatalf("gateway exited before listening: %v\n%s", s.err, s.stderr.String())
-		case <-deadline:
-			tb.Fatalf("gateway did not log its address:\n%s", s.stderr.String())
-		case <-time.After(10 * time.Millisecond):
-		}
-	}
+		return m != nil
+	})
 	// It listens before the store is open; wait until it is ready.
-	for {
-		resp, err := httpClient.Get(s.base + "/readyz")
-		if err == nil {
-			_, _ = io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return s
-			}
-		}
+	s.await(tb, deadline, "become ready", func() bool {
+		status, err := s.status("/readyz")
+		return err == nil && status == http.StatusOK
+	})
+	return s
+}
+
+// await polls cond until it holds, failing the test if the process exits
+// first or deadline passes. what completes "gateway did not ...".
+func (s *server) await(tb testing.TB, deadline <-chan time.Time, what string, cond func() bool) {
+	tb.Helper()
+	for !cond() {
 		select {
 		case <-s.exited:
-			tb.Fatalf("gateway exited before ready: %v\n%s", s.err, s.stderr.String())
+			tb.Fatalf("gateway exited before it would %s: %v\n%s", what, s.err, s.log())
 		case <-deadline:
-			tb.Fatalf("gateway did not become ready:\n%s", s.stderr.String())
+			tb.Fatalf("gateway did not %s:\n%s", what, s.log())
 		case <-time.After(10 * time.Millisecond):
 		}
 	}
+}
+
+// log returns what the process has written to stderr so far.
+func (s *server) log() string {
+	b, _ := os.ReadFile(s.stderr)
+	return string(b)
 }
 
 // wait waits for the process to exit and returns its exit code (-1 if a
@@ -220,7 +187,7 @@ func (s *server) wait(tb testing.TB) int {
 	case <-s.exited:
 		return s.cmd.ProcessState.ExitCode()
 	case <-time.After(waitLimit):
-		tb.Fatalf("gateway did not exit:\n%s", s.stderr.String())
+		tb.Fatalf("gateway did not exit:\n%s", s.log())
 		return 0
 	}
 }
@@ -247,10 +214,10 @@ func (s *server) status(path string) (int, error) {
 func (s *server) getJSON(tb testing.TB, path string, out any) int {
 	tb.Helper()
 	resp, err := httpClient.Get(s.base + path)
-	requireNoError(tb, err)
+	require.NoError(tb, err)
 	defer resp.Body.Close()
 	if resp.StatusCode == http.StatusOK && out != nil {
-		requireNoError(tb, json.NewDecoder(resp.Body).Decode(out))
+		require.NoError(tb, json.NewDecoder(resp.Body).Decode(out))
 	}
 	return resp.StatusCode
 }
@@ -313,16 +280,16 @@ func TestServe_crash(t *testing.T) {
 			t.Fatalf("publishing before the kill failed: %v", err)
 		default:
 		}
-		requireTrue(t, time.Now().Before(deadline), "only %d events acknowledged", n)
+		require.True(t, time.Now().Before(deadline), "only %d events acknowledged", n)
 		time.Sleep(5 * time.Millisecond)
 	}
 	killed.Store(true)
-	requireNoError(t, s.cmd.Process.Kill())
-	requireEqual(t, -1, s.wait(t)) // killed by a signal
+	require.NoError(t, s.cmd.Process.Kill())
+	require.Equal(t, -1, s.wait(t)) // killed by a signal
 	wg.Wait()
 	close(failed)
 	for err := range failed {
-		t.Fatalf("publishing before the kill failed: %v", err)
+		require.NoError(t, err, "publishing before the kill")
 	}
 	mu.Lock()
 	acked = slices.Clone(acked)
@@ -353,7 +320,7 @@ func TestServe_crash(t *testing.T) {
 	for id := range missing {
 		lost = append(lost, id)
 	}
-	requireTrue(t, len(lost) == 0, "%d acknowledged events are missing after the crash, e.g. %v", len(lost), lost[:min(len(lost), 5)])
+	require.True(t, len(lost) == 0, "%d acknowledged events are missing after the crash, e.g. %v", len(lost), lost[:min(len(lost), 5)])
 
 	// The listing holds at least as many, each once.
 	seen := make(map[string]bool)
@@ -363,9 +330,9 @@ func TestServe_crash(t *testing.T) {
 			Data       []struct{ ID string } `json:"data"`
 			NextCursor string                `json:"next_cursor"`
 		}
-		requireEqual(t, http.StatusOK, s.getJSON(t, "/v1/events?limit=1000&cursor="+cursor, &page))
+		require.Equal(t, http.StatusOK, s.getJSON(t, "/v1/events?limit=1000&cursor="+cursor, &page))
 		for _, ev := range page.Data {
-			requireTrue(t, !seen[ev.ID], "event %s is listed twice", ev.ID)
+			require.False(t, seen[ev.ID], "event %s is listed twice", ev.ID)
 			seen[ev.ID] = true
 		}
 		if page.NextCursor == "" {
@@ -373,13 +340,13 @@ func TestServe_crash(t *testing.T) {
 		}
 		cursor = page.NextCursor
 	}
-	requireTrue(t, len(seen) >= len(acked), "listed %d events, acknowledged %d", len(seen), len(acked))
+	require.True(t, len(seen) >= len(acked), "listed %d events, acknowledged %d", len(seen), len(acked))
 
 	// The restarted gateway takes new events.
 	resp, err := httpClient.Post(s.base+"/v1/events", "application/json", strings.NewReader(`{"type":"after.crash","data":{}}`))
-	requireNoError(t, err)
+	require.NoError(t, err)
 	resp.Body.Close()
-	requireEqual(t, http.StatusAccepted, resp.StatusCode)
+	require.Equal(t, http.StatusAccepted, resp.StatusCode)
 }
 
 // TestBinary_static checks that the cgo-free build has no dynamic loader.
@@ -388,9 +355,9 @@ func TestBinary_static(t *testing.T) {
 		t.Skip("checks an ELF binary")
 	}
 	f, err := elf.Open(gatewayBinary(t))
-	requireNoError(t, err)
+	require.NoError(t, err)
 	defer f.Close()
 	for _, p := range f.Progs {
-		requireTrue(t, p.Type != elf.PT_INTERP && p.Type != elf.PT_DYNAMIC, "the binary is dynamically linked (%s)", p.Type)
+		require.True(t, p.Type != elf.PT_INTERP && p.Type != elf.PT_DYNAMIC, "the binary is dynamically linked (%s)", p.Type)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/eventgw/gateway/gateway/event"
 	"github.com/eventgw/gateway/gateway/internal/bus"
+	"github.com/eventgw/gateway/gateway/internal/require"
 	"github.com/eventgw/gateway/gateway/internal/store"
 )
 
@@ -32,12 +34,12 @@ func TestBus_Subscribe(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			err := e.bus.Subscribe(tc.sub)
-			requireEqual(t, tc.wantErr, err != nil)
+			require.Equal(t, tc.wantErr, err != nil)
 		})
 	}
 	e.start(t)
-	requireErrorIs(t, e.bus.Subscribe(bus.Subscription{Name: "late", Subscriber: r}), bus.ErrStarted)
-	requireErrorIs(t, e.bus.Start(context.Background()), bus.ErrStarted)
+	require.ErrorIs(t, e.bus.Subscribe(bus.Subscription{Name: "late", Subscriber: r}), bus.ErrStarted)
+	require.ErrorIs(t, e.bus.Start(context.Background()), bus.ErrStarted)
 }
 
 // TestBus_patterns runs several durable subscriptions with different
@@ -81,13 +83,13 @@ func TestBus_patterns(t *testing.T) {
 				max = 256
 			}
 			for _, b := range batches {
-				requireTrue(t, len(b) > 0 && len(b) <= max, "batch of %d events, want 1 to %d", len(b), max)
+				require.True(t, len(b) > 0 && len(b) <= max, "batch of %d events, want 1 to %d", len(b), max)
 			}
 			// The cursor passes non-matching events too, up to the end.
-			eventually(t, "the cursor to reach the end of the log", func() bool { return e.cursor(t, tc.name) == last })
+			require.Eventually(t, "the cursor to reach the end of the log", func() bool { return e.cursor(t, tc.name) == last })
 		})
 	}
-	requireTrue(t, e.bus.Dispatched(last), "every durable subscription has passed the last event")
+	require.True(t, e.bus.Dispatched(last), "every durable subscription has passed the last event")
 }
 
 // TestBus_Notify checks that a subscription sleeps until Notify: with the
@@ -95,29 +97,30 @@ func TestBus_patterns(t *testing.T) {
 // that finds the new event and one that finds nothing more. A bus that
 // polled the log would read more often.
 func TestBus_Notify(t *testing.T) {
-	st, err := store.Open(store.Options{Path: t.TempDir(), Logger: quietLogger})
-	requireNoError(t, err)
+	logger := slog.New(slog.DiscardHandler)
+	st, err := store.Open(store.Options{Path: t.TempDir(), Logger: logger})
+	require.NoError(t, err)
 	defer st.Close()
 	log := &countingLog{Store: st, reads: make(chan int, 100)}
-	b := bus.New(log, quietLogger)
+	b := bus.New(log, logger)
 	defer b.Close()
 	r := newRecorder()
-	requireNoError(t, b.Subscribe(bus.Subscription{Name: "s", Patterns: event.Patterns{event.MustParsePattern(">")}, Durable: true, Subscriber: r}))
-	requireNoError(t, b.Start(context.Background()))
-	requireEqual(t, 0, receive(t, log.reads, "the first read")) // idle
+	require.NoError(t, b.Subscribe(bus.Subscription{Name: "s", Patterns: event.Patterns{event.MustParsePattern(">")}, Durable: true, Subscriber: r}))
+	require.NoError(t, b.Start(context.Background()))
+	require.Equal(t, 0, require.Receive(t, log.reads, "the first read")) // idle
 
 	const rounds = 5
 	for i := range rounds {
 		res, err := st.Append(context.Background(), []store.Draft{{Type: "t", Data: []byte(fmt.Sprint(i))}})
-		requireNoError(t, err)
+		require.NoError(t, err)
 		b.Notify()
-		requireEqual(t, 1, receive(t, log.reads, "the read after Notify"))
+		require.Equal(t, 1, require.Receive(t, log.reads, "the read after Notify"))
 		got := r.waitFor(t, i+1)
-		requireEqual(t, res[0].Event.ID, got[i].ID)
-		requireEqual(t, 0, receive(t, log.reads, "the read that finds nothing more")) // idle again
+		require.Equal(t, res[0].Event.ID, got[i].ID)
+		require.Equal(t, 0, require.Receive(t, log.reads, "the read that finds nothing more")) // idle again
 	}
 	b.Close()
-	requireEqual(t, 0, len(log.reads))
+	require.Equal(t, 0, len(log.reads))
 }
 
 // TestBus_retry: a subscriber that fails gets the same batch again, and the
@@ -147,16 +150,16 @@ func TestBus_retry(t *testing.T) {
 	evs := e.publish(t, "a", "b", "c")
 	e.start(t)
 	for range 2 {
-		requireTrue(t, receive(t, cursorsSeen, "a failing call").IsZero(), "the cursor moved although the subscriber failed")
-		requireTrue(t, !e.bus.Dispatched(evs[0].Seq), "a failing batch is not dispatched")
+		require.True(t, require.Receive(t, cursorsSeen, "a failing call").IsZero(), "the cursor moved although the subscriber failed")
+		require.False(t, e.bus.Dispatched(evs[0].Seq), "a failing batch is not dispatched")
 	}
-	eventually(t, "the batch to be accepted", func() bool { return e.bus.Dispatched(evs[2].Seq) })
-	requireEqual(t, evs[2].Seq, e.cursor(t, "flaky"))
+	require.Eventually(t, "the batch to be accepted", func() bool { return e.bus.Dispatched(evs[2].Seq) })
+	require.Equal(t, evs[2].Seq, e.cursor(t, "flaky"))
 	mu.Lock()
 	defer mu.Unlock()
-	requireEqual(t, 3, len(calls))
+	require.Equal(t, 3, len(calls))
 	for _, c := range calls {
-		requireEqual(t, fmt.Sprint(ids(evs)), fmt.Sprint(c))
+		require.Equal(t, fmt.Sprint(ids(evs)), fmt.Sprint(c))
 	}
 }
 
@@ -186,12 +189,12 @@ func TestBus_restart(t *testing.T) {
 	}
 	all := e.publish(t, types...)
 	e.start(t)
-	receive(t, stuck, "the fourth batch")
+	require.Receive(t, stuck, "the fourth batch")
 	e.close(t)
 	requireEvents(t, all[:3*batch], first)
 
 	e = openEnv(t, dir)
-	requireEqual(t, all[3*batch-1].Seq, e.cursor(t, "durable"))
+	require.Equal(t, all[3*batch-1].Seq, e.cursor(t, "durable"))
 	r := newRecorder()
 	e.subscribe(t, "durable", true, batch, r, ">")
 	e.start(t)
@@ -218,7 +221,7 @@ func TestBus_nonDurable(t *testing.T) {
 	e.close(t)
 
 	e = openEnv(t, dir)
-	requireTrue(t, e.cursor(t, "live").IsZero(), "a non-durable subscription saved a cursor")
+	require.True(t, e.cursor(t, "live").IsZero(), "a non-durable subscription saved a cursor")
 	live = newRecorder()
 	e.subscribe(t, "live", false, 0, live, ">")
 	e.start(t)
@@ -251,21 +254,21 @@ func TestBus_slowSubscriber(t *testing.T) {
 	e.start(t)
 
 	first := e.publish(t, "t")
-	receive(t, entered, "the slow subscriber to block")
+	require.Receive(t, entered, "the slow subscriber to block")
 	// The slow subscriber is now parked in Handle. Ingest goes on.
 	rest := e.publish(t, slices.Repeat([]string{"t"}, 49)...)
 	all := append(first, rest...)
 	requireEvents(t, all, fast.waitFor(t, len(all)))
-	eventually(t, "the fast cursor to reach the end", func() bool { return e.cursor(t, "fast") == all[49].Seq })
-	requireTrue(t, !e.bus.Dispatched(all[0].Seq), "an event the slow subscriber holds is not dispatched")
+	require.Eventually(t, "the fast cursor to reach the end", func() bool { return e.cursor(t, "fast") == all[49].Seq })
+	require.False(t, e.bus.Dispatched(all[0].Seq), "an event the slow subscriber holds is not dispatched")
 	lag, err := e.bus.Lag(context.Background(), 1000)
-	requireNoError(t, err)
-	requireEqual(t, 50, lag["slow"])
-	requireEqual(t, 0, lag["fast"])
+	require.NoError(t, err)
+	require.Equal(t, 50, lag["slow"])
+	require.Equal(t, 0, lag["fast"])
 
 	close(release)
 	requireEvents(t, all, slow.waitFor(t, len(all)))
-	eventually(t, "every event to be dispatched", func() bool { return e.bus.Dispatched(all[49].Seq) })
+	require.Eventually(t, "every event to be dispatched", func() bool { return e.bus.Dispatched(all[49].Seq) })
 }
 
 // TestBus_Close_whileBlocked closes the bus while Handle runs. Close
@@ -293,17 +296,17 @@ func TestBus_Close_whileBlocked(t *testing.T) {
 			}), ">")
 			evs := e.publish(t, "t", "u")
 			e.start(t)
-			receive(t, entered, "Handle")
+			require.Receive(t, entered, "Handle")
 			e.bus.Close() // returns: Handle's ctx is cancelled
 			e.bus.Close()
-			requireNoError(t, e.st.Close())
+			require.NoError(t, e.st.Close())
 
 			e = openEnv(t, dir)
 			want := event.Seq{}
 			if tc.wantCursor {
 				want = evs[1].Seq
 			}
-			requireEqual(t, want, e.cursor(t, "stuck"))
+			require.Equal(t, want, e.cursor(t, "stuck"))
 		})
 	}
 }
@@ -334,10 +337,10 @@ func TestBus_Dispatched(t *testing.T) {
 		<-ctx.Done()
 		return ctx.Err()
 	}), ">")
-	requireTrue(t, !e.bus.Dispatched(evs[0].Seq), "nothing is dispatched before Start")
+	require.False(t, e.bus.Dispatched(evs[0].Seq), "nothing is dispatched before Start")
 	e.start(t)
 	for i := range 3 {
-		requireEqual(t, evs[i].ID, receive(t, at, "a batch").ID)
+		require.Equal(t, evs[i].ID, require.Receive(t, at, "a batch").ID)
 	}
 	// Handle(c) has begun, so the cursor stands at b.
 	tests := []struct {
@@ -353,14 +356,14 @@ func TestBus_Dispatched(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			requireEqual(t, tc.want, e.bus.Dispatched(tc.seq))
+			require.Equal(t, tc.want, e.bus.Dispatched(tc.seq))
 		})
 	}
 
 	t.Run("no durable subscriptions", func(t *testing.T) {
-		b := bus.New(e.st, quietLogger)
-		requireNoError(t, b.Subscribe(bus.Subscription{Name: "live", Subscriber: newRecorder()}))
-		requireTrue(t, b.Dispatched(after.Seq), "with no durable subscription every event is dispatched")
+		b := bus.New(e.st, slog.New(slog.DiscardHandler))
+		require.NoError(t, b.Subscribe(bus.Subscription{Name: "live", Subscriber: newRecorder()}))
+		require.True(t, b.Dispatched(after.Seq), "with no durable subscription every event is dispatched")
 	})
 }
 
@@ -417,15 +420,15 @@ func TestBus_hammer(t *testing.T) {
 	wg.Wait()
 	close(errs)
 	for err := range errs {
-		t.Fatal(err)
+		require.NoError(t, err)
 	}
 	log := e.readLog(t)
-	requireEqual(t, writers*each, len(log))
+	require.Equal(t, writers*each, len(log))
 	last := log[len(log)-1].Seq
-	eventually(t, "both subscriptions to catch up", func() bool { return e.bus.Dispatched(last) })
+	require.Eventually(t, "both subscriptions to catch up", func() bool { return e.bus.Dispatched(last) })
 	for _, s := range subs {
 		s.seen.mu.Lock()
-		requireEqual(t, int64(0), s.seen.dups.Load())
+		require.Equal(t, int64(0), s.seen.dups.Load())
 		requireEvents(t, matching(t, log, s.patterns...), s.seen.evs)
 		s.seen.mu.Unlock()
 	}

@@ -2,9 +2,7 @@ package bus_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -13,66 +11,9 @@ import (
 
 	"github.com/eventgw/gateway/gateway/event"
 	"github.com/eventgw/gateway/gateway/internal/bus"
+	"github.com/eventgw/gateway/gateway/internal/require"
 	"github.com/eventgw/gateway/gateway/internal/store"
 )
-
-// waitLimit bounds every wait for another goroutine. It is a hang guard, not
-// an expectation: nothing is asserted about how long anything takes.
-const waitLimit = 20 * time.Second
-
-var quietLogger = slog.New(slog.NewTextHandler(io.Discard, nil))
-
-func requireNoError(tb testing.TB, err error) {
-	tb.Helper()
-	if err != nil {
-		tb.Fatalf("unexpected error: %v", err)
-	}
-}
-
-func requireEqual[T comparable](tb testing.TB, want, got T) {
-	tb.Helper()
-	if want != got {
-		tb.Fatalf("want %v, got %v", want, got)
-	}
-}
-
-func requireTrue(tb testing.TB, ok bool, format string, args ...any) {
-	tb.Helper()
-	if !ok {
-		tb.Fatalf(format, args...)
-	}
-}
-
-func requireErrorIs(tb testing.TB, err, target error) {
-	tb.Helper()
-	if !errors.Is(err, target) {
-		tb.Fatalf("want error %v, got %v", target, err)
-	}
-}
-
-// eventually polls cond until it holds, failing after waitLimit.
-func eventually(tb testing.TB, what string, cond func() bool) {
-	tb.Helper()
-	deadline := time.Now().Add(waitLimit)
-	for !cond() {
-		if time.Now().After(deadline) {
-			tb.Fatalf("gave up waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
-// receive waits for one value from ch.
-func receive[T any](tb testing.TB, ch <-chan T, what string) T {
-	tb.Helper()
-	select {
-	case v := <-ch:
-		return v
-	case <-time.After(waitLimit):
-		tb.Fatalf("gave up waiting for %s", what)
-		panic("unreachable")
-	}
-}
 
 // notifier forwards the store's OnCommit to a bus created after the store,
 // as the gateway does.
@@ -96,9 +37,10 @@ type env struct {
 func openEnv(tb testing.TB, dir string) *env {
 	tb.Helper()
 	n := &notifier{}
-	st, err := store.Open(store.Options{Path: dir, Logger: quietLogger, OnCommit: n.OnCommit})
-	requireNoError(tb, err)
-	b := bus.New(st, quietLogger)
+	logger := slog.New(slog.DiscardHandler)
+	st, err := store.Open(store.Options{Path: dir, Logger: logger, OnCommit: n.OnCommit})
+	require.NoError(tb, err)
+	b := bus.New(st, logger)
 	n.b.Store(b)
 	tb.Cleanup(func() {
 		b.Close()
@@ -110,19 +52,19 @@ func openEnv(tb testing.TB, dir string) *env {
 func (e *env) close(tb testing.TB) {
 	tb.Helper()
 	e.bus.Close()
-	requireNoError(tb, e.st.Close())
+	require.NoError(tb, e.st.Close())
 }
 
 func (e *env) subscribe(tb testing.TB, name string, durable bool, batch int, s bus.Subscriber, patterns ...string) {
 	tb.Helper()
 	ps, _, err := event.ParsePatterns(patterns)
-	requireNoError(tb, err)
-	requireNoError(tb, e.bus.Subscribe(bus.Subscription{Name: name, Patterns: ps, Durable: durable, BatchSize: batch, Subscriber: s}))
+	require.NoError(tb, err)
+	require.NoError(tb, e.bus.Subscribe(bus.Subscription{Name: name, Patterns: ps, Durable: durable, BatchSize: batch, Subscriber: s}))
 }
 
 func (e *env) start(tb testing.TB) {
 	tb.Helper()
-	requireNoError(tb, e.bus.Start(context.Background()))
+	require.NoError(tb, e.bus.Start(context.Background()))
 }
 
 // publish appends one event per type, each in its own request, and returns
@@ -132,7 +74,7 @@ func (e *env) publish(tb testing.TB, types ...string) []event.Event {
 	out := make([]event.Event, 0, len(types))
 	for i, typ := range types {
 		res, err := e.st.Append(context.Background(), []store.Draft{{Type: typ, Data: fmt.Appendf(nil, `{"i":%d}`, i)}})
-		requireNoError(tb, err)
+		require.NoError(tb, err)
 		out = append(out, res[0].Event)
 	}
 	return out
@@ -142,14 +84,14 @@ func (e *env) publish(tb testing.TB, types ...string) []event.Event {
 func (e *env) readLog(tb testing.TB) []event.Event {
 	tb.Helper()
 	evs, err := e.st.ReadAfter(context.Background(), event.Seq{}, 1_000_000)
-	requireNoError(tb, err)
+	require.NoError(tb, err)
 	return evs
 }
 
 func (e *env) cursor(tb testing.TB, name string) event.Seq {
 	tb.Helper()
 	seq, err := e.st.Cursor(context.Background(), name)
-	requireNoError(tb, err)
+	require.NoError(tb, err)
 	return seq
 }
 
@@ -185,7 +127,7 @@ func (r *recorder) events() []event.Event {
 // them all.
 func (r *recorder) waitFor(tb testing.TB, n int) []event.Event {
 	tb.Helper()
-	deadline := time.After(waitLimit)
+	deadline := time.After(require.WaitLimit)
 	for {
 		r.mu.Lock()
 		got, changed := 0, r.changed
@@ -229,7 +171,7 @@ func ids(evs []event.Event) []string {
 func matching(tb testing.TB, evs []event.Event, patterns ...string) []event.Event {
 	tb.Helper()
 	ps, _, err := event.ParsePatterns(patterns)
-	requireNoError(tb, err)
+	require.NoError(tb, err)
 	var out []event.Event
 	for _, ev := range evs {
 		if ps.Match(ev.Type) {

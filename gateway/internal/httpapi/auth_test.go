@@ -5,6 +5,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+
+	"github.com/eventgw/gateway/gateway/internal/require"
 )
 
 // Every route under every kind of key: publish for POST /v1/events*, admin
@@ -86,16 +88,16 @@ func TestAPI_authRefusedStoresNothing(t *testing.T) {
 	h := newHarness(t)
 	for _, key := range []string{"", "Bearer nope", "Bearer " + keyAdmin, "Bearer " + keyNoScope} {
 		r := h.postJSON("/v1/events", `{"type":"a.b","data":1}`, "Authorization", key)
-		requireTrue(t, r.status == 401 || r.status == 403, "want 401 or 403, got %d", r.status)
+		require.True(t, r.status == 401 || r.status == 403, "want 401 or 403, got %d", r.status)
 		r = h.postJSON("/v1/events/batch", `{"events":[{"type":"a.b","data":1}]}`, "Authorization", key)
-		requireTrue(t, r.status == 401 || r.status == 403, "want 401 or 403, got %d", r.status)
+		require.True(t, r.status == 401 || r.status == 403, "want 401 or 403, got %d", r.status)
 	}
 	for _, key := range []string{"", "Bearer nope", "Bearer " + keyPublish, "Bearer " + keyNoScope} {
 		r := h.postJSON("/v1/webhooks", `{"url":"https://example.com","event_types":[">"]}`, "Authorization", key)
-		requireTrue(t, r.status == 401 || r.status == 403, "want 401 or 403, got %d", r.status)
+		require.True(t, r.status == 401 || r.status == 403, "want 401 or 403, got %d", r.status)
 	}
 	requireIDs(t, nil, h.allEvents(""))
-	requireEqual(t, 0, len(decodeStrict[page[webhookJSON]](t, h.get("/v1/webhooks")).Data))
+	require.Equal(t, 0, len(decodeStrict[page[webhookJSON]](t, h.get("/v1/webhooks")).Data))
 }
 
 // With no keys configured the API is open.
@@ -152,12 +154,12 @@ func TestAPI_methodNotAllowed(t *testing.T) {
 		t.Run(tc.method+" "+tc.path, func(t *testing.T) {
 			r := h.do(tc.method, tc.path, "", "Authorization", "")
 			if tc.allow == "" {
-				requireTrue(t, r.status != http.StatusMethodNotAllowed, "want a routed answer, got 405")
+				require.True(t, r.status != http.StatusMethodNotAllowed, "want a routed answer, got 405")
 				return
 			}
 			requireAPIError(t, r, http.StatusMethodNotAllowed, "method_not_allowed", "")
-			requireEqual(t, tc.allow, r.header.Get("Allow"))
-			requireTrue(t, strings.Contains(string(r.body), tc.allow), "the message should name the allowed methods: %s", r.body)
+			require.Equal(t, tc.allow, r.header.Get("Allow"))
+			require.True(t, strings.Contains(string(r.body), tc.allow), "the message should name the allowed methods: %s", r.body)
 		})
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"slices"
 	"testing"
+
+	"github.com/eventgw/gateway/gateway/internal/require"
 )
 
 const (
@@ -52,10 +54,10 @@ func TestAPI_publishCloudEvent(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			h := newHarness(t)
 			rc := h.publish(tc.body, tc.hdr...)
-			requireEqual(t, "order.created", rc.Type)
+			require.Equal(t, "order.created", rc.Type)
 			ev := h.event(rc.ID)
-			requireEqual(t, "/shop", ev.Source)
-			requireEqual(t, "order.created", ev.Type)
+			require.Equal(t, "/shop", ev.Source)
+			require.Equal(t, "order.created", ev.Type)
 			requireJSONEqual(t, tc.wantData, ev.Data)
 		})
 	}
@@ -63,14 +65,7 @@ func TestAPI_publishCloudEvent(t *testing.T) {
 
 func TestAPI_publishCloudEventBadInput(t *testing.T) {
 	const head = `"specversion":"1.0","id":"1","source":"/s","type":"a.b"`
-	tests := []struct {
-		name   string
-		hdr    []string
-		body   string
-		status int
-		code   string
-		field  string
-	}{
+	tests := []refusal{
 		{"datacontenttype text/plain", []string{"Content-Type", ctCE}, `{` + head + `,"datacontenttype":"text/plain","data":"hi"}`, 415, "unsupported_media_type", "datacontenttype"},
 		{"datacontenttype malformed", []string{"Content-Type", ctCE}, `{` + head + `,"datacontenttype":"json/","data":1}`, 415, "unsupported_media_type", "datacontenttype"},
 		{"data_base64 not JSON", []string{"Content-Type", ctCE}, `{` + head + `,"data_base64":"` + base64.StdEncoding.EncodeToString([]byte("plain text")) + `"}`, 415, "unsupported_media_type", "data_base64"},
@@ -102,12 +97,7 @@ func TestAPI_publishCloudEventBadInput(t *testing.T) {
 		{"batch type on the single endpoint", []string{"Content-Type", ctCEBatch}, `[{` + head + `}]`, 422, "validation_failed", ""},
 	}
 	h := newHarness(t)
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			r := h.postJSON("/v1/events", tc.body, tc.hdr...)
-			requireAPIError(t, r, tc.status, tc.code, tc.field)
-		})
-	}
+	h.requireRefusals(t, "/v1/events", tests)
 	requireIDs(t, nil, h.allEvents(""))
 }
 
@@ -145,13 +135,13 @@ func TestAPI_publishCloudEventIdempotency(t *testing.T) {
 			requireStatus(t, r, tc.wantSecondStatus)
 			second := decodeStrict[receiptJSON](t, r)
 			if tc.wantSecondStatus == http.StatusOK {
-				requireEqual(t, "true", r.header.Get("Idempotent-Replayed"))
-				requireEqual(t, first, second)
+				require.Equal(t, "true", r.header.Get("Idempotent-Replayed"))
+				require.Equal(t, first, second)
 			} else {
-				requireEqual(t, tc.src2, h.event(second.ID).Source)
+				require.Equal(t, tc.src2, h.event(second.ID).Source)
 			}
-			requireEqual(t, tc.wantEvents, len(h.allEvents("")))
-			requireEqual(t, tc.src1, h.event(first.ID).Source)
+			require.Equal(t, tc.wantEvents, len(h.allEvents("")))
+			require.Equal(t, tc.src1, h.event(first.ID).Source)
 		})
 	}
 }
@@ -166,7 +156,7 @@ func TestAPI_publishCloudEventBatch(t *testing.T) {
 	r := h.postJSON("/v1/events/batch", body, "Content-Type", ctCEBatch)
 	requireStatus(t, r, http.StatusAccepted)
 	p := decodeStrict[page[batchReceiptJSON]](t, r)
-	requireEqual(t, 3, len(p.Data))
+	require.Equal(t, 3, len(p.Data))
 	want := []struct{ source, typ, data string }{
 		{"/shop", "order.created", `{"n":1}`},
 		{"/shop", "order.paid", `{"n":2}`},
@@ -175,8 +165,8 @@ func TestAPI_publishCloudEventBatch(t *testing.T) {
 	ids := make([]string, len(p.Data))
 	for i, w := range want {
 		ev := h.event(p.Data[i].ID)
-		requireEqual(t, w.source, ev.Source)
-		requireEqual(t, w.typ, ev.Type)
+		require.Equal(t, w.source, ev.Source)
+		require.Equal(t, w.typ, ev.Type)
 		requireJSONEqual(t, w.data, ev.Data)
 		ids[i] = ev.ID
 	}
@@ -186,32 +176,20 @@ func TestAPI_publishCloudEventBatch(t *testing.T) {
 	// Resending the batch replays every event by its (source, id).
 	r = h.postJSON("/v1/events/batch", body, "Content-Type", ctCEBatch)
 	requireStatus(t, r, http.StatusOK)
-	requireEqual(t, "true", r.header.Get("Idempotent-Replayed"))
+	require.Equal(t, "true", r.header.Get("Idempotent-Replayed"))
 	again := decodeStrict[page[batchReceiptJSON]](t, r)
 	for i := range p.Data {
-		requireEqual(t, p.Data[i].ID, again.Data[i].ID)
+		require.Equal(t, p.Data[i].ID, again.Data[i].ID)
 	}
 
-	bad := []struct {
-		name   string
-		ct     string
-		body   string
-		status int
-		code   string
-		field  string
-	}{
-		{"item 1 lacks source", ctCEBatch, `[{"specversion":"1.0","id":"9","source":"/s","type":"a.b"},{"specversion":"1.0","id":"9","type":"a.b"}]`, 422, "validation_failed", "events[1].source"},
-		{"item 0 has specversion 0.3", ctCEBatch, `[{"specversion":"0.3","id":"9","source":"/s","type":"a.b"}]`, 422, "validation_failed", "events[0].specversion"},
-		{"item 0 has text data", ctCEBatch, `[{"specversion":"1.0","id":"9","source":"/s","type":"a.b","datacontenttype":"text/plain","data":"x"}]`, 415, "unsupported_media_type", "events[0].datacontenttype"},
-		{"object instead of array", ctCEBatch, `{"events":[]}`, 422, "validation_failed", ""},
-		{"empty array", ctCEBatch, `[]`, 422, "validation_failed", "events"},
-		{"conflicting (source, id)", ctCEBatch, `[{"specversion":"1.0","id":"9","source":"/s","type":"a.b"},{"specversion":"1.0","id":"1","source":"/shop","type":"order.created","data":{"n":2}}]`, 409, "idempotency_key_reused", ""},
-	}
-	for _, tc := range bad {
-		t.Run(tc.name, func(t *testing.T) {
-			r := h.postJSON("/v1/events/batch", tc.body, "Content-Type", tc.ct)
-			requireAPIError(t, r, tc.status, tc.code, tc.field)
-		})
-	}
+	batch := []string{"Content-Type", ctCEBatch}
+	h.requireRefusals(t, "/v1/events/batch", []refusal{
+		{"item 1 lacks source", batch, `[{"specversion":"1.0","id":"9","source":"/s","type":"a.b"},{"specversion":"1.0","id":"9","type":"a.b"}]`, 422, "validation_failed", "events[1].source"},
+		{"item 0 has specversion 0.3", batch, `[{"specversion":"0.3","id":"9","source":"/s","type":"a.b"}]`, 422, "validation_failed", "events[0].specversion"},
+		{"item 0 has text data", batch, `[{"specversion":"1.0","id":"9","source":"/s","type":"a.b","datacontenttype":"text/plain","data":"x"}]`, 415, "unsupported_media_type", "events[0].datacontenttype"},
+		{"object instead of array", batch, `{"events":[]}`, 422, "validation_failed", ""},
+		{"empty array", batch, `[]`, 422, "validation_failed", "events"},
+		{"conflicting (source, id)", batch, `[{"specversion":"1.0","id":"9","source":"/s","type":"a.b"},{"specversion":"1.0","id":"1","source":"/shop","type":"order.created","data":{"n":2}}]`, 409, "idempotency_key_reused", ""},
+	})
 	requireIDs(t, ids, h.allEvents(""))
 }

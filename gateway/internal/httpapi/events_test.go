@@ -12,6 +12,7 @@ import (
 
 	"github.com/eventgw/gateway/gateway/event"
 	"github.com/eventgw/gateway/gateway/internal/bus"
+	"github.com/eventgw/gateway/gateway/internal/require"
 )
 
 // publishBatch stores items in one batch and returns their ids in order.
@@ -34,6 +35,15 @@ func newestFirst(ids []string) []string {
 	return out
 }
 
+// pickIDs returns ids[i] for each i in idx, in that order.
+func pickIDs(ids []string, idx ...int) []string {
+	out := make([]string, len(idx))
+	for i, j := range idx {
+		out[i] = ids[j]
+	}
+	return out
+}
+
 func TestAPI_listEvents(t *testing.T) {
 	h := newHarness(t)
 	types := []string{"order.created", "order.created.v2", "order.paid", "order.created", "order", "order.paid"}
@@ -42,13 +52,7 @@ func TestAPI_listEvents(t *testing.T) {
 		items[i] = fmt.Sprintf(`{"type":%q,"data":{"n":%d}}`, typ, i)
 	}
 	ids := h.publishBatch(items)
-	pick := func(idx ...int) []string {
-		out := make([]string, len(idx))
-		for i, j := range idx {
-			out[i] = ids[j]
-		}
-		return out
-	}
+	pick := func(idx ...int) []string { return pickIDs(ids, idx...) }
 	tests := []struct {
 		query string
 		want  []string
@@ -70,10 +74,10 @@ func TestAPI_listEvents(t *testing.T) {
 			got := make([]string, len(p.Data))
 			for i, ev := range p.Data {
 				got[i] = ev.ID
-				requireEqual(t, "dispatched", ev.Status)
+				require.Equal(t, "dispatched", ev.Status)
 			}
 			requireIDs(t, tc.want, got)
-			requireTrue(t, p.Data != nil, "data must be [] when empty, not null: %s", r.body)
+			require.True(t, p.Data != nil, "data must be [] when empty, not null: %s", r.body)
 		})
 	}
 }
@@ -110,26 +114,13 @@ func TestAPI_listEventsPagination(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			var got []string
 			var sizes []int
-			cursor := ""
-			for {
-				q := tc.query
-				if cursor != "" {
-					q += "&cursor=" + url.QueryEscape(cursor)
-				}
-				r := h.get("/v1/events?" + q)
-				requireStatus(t, r, http.StatusOK)
-				p := decodeStrict[page[eventJSON]](t, r)
-				sizes = append(sizes, len(p.Data))
-				for _, ev := range p.Data {
+			for _, p := range getPages[eventJSON](t, h, "/v1/events?"+tc.query, len(tc.pages)) {
+				sizes = append(sizes, len(p))
+				for _, ev := range p {
 					got = append(got, ev.ID)
 				}
-				if p.NextCursor == "" {
-					break
-				}
-				requireTrue(t, len(sizes) <= len(tc.pages), "more pages than %v", tc.pages)
-				cursor = p.NextCursor
 			}
-			requireEqual(t, fmt.Sprint(tc.pages), fmt.Sprint(sizes))
+			require.Equal(t, fmt.Sprint(tc.pages), fmt.Sprint(sizes))
 			requireIDs(t, tc.want, got)
 		})
 	}
@@ -143,13 +134,7 @@ func TestAPI_listEventsTimeRange(t *testing.T) {
 		ids = append(ids, h.publish(fmt.Sprintf(`{"type":"a.b","data":%d}`, i)).ID)
 	}
 	at := func(d time.Duration) string { return url.QueryEscape(t0.Add(d).Format(time.RFC3339Nano)) }
-	pick := func(idx ...int) []string {
-		out := make([]string, len(idx))
-		for i, j := range idx {
-			out[i] = ids[j]
-		}
-		return out
-	}
+	pick := func(idx ...int) []string { return pickIDs(ids, idx...) }
 	tests := []struct {
 		name  string
 		query string
@@ -206,19 +191,19 @@ func TestAPI_listEventsBadParameters(t *testing.T) {
 func TestAPI_getEvent(t *testing.T) {
 	h := newHarness(t)
 	server := h.publish(`{"type":"a.b","source":"/s","data":{"k":"v"}}`)
-	client := h.publish(`{"id":"order-42.created:v1","type":"a.c","data":[1]}`)
+	client := h.publish(`{"id":"order-42_created:v1","type":"a.c","data":[1]}`)
 
 	ev := h.event(server.ID)
-	requireEqual(t, server.ID, ev.ID)
-	requireEqual(t, "a.b", ev.Type)
-	requireEqual(t, "/s", ev.Source)
+	require.Equal(t, server.ID, ev.ID)
+	require.Equal(t, "a.b", ev.Type)
+	require.Equal(t, "/s", ev.Source)
 	requireJSONEqual(t, `{"k":"v"}`, ev.Data)
-	requireEqual(t, "dispatched", ev.Status)
+	require.Equal(t, "dispatched", ev.Status)
 
 	ev = h.event(client.ID)
-	requireEqual(t, "order-42.created:v1", ev.ID)
-	requireEqual(t, "a.c", ev.Type)
-	requireEqual(t, "", ev.Source)
+	require.Equal(t, "order-42_created:v1", ev.ID)
+	require.Equal(t, "a.c", ev.Type)
+	require.Equal(t, "", ev.Source)
 	requireJSONEqual(t, `[1]`, ev.Data)
 
 	for _, id := range []string{
@@ -268,18 +253,18 @@ func TestAPI_eventStatus(t *testing.T) {
 
 	first := h.publish(`{"type":"a.b","data":1}`)
 	got := <-entered
-	requireEqual(t, first.ID, got[0].ID)
-	requireEqual(t, "pending", status(first.ID))
+	require.Equal(t, first.ID, got[0].ID)
+	require.Equal(t, "pending", status(first.ID))
 	r := h.get("/v1/events")
 	requireStatus(t, r, http.StatusOK)
-	requireEqual(t, "pending", decodeStrict[page[eventJSON]](t, r).Data[0].Status)
+	require.Equal(t, "pending", decodeStrict[page[eventJSON]](t, r).Data[0].Status)
 
 	release <- struct{}{}
 	// The subscriber entering Handle again proves the bus moved its cursor
 	// past the first event.
 	second := h.publish(`{"type":"a.b","data":2}`)
 	got = <-entered
-	requireEqual(t, second.ID, got[0].ID)
-	requireEqual(t, "dispatched", status(first.ID))
-	requireEqual(t, "pending", status(second.ID))
+	require.Equal(t, second.ID, got[0].ID)
+	require.Equal(t, "dispatched", status(first.ID))
+	require.Equal(t, "pending", status(second.ID))
 }

@@ -11,12 +11,13 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
-	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/eventgw/gateway/gateway/internal/bus"
 	"github.com/eventgw/gateway/gateway/internal/httpapi"
+	"github.com/eventgw/gateway/gateway/internal/require"
 	"github.com/eventgw/gateway/gateway/internal/store"
 )
 
@@ -83,7 +84,8 @@ func newHarness(tb testing.TB, opts ...harnessOption) *harness {
 		o(&cfg)
 	}
 	logger := slog.New(slog.DiscardHandler)
-	clk := &clock{now: t0}
+	clk := &clock{}
+	clk.Set(t0)
 	var b *bus.Bus
 	st, err := store.Open(store.Options{
 		Path:     tb.TempDir(),
@@ -92,12 +94,12 @@ func newHarness(tb testing.TB, opts ...harnessOption) *harness {
 		Now:      clk.Now,
 		OnCommit: func() { b.Notify() },
 	})
-	requireNoError(tb, err)
+	require.NoError(tb, err)
 	b = bus.New(st, logger)
 	for _, s := range cfg.subs {
-		requireNoError(tb, b.Subscribe(s))
+		require.NoError(tb, b.Subscribe(s))
 	}
-	requireNoError(tb, b.Start(context.Background()))
+	require.NoError(tb, b.Start(context.Background()))
 	api := httpapi.New(httpapi.Options{
 		Appender:       st,
 		Events:         st,
@@ -122,22 +124,10 @@ func newHarness(tb testing.TB, opts ...harnessOption) *harness {
 }
 
 // clock is the store's clock; tests move it to place events in time.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
+type clock struct{ now atomic.Pointer[time.Time] }
 
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = t
-}
+func (c *clock) Now() time.Time  { return *c.now.Load() }
+func (c *clock) Set(t time.Time) { c.now.Store(&t) }
 
 type response struct {
 	status int
@@ -150,7 +140,7 @@ type response struct {
 func (h *harness) do(method, path, body string, hdr ...string) response {
 	h.tb.Helper()
 	r, err := h.send(method, path, body, hdr...)
-	requireNoError(h.tb, err)
+	require.NoError(h.tb, err)
 	return r
 }
 
@@ -223,22 +213,57 @@ func (h *harness) allEvents(query string) []string {
 		query += "&limit=1000"
 	}
 	var ids []string
-	cursor := ""
-	for {
-		q := query
-		if cursor != "" {
-			q += "&cursor=" + cursor
-		}
-		r := h.get("/v1/events?" + q)
-		requireStatus(h.tb, r, http.StatusOK)
-		p := decodeStrict[page[eventJSON]](h.tb, r)
-		for _, ev := range p.Data {
+	for _, p := range getPages[eventJSON](h.tb, h, "/v1/events?"+query, 1000) {
+		for _, ev := range p {
 			ids = append(ids, ev.ID)
 		}
-		if p.NextCursor == "" {
-			return ids
+	}
+	return ids
+}
+
+// getPages GETs path, whose query is not empty, and then each next page,
+// following next_cursor, and returns the items of every page. Each answer
+// must be a 200. It fails the test if page maxPages still has a next page.
+func getPages[T any](tb testing.TB, h *harness, path string, maxPages int) [][]T {
+	tb.Helper()
+	var pages [][]T
+	cursor := ""
+	for {
+		q := path
+		if cursor != "" {
+			q += "&cursor=" + url.QueryEscape(cursor)
 		}
+		r := h.get(q)
+		requireStatus(tb, r, http.StatusOK)
+		p := decodeStrict[page[T]](tb, r)
+		pages = append(pages, p.Data)
+		if p.NextCursor == "" {
+			return pages
+		}
+		require.True(tb, len(pages) < maxPages, "%s has more than %d pages", path, maxPages)
 		cursor = p.NextCursor
+	}
+}
+
+// refusal is a request the API must refuse with status and an error
+// envelope of code and field (see requireAPIError).
+type refusal struct {
+	name   string
+	hdr    []string // name, value pairs; Content-Type defaults to application/json
+	body   string
+	status int
+	code   string
+	field  string
+}
+
+// requireRefusals posts each request to path, each in a subtest, and checks
+// the error it gets.
+func (h *harness) requireRefusals(t *testing.T, path string, tests []refusal) {
+	t.Helper()
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			requireAPIError(t, h.postJSON(path, tc.body, tc.hdr...), tc.status, tc.code, tc.field)
+		})
 	}
 }
 
@@ -291,34 +316,13 @@ type page[T any] struct {
 func decodeStrict[T any](tb testing.TB, r response) T {
 	tb.Helper()
 	var v T
-	requireEqual(tb, "application/json", r.header.Get("Content-Type"))
+	require.Equal(tb, "application/json", r.header.Get("Content-Type"))
 	dec := json.NewDecoder(bytes.NewReader(r.body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&v); err != nil {
 		tb.Fatalf("decoding %T from %s: %v", v, r.body, err)
 	}
 	return v
-}
-
-func requireNoError(tb testing.TB, err error) {
-	tb.Helper()
-	if err != nil {
-		tb.Fatalf("unexpected error: %v", err)
-	}
-}
-
-func requireEqual[T comparable](tb testing.TB, want, got T) {
-	tb.Helper()
-	if want != got {
-		tb.Fatalf("want %v, got %v", want, got)
-	}
-}
-
-func requireTrue(tb testing.TB, ok bool, format string, args ...any) {
-	tb.Helper()
-	if !ok {
-		tb.Fatalf(format, args...)
-	}
 }
 
 func requireIDs(tb testing.TB, want, got []string) {
@@ -331,11 +335,11 @@ func requireIDs(tb testing.TB, want, got []string) {
 func requireJSONEqual(tb testing.TB, want string, got []byte) {
 	tb.Helper()
 	var w, g bytes.Buffer
-	requireNoError(tb, json.Compact(&w, []byte(want)))
+	require.NoError(tb, json.Compact(&w, []byte(want)))
 	if err := json.Compact(&g, got); err != nil {
 		tb.Fatalf("not JSON: %s: %v", got, err)
 	}
-	requireEqual(tb, w.String(), g.String())
+	require.Equal(tb, w.String(), g.String())
 }
 
 func requireStatus(tb testing.TB, r response, want int) {
@@ -351,7 +355,7 @@ func requireStatus(tb testing.TB, r response, want int) {
 func requireAPIError(tb testing.TB, r response, status int, code, field string) {
 	tb.Helper()
 	requireStatus(tb, r, status)
-	requireEqual(tb, "application/json", r.header.Get("Content-Type"))
+	require.Equal(tb, "application/json", r.header.Get("Content-Type"))
 	var env map[string]json.RawMessage
 	if err := json.Unmarshal(r.body, &env); err != nil {
 		tb.Fatalf("error body is not a JSON object: %s", r.body)

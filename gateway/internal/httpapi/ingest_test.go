@@ -8,21 +8,23 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/eventgw/gateway/gateway/internal/require"
 )
 
 func TestAPI_publish(t *testing.T) {
 	h := newHarness(t)
 	rc := h.publish(`{"type":"order.created","source":"shop/eu","data":{"total":12.5,"items":["a"]}}`)
-	requireTrue(t, strings.HasPrefix(rc.ID, "evt_"), "server-assigned id %q lacks the evt_ prefix", rc.ID)
-	requireEqual(t, "order.created", rc.Type)
+	require.True(t, strings.HasPrefix(rc.ID, "evt_"), "server-assigned id %q lacks the evt_ prefix", rc.ID)
+	require.Equal(t, "order.created", rc.Type)
 	_, err := time.Parse(time.RFC3339Nano, rc.Time)
-	requireNoError(t, err)
+	require.NoError(t, err)
 
 	ev := h.event(rc.ID)
-	requireEqual(t, rc.ID, ev.ID)
-	requireEqual(t, "order.created", ev.Type)
-	requireEqual(t, "shop/eu", ev.Source)
-	requireEqual(t, t0, ev.Time)
+	require.Equal(t, rc.ID, ev.ID)
+	require.Equal(t, "order.created", ev.Type)
+	require.Equal(t, "shop/eu", ev.Source)
+	require.Equal(t, t0, ev.Time)
 	requireJSONEqual(t, `{"total":12.5,"items":["a"]}`, ev.Data)
 }
 
@@ -41,8 +43,8 @@ func TestAPI_publishReplay(t *testing.T) {
 			first := h.publish(tc.body, tc.hdr...)
 			r := h.postJSON("/v1/events", tc.body, tc.hdr...)
 			requireStatus(t, r, http.StatusOK)
-			requireEqual(t, "true", r.header.Get("Idempotent-Replayed"))
-			requireEqual(t, first, decodeStrict[receiptJSON](t, r))
+			require.Equal(t, "true", r.header.Get("Idempotent-Replayed"))
+			require.Equal(t, first, decodeStrict[receiptJSON](t, r))
 			requireIDs(t, []string{first.ID}, h.allEvents(""))
 		})
 	}
@@ -67,7 +69,7 @@ func TestAPI_publishIdempotencyConflict(t *testing.T) {
 			first := h.publish(tc.first, tc.hdr...)
 			r := h.postJSON("/v1/events", tc.second, tc.hdr...)
 			requireAPIError(t, r, http.StatusConflict, "idempotency_key_reused", "")
-			requireEqual(t, "", r.header.Get("Idempotent-Replayed"))
+			require.Equal(t, "", r.header.Get("Idempotent-Replayed"))
 			requireIDs(t, []string{first.ID}, h.allEvents(""))
 		})
 	}
@@ -209,14 +211,14 @@ func TestAPI_publishConcurrentDuplicates(t *testing.T) {
 			created, replayed := 0, 0
 			var id string
 			for i, r := range res {
-				requireNoError(t, errs[i])
+				require.NoError(t, errs[i])
 				switch r.status {
 				case http.StatusAccepted:
 					created++
-					requireEqual(t, "", r.header.Get("Idempotent-Replayed"))
+					require.Equal(t, "", r.header.Get("Idempotent-Replayed"))
 				case http.StatusOK:
 					replayed++
-					requireEqual(t, "true", r.header.Get("Idempotent-Replayed"))
+					require.Equal(t, "true", r.header.Get("Idempotent-Replayed"))
 				default:
 					t.Fatalf("request %d: status %d: %s", i, r.status, r.body)
 				}
@@ -224,10 +226,10 @@ func TestAPI_publishConcurrentDuplicates(t *testing.T) {
 				if id == "" {
 					id = rc.ID
 				}
-				requireEqual(t, id, rc.ID)
+				require.Equal(t, id, rc.ID)
 			}
-			requireEqual(t, 1, created)
-			requireEqual(t, n-1, replayed)
+			require.Equal(t, 1, created)
+			require.Equal(t, n-1, replayed)
 			requireIDs(t, []string{id}, h.allEvents(""))
 		})
 	}
@@ -248,10 +250,10 @@ func TestAPI_publishBatch(t *testing.T) {
 	h := newHarness(t)
 	r := h.postJSON("/v1/events/batch", batchOf(1000, numbered))
 	requireStatus(t, r, http.StatusAccepted)
-	requireEqual(t, "", r.header.Get("Idempotent-Replayed"))
+	require.Equal(t, "", r.header.Get("Idempotent-Replayed"))
 	p := decodeStrict[page[batchReceiptJSON]](t, r)
-	requireEqual(t, 1000, len(p.Data))
-	requireEqual(t, "", p.NextCursor)
+	require.Equal(t, 1000, len(p.Data))
+	require.Equal(t, "", p.NextCursor)
 	want := make([]string, len(p.Data))
 	for i, rc := range p.Data {
 		want[len(want)-1-i] = rc.ID // listing is newest first
@@ -262,14 +264,7 @@ func TestAPI_publishBatch(t *testing.T) {
 
 // A refused batch stores none of its events.
 func TestAPI_publishBatchAtomic(t *testing.T) {
-	tests := []struct {
-		name   string
-		hdr    []string
-		body   string
-		status int
-		code   string
-		field  string
-	}{
+	tests := []refusal{
 		{name: "item 3 has no type", body: batchOf(5, func(i int) string {
 			if i == 3 {
 				return `{"data":1}`
@@ -308,12 +303,7 @@ func TestAPI_publishBatchAtomic(t *testing.T) {
 		{name: "duplicate id with different bodies", body: `{"events":[` + numbered(0) + `,{"id":"o-1","type":"a.b","data":1},{"id":"o-1","type":"a.b","data":2}]}`, status: 409, code: "idempotency_key_reused"},
 	}
 	h := newHarness(t)
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			r := h.postJSON("/v1/events/batch", tc.body, tc.hdr...)
-			requireAPIError(t, r, tc.status, tc.code, tc.field)
-		})
-	}
+	h.requireRefusals(t, "/v1/events/batch", tests)
 	requireIDs(t, nil, h.allEvents(""))
 }
 
@@ -326,20 +316,20 @@ func TestAPI_publishBatchReplay(t *testing.T) {
 
 	r = h.postJSON("/v1/events/batch", body, "Idempotency-Key", "batch-1")
 	requireStatus(t, r, http.StatusOK)
-	requireEqual(t, "true", r.header.Get("Idempotent-Replayed"))
+	require.Equal(t, "true", r.header.Get("Idempotent-Replayed"))
 	again := decodeStrict[page[batchReceiptJSON]](t, r)
-	requireEqual(t, len(first.Data), len(again.Data))
+	require.Equal(t, len(first.Data), len(again.Data))
 	for i := range first.Data {
-		requireEqual(t, false, first.Data[i].Replayed)
-		requireEqual(t, true, again.Data[i].Replayed)
+		require.Equal(t, false, first.Data[i].Replayed)
+		require.Equal(t, true, again.Data[i].Replayed)
 		again.Data[i].Replayed = false
-		requireEqual(t, first.Data[i], again.Data[i])
+		require.Equal(t, first.Data[i], again.Data[i])
 	}
 
 	// The same key with different events is a conflict.
 	r = h.postJSON("/v1/events/batch", batchOf(3, func(i int) string { return numbered(i + 1) }), "Idempotency-Key", "batch-1")
 	requireAPIError(t, r, http.StatusConflict, "idempotency_key_reused", "")
-	requireEqual(t, 3, len(h.allEvents("")))
+	require.Equal(t, 3, len(h.allEvents("")))
 }
 
 // A batch carrying a client id already used for a different event is
@@ -368,9 +358,9 @@ func TestAPI_publishBatchConflict(t *testing.T) {
 	r = h.postJSON("/v1/events/batch", body)
 	requireStatus(t, r, http.StatusAccepted)
 	p := decodeStrict[page[batchReceiptJSON]](t, r)
-	requireEqual(t, "order-1", p.Data[1].ID)
-	requireEqual(t, false, p.Data[0].Replayed)
-	requireEqual(t, true, p.Data[1].Replayed)
+	require.Equal(t, "order-1", p.Data[1].ID)
+	require.Equal(t, false, p.Data[0].Replayed)
+	require.Equal(t, true, p.Data[1].Replayed)
 	requireIDs(t, []string{p.Data[0].ID, first.ID}, h.allEvents(""))
 }
 
@@ -407,7 +397,7 @@ func TestAPI_publishOwnKeyBeatsHeader(t *testing.T) {
 
 			r = h.postJSON("/v1/events", tc.first, "Content-Type", tc.ct, "Idempotency-Key", "k-2")
 			requireStatus(t, r, http.StatusOK)
-			requireEqual(t, first, decodeStrict[receiptJSON](t, r))
+			require.Equal(t, first, decodeStrict[receiptJSON](t, r))
 			requireIDs(t, []string{first.ID}, h.allEvents(""))
 		})
 	}
@@ -422,5 +412,5 @@ func TestAPI_publishBatchKeyNamespace(t *testing.T) {
 
 	h.publish(numbered(7), "Idempotency-Key", "k#0")
 	h.publish(numbered(1), "Idempotency-Key", "k#1")
-	requireEqual(t, 4, len(h.allEvents("")))
+	require.Equal(t, 4, len(h.allEvents("")))
 }

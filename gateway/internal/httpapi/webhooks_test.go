@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/eventgw/gateway/gateway/internal/require"
 	"github.com/eventgw/gateway/gateway/internal/webhook"
 )
 
@@ -22,46 +23,46 @@ func (h *harness) createWebhook(body string) webhookJSON {
 	r := h.postJSON("/v1/webhooks", body)
 	requireStatus(h.tb, r, http.StatusCreated)
 	w := decodeStrict[webhookJSON](h.tb, r)
-	requireEqual(h.tb, "/v1/webhooks/"+w.ID, r.header.Get("Location"))
+	require.Equal(h.tb, "/v1/webhooks/"+w.ID, r.header.Get("Location"))
 	return w
 }
 
 func TestAPI_createWebhook(t *testing.T) {
 	h := newHarness(t)
 	w := h.createWebhook(hookBody)
-	requireTrue(t, strings.HasPrefix(w.ID, "wh_"), "id %q lacks the wh_ prefix", w.ID)
-	requireEqual(t, "https://example.com/hooks", w.URL)
-	requireEqual(t, "link.*,order.>", strings.Join(w.EventTypes, ","))
-	requireEqual(t, "analytics", w.Description)
-	requireEqual(t, "growth", w.Headers["X-Team"])
-	requireEqual(t, 1, len(w.Headers))
-	requireEqual(t, true, w.Enabled)
-	requireEqual(t, "", w.ManagedBy)
-	requireTrue(t, !w.CreatedAt.IsZero() && w.CreatedAt.Equal(w.UpdatedAt), "created_at %v, updated_at %v", w.CreatedAt, w.UpdatedAt)
+	require.True(t, strings.HasPrefix(w.ID, "wh_"), "id %q lacks the wh_ prefix", w.ID)
+	require.Equal(t, "https://example.com/hooks", w.URL)
+	require.Equal(t, "link.*,order.>", strings.Join(w.EventTypes, ","))
+	require.Equal(t, "analytics", w.Description)
+	require.Equal(t, "growth", w.Headers["X-Team"])
+	require.Equal(t, 1, len(w.Headers))
+	require.Equal(t, true, w.Enabled)
+	require.Equal(t, "", w.ManagedBy)
+	require.True(t, !w.CreatedAt.IsZero() && w.CreatedAt.Equal(w.UpdatedAt), "created_at %v, updated_at %v", w.CreatedAt, w.UpdatedAt)
 
 	// The generated secret is shown once, in full.
-	requireTrue(t, strings.HasPrefix(w.Secret, "whsec_"), "secret %q lacks the whsec_ prefix", w.Secret)
+	require.True(t, strings.HasPrefix(w.Secret, "whsec_"), "secret %q lacks the whsec_ prefix", w.Secret)
 	key, err := webhook.DecodeSecret(w.Secret)
-	requireNoError(t, err)
-	requireEqual(t, 32, len(key))
-	requireEqual(t, "whsec_…"+w.Secret[len(w.Secret)-4:], w.SecretHint)
+	require.NoError(t, err)
+	require.Equal(t, 32, len(key))
+	require.Equal(t, "whsec_…"+w.Secret[len(w.Secret)-4:], w.SecretHint)
 
 	// Everywhere else only the hint.
 	r := h.get("/v1/webhooks/" + w.ID)
 	requireStatus(t, r, http.StatusOK)
-	requireTrue(t, !strings.Contains(string(r.body), `"secret":`), "GET shows the secret: %s", r.body)
+	require.False(t, strings.Contains(string(r.body), `"secret":`), "GET shows the secret: %s", r.body)
 	got := decodeStrict[webhookJSON](t, r)
-	requireEqual(t, w.SecretHint, got.SecretHint)
+	require.Equal(t, w.SecretHint, got.SecretHint)
 	secret := w.Secret
 	w.Secret = ""
-	requireEqual(t, fmt.Sprint(w), fmt.Sprint(got))
+	require.Equal(t, fmt.Sprint(w), fmt.Sprint(got))
 
 	r = h.get("/v1/webhooks")
 	requireStatus(t, r, http.StatusOK)
-	requireTrue(t, !strings.Contains(string(r.body), secret[len("whsec_"):]), "the list shows the secret: %s", r.body)
+	require.False(t, strings.Contains(string(r.body), secret[len("whsec_"):]), "the list shows the secret: %s", r.body)
 	p := decodeStrict[page[webhookJSON]](t, r)
-	requireEqual(t, 1, len(p.Data))
-	requireEqual(t, fmt.Sprint(w), fmt.Sprint(p.Data[0]))
+	require.Equal(t, 1, len(p.Data))
+	require.Equal(t, fmt.Sprint(w), fmt.Sprint(p.Data[0]))
 }
 
 func TestAPI_createWebhookOptions(t *testing.T) {
@@ -69,22 +70,22 @@ func TestAPI_createWebhookOptions(t *testing.T) {
 	h := newHarness(t)
 
 	w := h.createWebhook(`{"url":"http://10.0.0.1:8080/in?x=1","event_types":[">"],"secret":"` + secret + `","enabled":false}`)
-	requireEqual(t, secret, w.Secret)
-	requireEqual(t, "whsec_…"+secret[len(secret)-4:], w.SecretHint)
-	requireEqual(t, false, w.Enabled)
-	requireEqual(t, "http://10.0.0.1:8080/in?x=1", w.URL)
-	requireEqual(t, false, h.webhook(w.ID).Enabled)
+	require.Equal(t, secret, w.Secret)
+	require.Equal(t, "whsec_…"+secret[len(secret)-4:], w.SecretHint)
+	require.Equal(t, false, w.Enabled)
+	require.Equal(t, "http://10.0.0.1:8080/in?x=1", w.URL)
+	require.Equal(t, false, h.webhook(w.ID).Enabled)
 
 	// Unpadded base64 and 24- and 64-byte keys are accepted too.
 	for _, s := range []string{
 		"whsec_" + base64.RawStdEncoding.EncodeToString([]byte("0123456789abcdef01234567")),
 		"whsec_" + base64.StdEncoding.EncodeToString([]byte(strings.Repeat("k", 64))),
 	} {
-		requireEqual(t, s, h.createWebhook(`{"url":"https://example.com","event_types":["a.b"],"secret":"`+s+`"}`).Secret)
+		require.Equal(t, s, h.createWebhook(`{"url":"https://example.com","event_types":["a.b"],"secret":"`+s+`"}`).Secret)
 	}
 	// No headers is {} rather than null.
 	r := h.get("/v1/webhooks/" + w.ID)
-	requireTrue(t, strings.Contains(string(r.body), `"headers":{}`), "want empty headers object: %s", r.body)
+	require.True(t, strings.Contains(string(r.body), `"headers":{}`), "want empty headers object: %s", r.body)
 }
 
 // webhook fetches one webhook and requires a 200.
@@ -104,14 +105,8 @@ func TestAPI_createWebhookInvalid(t *testing.T) {
 	}
 	hookURL := func(u string) string { return fmt.Sprintf(`{"url":%q,"event_types":["a.b"]}`, u) }
 	types := func(ts string) string { return `{"url":"https://example.com/h","event_types":` + ts + `}` }
-	tests := []struct {
-		name   string
-		ct     string
-		body   string
-		status int
-		code   string
-		field  string
-	}{
+	// status 0 means 422 validation_failed.
+	tests := []refusal{
 		{name: "relative url", body: hookURL("/hooks"), field: "url"},
 		{name: "host-relative url", body: hookURL("//example.com/hooks"), field: "url"},
 		{name: "ftp scheme", body: hookURL("ftp://example.com/hooks"), field: "url"},
@@ -148,28 +143,21 @@ func TestAPI_createWebhookInvalid(t *testing.T) {
 
 		{name: "invalid JSON", body: `{"url":`, status: 400, code: "invalid_json"},
 		{name: "empty body", body: ``, status: 400, code: "invalid_json"},
-		{name: "text/plain", ct: "text/plain", body: hookBody, status: 415, code: "unsupported_media_type"},
-		{name: "form", ct: "application/x-www-form-urlencoded", body: "url=x", status: 415, code: "unsupported_media_type"},
+		{name: "text/plain", hdr: []string{"Content-Type", "text/plain"}, body: hookBody, status: 415, code: "unsupported_media_type"},
+		{name: "form", hdr: []string{"Content-Type", "application/x-www-form-urlencoded"}, body: "url=x", status: 415, code: "unsupported_media_type"},
+	}
+	for i := range tests {
+		if tests[i].status == 0 {
+			tests[i].status, tests[i].code = http.StatusUnprocessableEntity, "validation_failed"
+		}
 	}
 	h := newHarness(t)
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			if tc.status == 0 {
-				tc.status, tc.code = http.StatusUnprocessableEntity, "validation_failed"
-			}
-			ct := tc.ct
-			if ct == "" {
-				ct = "application/json"
-			}
-			r := h.postJSON("/v1/webhooks", tc.body, "Content-Type", ct)
-			requireAPIError(t, r, tc.status, tc.code, tc.field)
-		})
-	}
+	h.requireRefusals(t, "/v1/webhooks", tests)
 	t.Run("no content type", func(t *testing.T) {
 		r := h.do(http.MethodPost, "/v1/webhooks", hookBody)
 		requireAPIError(t, r, http.StatusUnsupportedMediaType, "unsupported_media_type", "")
 	})
-	requireEqual(t, 0, len(decodeStrict[page[webhookJSON]](t, h.get("/v1/webhooks")).Data))
+	require.Equal(t, 0, len(decodeStrict[page[webhookJSON]](t, h.get("/v1/webhooks")).Data))
 }
 
 // Every problem is listed in details, the first one also in field.
@@ -182,13 +170,13 @@ func TestAPI_createWebhookProblemDetails(t *testing.T) {
 			Details []webhook.Problem `json:"details"`
 		} `json:"error"`
 	}
-	requireNoError(t, json.Unmarshal(r.body, &env))
+	require.NoError(t, json.Unmarshal(r.body, &env))
 	var fields []string
 	for _, p := range env.Error.Details {
 		fields = append(fields, p.Field)
-		requireTrue(t, p.Message != "", "problem without a message: %s", r.body)
+		require.True(t, p.Message != "", "problem without a message: %s", r.body)
 	}
-	requireEqual(t, "url,event_types[0],headers.Host", strings.Join(fields, ","))
+	require.Equal(t, "url,event_types[0],headers.Host", strings.Join(fields, ","))
 }
 
 func TestAPI_webhookLifecycle(t *testing.T) {
@@ -205,30 +193,30 @@ func TestAPI_webhookLifecycle(t *testing.T) {
 	r := patch(`{"description":"growth team"}`)
 	requireStatus(t, r, http.StatusOK)
 	got := decodeStrict[webhookJSON](t, r)
-	requireEqual(t, "growth team", got.Description)
-	requireEqual(t, w.URL, got.URL)
-	requireEqual(t, strings.Join(w.EventTypes, ","), strings.Join(got.EventTypes, ","))
-	requireEqual(t, "growth", got.Headers["X-Team"])
-	requireEqual(t, w.SecretHint, got.SecretHint)
-	requireEqual(t, "", got.Secret)
-	requireTrue(t, got.CreatedAt.Equal(w.CreatedAt), "created_at changed")
-	requireTrue(t, !got.UpdatedAt.Before(w.UpdatedAt), "updated_at went back")
-	requireEqual(t, fmt.Sprint(got), fmt.Sprint(h.webhook(w.ID)))
+	require.Equal(t, "growth team", got.Description)
+	require.Equal(t, w.URL, got.URL)
+	require.Equal(t, strings.Join(w.EventTypes, ","), strings.Join(got.EventTypes, ","))
+	require.Equal(t, "growth", got.Headers["X-Team"])
+	require.Equal(t, w.SecretHint, got.SecretHint)
+	require.Equal(t, "", got.Secret)
+	require.True(t, got.CreatedAt.Equal(w.CreatedAt), "created_at changed")
+	require.False(t, got.UpdatedAt.Before(w.UpdatedAt), "updated_at went back")
+	require.Equal(t, fmt.Sprint(got), fmt.Sprint(h.webhook(w.ID)))
 
 	r = patch(`{"url":"https://example.org/v2","event_types":[">"],"headers":{}}`)
 	requireStatus(t, r, http.StatusOK)
 	got = decodeStrict[webhookJSON](t, r)
-	requireEqual(t, "https://example.org/v2", got.URL)
-	requireEqual(t, ">", strings.Join(got.EventTypes, ","))
-	requireEqual(t, 0, len(got.Headers))
-	requireEqual(t, "growth team", got.Description)
+	require.Equal(t, "https://example.org/v2", got.URL)
+	require.Equal(t, ">", strings.Join(got.EventTypes, ","))
+	require.Equal(t, 0, len(got.Headers))
+	require.Equal(t, "growth team", got.Description)
 
 	// enabled toggles both ways.
 	for _, enabled := range []bool{false, true, false} {
 		r = patch(fmt.Sprintf(`{"enabled":%t}`, enabled))
 		requireStatus(t, r, http.StatusOK)
-		requireEqual(t, enabled, decodeStrict[webhookJSON](t, r).Enabled)
-		requireEqual(t, enabled, h.webhook(w.ID).Enabled)
+		require.Equal(t, enabled, decodeStrict[webhookJSON](t, r).Enabled)
+		require.Equal(t, enabled, h.webhook(w.ID).Enabled)
 	}
 	requireStatus(t, patch(`{}`), http.StatusOK)
 
@@ -241,7 +229,7 @@ func TestAPI_webhookLifecycle(t *testing.T) {
 	requireAPIError(t, patch(`{"id":"wh_other"}`), http.StatusUnprocessableEntity, "validation_failed", "id")
 	requireAPIError(t, patch(`{"enabled":`), http.StatusBadRequest, "invalid_json", "")
 	requireAPIError(t, h.do(http.MethodPatch, path, `{"enabled":true}`, "Content-Type", "text/plain"), http.StatusUnsupportedMediaType, "unsupported_media_type", "")
-	requireEqual(t, fmt.Sprint(before), fmt.Sprint(h.webhook(w.ID)))
+	require.Equal(t, fmt.Sprint(before), fmt.Sprint(h.webhook(w.ID)))
 
 	// Unknown ids.
 	requireAPIError(t, h.get("/v1/webhooks/wh_nope"), http.StatusNotFound, "not_found", "id")
@@ -251,11 +239,11 @@ func TestAPI_webhookLifecycle(t *testing.T) {
 	// Delete, then it is gone.
 	r = h.do(http.MethodDelete, path, "")
 	requireStatus(t, r, http.StatusNoContent)
-	requireEqual(t, 0, len(r.body))
+	require.Equal(t, 0, len(r.body))
 	requireAPIError(t, h.get(path), http.StatusNotFound, "not_found", "id")
 	requireAPIError(t, h.do(http.MethodDelete, path, ""), http.StatusNotFound, "not_found", "id")
 	requireAPIError(t, patch(`{"enabled":true}`), http.StatusNotFound, "not_found", "id")
-	requireEqual(t, 0, len(decodeStrict[page[webhookJSON]](t, h.get("/v1/webhooks")).Data))
+	require.Equal(t, 0, len(decodeStrict[page[webhookJSON]](t, h.get("/v1/webhooks")).Data))
 }
 
 func TestAPI_listWebhooks(t *testing.T) {
@@ -268,34 +256,21 @@ func TestAPI_listWebhooks(t *testing.T) {
 
 	var got []string
 	var sizes []int
-	cursor := ""
-	for {
-		q := "?limit=2"
-		if cursor != "" {
-			q += "&cursor=" + url.QueryEscape(cursor)
-		}
-		r := h.get("/v1/webhooks" + q)
-		requireStatus(t, r, http.StatusOK)
-		p := decodeStrict[page[webhookJSON]](t, r)
-		sizes = append(sizes, len(p.Data))
-		for _, w := range p.Data {
+	for _, p := range getPages[webhookJSON](t, h, "/v1/webhooks?limit=2", 3) {
+		sizes = append(sizes, len(p))
+		for _, w := range p {
 			got = append(got, w.ID)
-			requireEqual(t, "", w.Secret)
+			require.Equal(t, "", w.Secret)
 		}
-		if p.NextCursor == "" {
-			break
-		}
-		requireTrue(t, len(sizes) < 3, "more pages than expected: %v", sizes)
-		cursor = p.NextCursor
 	}
-	requireEqual(t, "[2 2 1]", fmt.Sprint(sizes))
+	require.Equal(t, "[2 2 1]", fmt.Sprint(sizes))
 	requireIDs(t, want, got)
 
 	r := h.get("/v1/webhooks")
 	requireStatus(t, r, http.StatusOK)
 	p := decodeStrict[page[webhookJSON]](t, r)
-	requireEqual(t, 5, len(p.Data))
-	requireEqual(t, "", p.NextCursor)
+	require.Equal(t, 5, len(p.Data))
+	require.Equal(t, "", p.NextCursor)
 
 	for _, q := range []string{"cursor=!!!", "limit=0", "limit=1001", "limit=x"} {
 		field := strings.SplitN(q, "=", 2)[0]
@@ -315,9 +290,9 @@ func TestAPI_managedWebhook(t *testing.T) {
 			CreatedAt: now, UpdatedAt: now,
 		}, nil
 	})
-	requireNoError(t, err)
+	require.NoError(t, err)
 	path := "/v1/webhooks/billing"
-	requireEqual(t, "config", h.webhook("billing").ManagedBy)
+	require.Equal(t, "config", h.webhook("billing").ManagedBy)
 	before := h.webhook("billing")
 
 	requireAPIError(t, h.do(http.MethodDelete, path, ""), http.StatusConflict, "managed_by_config", "")
@@ -331,13 +306,13 @@ func TestAPI_managedWebhook(t *testing.T) {
 		r := h.do(http.MethodPatch, path, body, "Content-Type", "application/json")
 		requireAPIError(t, r, http.StatusConflict, "managed_by_config", "")
 	}
-	requireEqual(t, fmt.Sprint(before), fmt.Sprint(h.webhook("billing")))
+	require.Equal(t, fmt.Sprint(before), fmt.Sprint(h.webhook("billing")))
 
 	r := h.do(http.MethodPatch, path, `{"enabled":false}`, "Content-Type", "application/json")
 	requireStatus(t, r, http.StatusOK)
 	got := decodeStrict[webhookJSON](t, r)
-	requireEqual(t, false, got.Enabled)
-	requireEqual(t, "config", got.ManagedBy)
-	requireEqual(t, before.URL, got.URL)
-	requireEqual(t, false, h.webhook("billing").Enabled)
+	require.Equal(t, false, got.Enabled)
+	require.Equal(t, "config", got.ManagedBy)
+	require.Equal(t, before.URL, got.URL)
+	require.Equal(t, false, h.webhook("billing").Enabled)
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/eventgw/gateway/gateway/event"
+	"github.com/eventgw/gateway/gateway/internal/require"
 )
 
 func TestEncodeEvent_roundTrip(t *testing.T) {
@@ -32,11 +33,11 @@ func TestEncodeEvent_roundTrip(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			b := encodeEvent(&tc.ev)
 			got, err := decodeEvent(seq, b)
-			requireNoError(t, err)
+			require.NoError(t, err)
 			want := tc.ev
 			want.Seq = seq
 			requireSameEvent(t, want, got)
-			requireEqual(t, time.UTC, got.Time.Location())
+			require.Equal(t, time.UTC, got.Time.Location())
 		})
 	}
 }
@@ -65,7 +66,7 @@ func TestDecodeEvent_corrupt(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := decodeEvent(event.Seq{}, tc.b)
-			requireTrue(t, errors.Is(err, errCorrupt), "want errCorrupt, got %v", err)
+			require.True(t, errors.Is(err, errCorrupt), "want errCorrupt, got %v", err)
 		})
 	}
 }
@@ -84,9 +85,7 @@ func FuzzDecodeEvent(f *testing.F) {
 			return
 		}
 		again, err := decodeEvent(event.Seq{}, encodeEvent(&ev))
-		if err != nil {
-			t.Fatalf("re-encoding an accepted record fails: %v", err)
-		}
+		require.NoError(t, err, "decoding a re-encoded accepted record")
 		requireSameEvent(t, ev, again)
 	})
 }

@@ -5,11 +5,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/eventgw/gateway/gateway/event"
+	"github.com/eventgw/gateway/gateway/internal/require"
 )
 
 // TestStore_Append_hammer appends from many goroutines at once. Every
@@ -42,13 +43,13 @@ func TestStore_Append_hammer(t *testing.T) {
 	wg.Wait()
 	close(errs)
 	for err := range errs {
-		t.Fatal(err)
+		require.NoError(t, err)
 	}
-	requireNoError(t, s.Close())
+	require.NoError(t, s.Close())
 	s = openAt(t, dir, Options{})
 
 	all := readAll(t, s, 1000)
-	requireEqual(t, writers*perWriter, len(all))
+	require.Equal(t, writers*perWriter, len(all))
 	requireIncreasing(t, all)
 	bySeq := make(map[event.Seq]event.Event, len(all))
 	for _, ev := range all {
@@ -60,9 +61,9 @@ func TestStore_Append_hammer(t *testing.T) {
 		requireIncreasing(t, acked[w])
 		for i, want := range acked[w] {
 			got, ok := bySeq[want.Seq]
-			requireTrue(t, ok, "acknowledged event %d of writer %d is missing", i, w)
+			require.True(t, ok, "acknowledged event %d of writer %d is missing", i, w)
 			requireSameEvent(t, want, got)
-			requireEqual(t, fmt.Sprintf(`{"w":%d,"i":%d}`, w, i), string(got.Data))
+			require.Equal(t, fmt.Sprintf(`{"w":%d,"i":%d}`, w, i), string(got.Data))
 		}
 	}
 }
@@ -97,22 +98,22 @@ func TestStore_Append_tooLarge(t *testing.T) {
 			small := []Draft{draft("small", `{}`)}
 			res, errs := groupCommit(t, s, g, tc.big, small, small)
 			for _, i := range []int{1, 2} {
-				requireNoError(t, errs[i])
-				requireEqual(t, "small", res[i][0].Event.Type)
+				require.NoError(t, errs[i])
+				require.Equal(t, "small", res[i][0].Event.Type)
 			}
 			all := readAll(t, s, 100)
 			if tc.wantErr != nil {
-				requireErrorIs(t, errs[0], tc.wantErr)
-				requireTrue(t, res[0] == nil, "a refused append returns no results")
-				requireEqual(t, 3, len(all)) // warmup and the two small ones
+				require.ErrorIs(t, errs[0], tc.wantErr)
+				require.True(t, res[0] == nil, "a refused append returns no results")
+				require.Equal(t, 3, len(all)) // warmup and the two small ones
 				return
 			}
-			requireNoError(t, errs[0])
-			requireEqual(t, 1+len(tc.big)+2, len(all))
+			require.NoError(t, errs[0])
+			require.Equal(t, 1+len(tc.big)+2, len(all))
 			for i, a := range res[0] {
 				got, err := s.Event(context.Background(), a.Event.ID)
-				requireNoError(t, err)
-				requireEqual(t, len(tc.big[i].Data), len(got.Data))
+				require.NoError(t, err)
+				require.Equal(t, len(tc.big[i].Data), len(got.Data))
 			}
 		})
 	}
@@ -123,25 +124,25 @@ func TestStore_Append_tooLarge(t *testing.T) {
 // value threshold) fails alone instead of failing its whole group.
 func TestStore_Append_badRequestInGroup(t *testing.T) {
 	g := newGate()
-	s, err := Open(Options{Memory: true, Logger: quietLogger, OnCommit: g.OnCommit})
-	requireNoError(t, err)
+	s, err := Open(Options{Memory: true, Logger: slog.New(slog.DiscardHandler), OnCommit: g.OnCommit})
+	require.NoError(t, err)
 	t.Cleanup(func() { _ = s.Close() })
 	huge := []Draft{{Type: "huge", Data: bytes.Repeat([]byte{'x'}, 2<<20)}}
 	small := []Draft{draft("small", `{}`)}
 	res, errs := groupCommit(t, s, g, small, huge, small)
-	requireTrue(t, errs[1] != nil, "a value over the in-memory limit must be refused")
-	requireNoError(t, errs[0])
-	requireNoError(t, errs[2])
-	requireEqual(t, "small", res[0][0].Event.Type)
-	requireEqual(t, 3, len(readAll(t, s, 100)))
+	require.True(t, errs[1] != nil, "a value over the in-memory limit must be refused")
+	require.NoError(t, errs[0])
+	require.NoError(t, errs[2])
+	require.Equal(t, "small", res[0][0].Event.Type)
+	require.Equal(t, 3, len(readAll(t, s, 100)))
 }
 
 func TestStore_Close(t *testing.T) {
 	ctx := context.Background()
 	s, dir := openTemp(t, Options{})
 	appendOK(t, s, draft("a", `1`))
-	requireNoError(t, s.Close())
-	requireNoError(t, s.Close())
+	require.NoError(t, s.Close())
+	require.NoError(t, s.Close())
 	// Appends after Close fail; before the fix, half of them hung forever
 	// because select picked the still open queue.
 	for range 100 {
@@ -150,15 +151,10 @@ func TestStore_Close(t *testing.T) {
 			_, err := s.Append(ctx, []Draft{draft("a", `2`)})
 			done <- err
 		}()
-		select {
-		case err := <-done:
-			requireErrorIs(t, err, ErrClosed)
-		case <-time.After(waitLimit):
-			t.Fatal("Append after Close hangs")
-		}
+		require.ErrorIs(t, require.Receive(t, done, "Append after Close to return"), ErrClosed)
 	}
 	s = openAt(t, dir, Options{})
-	requireEqual(t, 1, len(readAll(t, s, 10)))
+	require.Equal(t, 1, len(readAll(t, s, 10)))
 }
 
 // TestStore_Close_duringAppends closes the store while appends are in
@@ -196,7 +192,7 @@ func TestStore_Close_duringAppends(t *testing.T) {
 	for range 16 {
 		<-started
 	}
-	requireNoError(t, s.Close())
+	require.NoError(t, s.Close())
 	wg.Wait()
 
 	s = openAt(t, dir, Options{})
@@ -206,11 +202,11 @@ func TestStore_Close_duringAppends(t *testing.T) {
 		stored[ev.Seq] = true
 	}
 	for _, ev := range acked {
-		requireTrue(t, stored[ev.Seq], "acknowledged event %s is missing", ev.ID)
+		require.True(t, stored[ev.Seq], "acknowledged event %s is missing", ev.ID)
 	}
 	// Requests answered by the final drain are stored but may have been
 	// acknowledged after acked was read; either way there are no strays.
-	requireTrue(t, len(all) >= len(acked), "stored %d < acked %d", len(all), len(acked))
+	require.True(t, len(all) >= len(acked), "stored %d < acked %d", len(all), len(acked))
 }
 
 func TestStore_Append_cancelledContext(t *testing.T) {
@@ -223,11 +219,11 @@ func TestStore_Append_cancelledContext(t *testing.T) {
 	for range 20 {
 		res, err := s.Append(ctx, []Draft{draft("a", `1`)})
 		if err != nil {
-			requireErrorIs(t, err, context.Canceled)
+			require.ErrorIs(t, err, context.Canceled)
 			continue
 		}
 		got, gerr := s.Event(context.Background(), res[0].Event.ID)
-		requireNoError(t, gerr)
+		require.NoError(t, gerr)
 		requireSameEvent(t, res[0].Event, got)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/eventgw/gateway/gateway/event"
+	"github.com/eventgw/gateway/gateway/internal/require"
 )
 
 var t0 = time.Date(2030, 1, 2, 3, 4, 5, 600_000_000, time.UTC)
@@ -31,7 +32,7 @@ func TestStore_reopen(t *testing.T) {
 		},
 	} {
 		for _, a := range appendOK(t, s, r...) {
-			requireTrue(t, !a.Replayed, "a first append must not be replayed")
+			require.False(t, a.Replayed, "a first append must not be replayed")
 			written = append(written, a.Event)
 		}
 		clk.Set(clk.Now().Add(time.Second))
@@ -41,36 +42,36 @@ func TestStore_reopen(t *testing.T) {
 		if ev.ID == "client-1" || ev.ID == "client-2" {
 			continue
 		}
-		requireEqual(t, event.IDPrefix+ev.Seq.String(), ev.ID)
+		require.Equal(t, event.IDPrefix+ev.Seq.String(), ev.ID)
 	}
-	requireNoError(t, s.Close())
-	requireNoError(t, s.Close()) // idempotent
+	require.NoError(t, s.Close())
+	require.NoError(t, s.Close()) // idempotent
 
 	s = openAt(t, dir, Options{Now: clk.Now})
 	for _, want := range written {
 		got, err := s.Event(ctx, want.ID)
-		requireNoError(t, err)
+		require.NoError(t, err)
 		requireSameEvent(t, want, got)
 	}
 	all := readAll(t, s, 2)
-	requireEqual(t, len(written), len(all))
+	require.Equal(t, len(written), len(all))
 	for i := range written {
 		requireSameEvent(t, written[i], all[i])
 	}
 	listed, more, err := s.Events(ctx, Query{Limit: 100})
-	requireNoError(t, err)
-	requireTrue(t, !more, "one page holds every event")
+	require.NoError(t, err)
+	require.False(t, more, "one page holds every event")
 	slices.Reverse(listed)
 	for i := range written {
 		requireSameEvent(t, written[i], listed[i])
 	}
 	last, err := s.LastSeq(ctx)
-	requireNoError(t, err)
-	requireEqual(t, written[len(written)-1].Seq, last)
+	require.NoError(t, err)
+	require.Equal(t, written[len(written)-1].Seq, last)
 
 	// Idempotency keys survive the restart too.
 	res := appendOK(t, s, Draft{Type: "order.created", Data: []byte(`{"n":3}`), IdemKey: "h:k1"})
-	requireTrue(t, res[0].Replayed, "a key written before the restart must replay")
+	require.True(t, res[0].Replayed, "a key written before the restart must replay")
 	requireSameEvent(t, written[2], res[0].Event)
 }
 
@@ -99,10 +100,10 @@ func TestStore_Event(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			got, err := s.Event(ctx, tc.id)
 			if tc.want == nil {
-				requireErrorIs(t, err, ErrNotFound)
+				require.ErrorIs(t, err, ErrNotFound)
 				return
 			}
-			requireNoError(t, err)
+			require.NoError(t, err)
 			requireSameEvent(t, *tc.want, got)
 		})
 	}
@@ -161,9 +162,9 @@ func TestStore_Events(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			got, more, err := s.Events(ctx, tc.q)
-			requireNoError(t, err)
-			requireEqual(t, tc.wantMore, more)
-			requireEqual(t, len(tc.want), len(got))
+			require.NoError(t, err)
+			require.Equal(t, tc.wantMore, more)
+			require.Equal(t, len(tc.want), len(got))
 			for i, idx := range tc.want {
 				requireSameEvent(t, evs[idx], got[i])
 			}
@@ -176,7 +177,7 @@ func TestStore_Events(t *testing.T) {
 			q := Query{Type: typ, Limit: 3}
 			for {
 				page, more, err := s.Events(ctx, q)
-				requireNoError(t, err)
+				require.NoError(t, err)
 				got = append(got, page...)
 				if !more {
 					break
@@ -189,7 +190,7 @@ func TestStore_Events(t *testing.T) {
 					want = append(want, evs[i])
 				}
 			}
-			requireEqual(t, len(want), len(got))
+			require.Equal(t, len(want), len(got))
 			for i := range want {
 				requireSameEvent(t, want[i], got[i])
 			}
@@ -203,8 +204,8 @@ func TestStore_ReadAfter(t *testing.T) {
 	s, _ := openTemp(t, Options{Now: clk.Now})
 
 	evs, err := s.ReadAfter(ctx, event.Seq{}, 10)
-	requireNoError(t, err)
-	requireEqual(t, 0, len(evs))
+	require.NoError(t, err)
+	require.Equal(t, 0, len(evs))
 
 	var written []event.Event
 	for i := range 10 { // events 2i and 2i+1 at t0 + i seconds
@@ -229,8 +230,8 @@ func TestStore_ReadAfter(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			got, err := s.ReadAfter(ctx, tc.after, tc.max)
-			requireNoError(t, err)
-			requireEqual(t, len(tc.want), len(got))
+			require.NoError(t, err)
+			require.Equal(t, len(tc.want), len(got))
 			for i := range tc.want {
 				requireSameEvent(t, tc.want[i], got[i])
 			}
@@ -240,7 +241,7 @@ func TestStore_ReadAfter(t *testing.T) {
 	cctx, cancel := context.WithCancel(ctx)
 	cancel()
 	_, err = s.ReadAfter(cctx, event.Seq{}, 1)
-	requireErrorIs(t, err, context.Canceled)
+	require.ErrorIs(t, err, context.Canceled)
 }
 
 // TestStore_clockBackwards checks that seqs keep increasing when the clock
@@ -258,7 +259,7 @@ func TestStore_clockBackwards(t *testing.T) {
 	add(s)
 	clk.Set(t0.Add(-time.Hour)) // back while running
 	add(s)
-	requireNoError(t, s.Close())
+	require.NoError(t, s.Close())
 
 	clk.Set(t0.Add(-24 * time.Hour)) // further back while stopped
 	s = openAt(t, dir, Options{Now: clk.Now})
@@ -268,21 +269,21 @@ func TestStore_clockBackwards(t *testing.T) {
 
 	requireIncreasing(t, written)
 	all := readAll(t, s, 100)
-	requireEqual(t, len(written), len(all))
+	require.Equal(t, len(written), len(all))
 	for i := range written {
 		requireSameEvent(t, written[i], all[i])
 	}
 	// Where the seq had to run ahead of the clock, the event time follows
 	// the seq; otherwise it is the clock's, to the nanosecond.
 	for _, ev := range all {
-		requireEqual(t, ev.Seq.Time(), ev.Time.Truncate(time.Millisecond))
+		require.Equal(t, ev.Seq.Time(), ev.Time.Truncate(time.Millisecond))
 	}
-	requireTrue(t, all[0].Time.Equal(t0), "event time %s is not the clock's", all[0].Time)
-	requireTrue(t, all[4].Time.Equal(all[1].Seq.Time()), "event time %s does not follow the log", all[4].Time)
-	requireTrue(t, all[6].Seq.Time().Equal(t0.Add(time.Hour).Truncate(time.Millisecond)), "seq time %s", all[6].Seq.Time())
+	require.True(t, all[0].Time.Equal(t0), "event time %s is not the clock's", all[0].Time)
+	require.True(t, all[4].Time.Equal(all[1].Seq.Time()), "event time %s does not follow the log", all[4].Time)
+	require.True(t, all[6].Seq.Time().Equal(t0.Add(time.Hour).Truncate(time.Millisecond)), "seq time %s", all[6].Seq.Time())
 	last, err := s.LastSeq(ctx)
-	requireNoError(t, err)
-	requireEqual(t, written[len(written)-1].Seq, last)
+	require.NoError(t, err)
+	require.Equal(t, written[len(written)-1].Seq, last)
 }
 
 // TestStore_Events_untilAfterClockStep: after the clock steps back, events
@@ -296,13 +297,13 @@ func TestStore_Events_untilAfterClockStep(t *testing.T) {
 	behind := appendOK(t, s, draft("t", `2`))[0].Event
 
 	got, _, err := s.Events(ctx, Query{Until: behind.Time, Limit: 10})
-	requireNoError(t, err)
+	require.NoError(t, err)
 	var ids []string
 	for _, ev := range got {
 		ids = append(ids, ev.ID)
 	}
-	requireTrue(t, slices.Contains(ids, behind.ID), "until %s misses the event stored at %s: got %v", behind.Time, behind.Time, ids)
+	require.True(t, slices.Contains(ids, behind.ID), "until %s misses the event stored at %s: got %v", behind.Time, behind.Time, ids)
 	// Event times follow commit order, to the millisecond.
-	requireTrue(t, !behind.Time.Before(ahead.Time.Truncate(time.Millisecond)), "event time went back: %s after %s", behind.Time, ahead.Time)
-	requireEqual(t, behind.Seq.Time(), behind.Time.Truncate(time.Millisecond))
+	require.False(t, behind.Time.Before(ahead.Time.Truncate(time.Millisecond)), "event time went back: %s after %s", behind.Time, ahead.Time)
+	require.Equal(t, behind.Seq.Time(), behind.Time.Truncate(time.Millisecond))
 }

@@ -3,48 +3,16 @@ package store
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/eventgw/gateway/gateway/event"
+	"github.com/eventgw/gateway/gateway/internal/require"
 )
-
-// waitLimit bounds every wait for something another goroutine does. It is a
-// hang guard, not an expectation: nothing is asserted about how long it took.
-const waitLimit = 20 * time.Second
-
-func requireNoError(tb testing.TB, err error) {
-	tb.Helper()
-	if err != nil {
-		tb.Fatalf("unexpected error: %v", err)
-	}
-}
-
-func requireErrorIs(tb testing.TB, err, target error) {
-	tb.Helper()
-	if !errors.Is(err, target) {
-		tb.Fatalf("want error %v, got %v", target, err)
-	}
-}
-
-func requireEqual[T comparable](tb testing.TB, want, got T) {
-	tb.Helper()
-	if want != got {
-		tb.Fatalf("want %v, got %v", want, got)
-	}
-}
-
-func requireTrue(tb testing.TB, ok bool, format string, args ...any) {
-	tb.Helper()
-	if !ok {
-		tb.Fatalf(format, args...)
-	}
-}
 
 // requireSameEvent compares the stored fields of two events.
 func requireSameEvent(tb testing.TB, want, got event.Event) {
@@ -59,39 +27,17 @@ func describeEvent(ev event.Event) string {
 	return fmt.Sprintf("{seq %s id %q type %q source %q time %s data %q}", ev.Seq, ev.ID, ev.Type, ev.Source, ev.Time.Format(time.RFC3339Nano), ev.Data)
 }
 
-// eventually polls cond until it holds, failing the test after waitLimit.
-func eventually(tb testing.TB, what string, cond func() bool) {
-	tb.Helper()
-	deadline := time.Now().Add(waitLimit)
-	for !cond() {
-		if time.Now().After(deadline) {
-			tb.Fatalf("gave up waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
 // clock is a settable Options.Now.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
+type clock struct{ t atomic.Pointer[time.Time] }
+
+func newClock(t time.Time) *clock {
+	c := &clock{}
+	c.Set(t)
+	return c
 }
 
-func newClock(t time.Time) *clock { return &clock{t: t} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = t
-}
-
-var quietLogger = slog.New(slog.NewTextHandler(io.Discard, nil))
+func (c *clock) Now() time.Time  { return *c.t.Load() }
+func (c *clock) Set(t time.Time) { c.t.Store(&t) }
 
 // openAt opens a store in dir, closing it when the test ends (Close is
 // idempotent, so tests may close it earlier).
@@ -99,10 +45,10 @@ func openAt(tb testing.TB, dir string, opts Options) *Store {
 	tb.Helper()
 	opts.Path = dir
 	if opts.Logger == nil {
-		opts.Logger = quietLogger
+		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	s, err := Open(opts)
-	requireNoError(tb, err)
+	require.NoError(tb, err)
 	tb.Cleanup(func() { _ = s.Close() })
 	return s
 }
@@ -117,8 +63,8 @@ func openTemp(tb testing.TB, opts Options) (*Store, string) {
 func appendOK(tb testing.TB, s *Store, drafts ...Draft) []Appended {
 	tb.Helper()
 	res, err := s.Append(context.Background(), drafts)
-	requireNoError(tb, err)
-	requireEqual(tb, len(drafts), len(res))
+	require.NoError(tb, err)
+	require.Equal(tb, len(drafts), len(res))
 	return res
 }
 
@@ -133,7 +79,7 @@ func readAll(tb testing.TB, s *Store, page int) []event.Event {
 	var after event.Seq
 	for {
 		evs, err := s.ReadAfter(context.Background(), after, page)
-		requireNoError(tb, err)
+		require.NoError(tb, err)
 		out = append(out, evs...)
 		if len(evs) < page {
 			return out
@@ -203,18 +149,14 @@ func groupCommit(tb testing.TB, s *Store, g *gate, reqs ...[]Draft) ([][]Appende
 	tb.Helper()
 	g.hold()
 	appendOK(tb, s, draft("warmup", `{}`))
-	select {
-	case <-g.parked:
-	case <-time.After(waitLimit):
-		tb.Fatal("the committer did not park")
-	}
+	require.Receive(tb, g.parked, "the committer to park")
 	res := make([][]Appended, len(reqs))
 	errs := make([]error, len(reqs))
 	var wg sync.WaitGroup
 	for i, r := range reqs {
 		wg.Go(func() { res[i], errs[i] = s.Append(context.Background(), r) })
 	}
-	eventually(tb, "every request to be queued", func() bool { return len(s.queue) == len(reqs) })
+	require.Eventually(tb, "every request to be queued", func() bool { return len(s.queue) == len(reqs) })
 	g.release()
 	wg.Wait()
 	return res, errs

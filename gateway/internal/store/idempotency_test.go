@@ -2,10 +2,12 @@ package store
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
 	"github.com/eventgw/gateway/gateway/event"
+	"github.com/eventgw/gateway/gateway/internal/require"
 )
 
 func TestStore_Append_idempotency(t *testing.T) {
@@ -90,24 +92,24 @@ func TestStore_Append_idempotency(t *testing.T) {
 			before := readAll(t, s, 100)
 			got, err := s.Append(ctx, tc.then)
 			if tc.wantErr != nil {
-				requireErrorIs(t, err, tc.wantErr)
-				requireTrue(t, got == nil, "a failed append returns no results, got %v", got)
+				require.ErrorIs(t, err, tc.wantErr)
+				require.True(t, got == nil, "a failed append returns no results, got %v", got)
 				// Nothing of the refused batch was stored, keys included.
-				requireEqual(t, len(before), len(readAll(t, s, 100)))
+				require.Equal(t, len(before), len(readAll(t, s, 100)))
 				for i, d := range tc.then {
 					if d.IdemKey == "" || containsKey(tc.first, d.IdemKey) || containsKey(tc.then[:i], d.IdemKey) {
 						continue
 					}
 					res := appendOK(t, s, d)
-					requireTrue(t, !res[0].Replayed, "key %q of a refused batch was remembered", d.IdemKey)
+					require.False(t, res[0].Replayed, "key %q of a refused batch was remembered", d.IdemKey)
 				}
 				return
 			}
-			requireNoError(t, err)
-			requireEqual(t, len(tc.then), len(got))
+			require.NoError(t, err)
+			require.Equal(t, len(tc.then), len(got))
 			newEvents := 0
 			for i, a := range got {
-				requireEqual(t, tc.wantReplayed[i], a.Replayed)
+				require.Equal(t, tc.wantReplayed[i], a.Replayed)
 				switch j := tc.wantSameAs[i]; {
 				case j >= 0:
 					requireSameEvent(t, first[j].Event, a.Event)
@@ -118,7 +120,7 @@ func TestStore_Append_idempotency(t *testing.T) {
 				}
 			}
 			after := readAll(t, s, 100)
-			requireEqual(t, len(before)+newEvents, len(after))
+			require.Equal(t, len(before)+newEvents, len(after))
 		})
 	}
 }
@@ -146,11 +148,11 @@ func TestStore_Append_conflictInGroup(t *testing.T) {
 		[]Draft{{Type: "b", Data: []byte(`2`), IdemKey: "k2"}, {Type: "a", Data: []byte(`changed`), IdemKey: "k"}},
 		[]Draft{{Type: "c", Data: []byte(`3`), IdemKey: "k2"}},
 	)
-	requireNoError(t, errs[0])
-	requireErrorIs(t, errs[1], ErrIdempotencyConflict)
-	requireNoError(t, errs[2])
-	requireTrue(t, !res[2][0].Replayed, "k2 must be new: the refused request must not have written it")
-	requireEqual(t, "c", res[2][0].Event.Type)
+	require.NoError(t, errs[0])
+	require.ErrorIs(t, errs[1], ErrIdempotencyConflict)
+	require.NoError(t, errs[2])
+	require.False(t, res[2][0].Replayed, "k2 must be new: the refused request must not have written it")
+	require.Equal(t, "c", res[2][0].Event.Type)
 
 	all := readAll(t, s, 100)
 	var types []string
@@ -158,9 +160,9 @@ func TestStore_Append_conflictInGroup(t *testing.T) {
 		types = append(types, ev.Type)
 	}
 	// orig, warmup, then the group in queue order (plain and c, any order).
-	requireEqual(t, 4, len(all))
+	require.Equal(t, 4, len(all))
 	requireSameEvent(t, orig, all[0])
-	requireTrue(t, (types[2] == "plain" && types[3] == "c") || (types[2] == "c" && types[3] == "plain"), "unexpected log %v", types)
+	require.True(t, (types[2] == "plain" && types[3] == "c") || (types[2] == "c" && types[3] == "plain"), "unexpected log %v", types)
 	requireIncreasing(t, all)
 
 	// Replaying k still gives the original; k2 replays the winner.
@@ -168,9 +170,9 @@ func TestStore_Append_conflictInGroup(t *testing.T) {
 	requireSameEvent(t, orig, again[0].Event)
 	requireSameEvent(t, res[2][0].Event, again[1].Event)
 
-	requireNoError(t, s.Close())
+	require.NoError(t, s.Close())
 	// orig, warmup and the group: three commits, so the group was one.
-	requireEqual(t, 3, g.count())
+	require.Equal(t, 3, g.count())
 }
 
 // TestStore_Append_sameKeyInGroup has two requests with the same key in one
@@ -186,7 +188,7 @@ func TestStore_Append_sameKeyInGroup(t *testing.T) {
 	for i := range res {
 		switch {
 		case errs[i] != nil:
-			requireErrorIs(t, errs[i], ErrIdempotencyConflict)
+			require.ErrorIs(t, errs[i], ErrIdempotencyConflict)
 			refused++
 		case res[i][0].Replayed:
 			replayed++
@@ -197,55 +199,69 @@ func TestStore_Append_sameKeyInGroup(t *testing.T) {
 	}
 	// Either the `1` request wins (one replay, the `2` refused) or `2` does
 	// (both `1` requests refused), depending on queue order.
-	requireTrue(t, won == 1 && (replayed == 1 && refused == 1 || replayed == 0 && refused == 2),
+	require.True(t, won == 1 && (replayed == 1 && refused == 1 || replayed == 0 && refused == 2),
 		"won %d, replayed %d, refused %d", won, replayed, refused)
 	for i := range res {
 		if errs[i] == nil {
 			requireSameEvent(t, ev, res[i][0].Event)
 		}
 	}
-	requireEqual(t, 2, len(readAll(t, s, 100))) // warmup and the winner
+	require.Equal(t, 2, len(readAll(t, s, 100))) // warmup and the winner
 }
 
-// TestStore_Append_idempotencyWindow checks that keys expire. Badger's TTL
-// runs on the real clock with one-second resolution, not on Options.Now, so
-// this waits (polling, bounded) for a one-second window to pass.
-func TestStore_Append_idempotencyWindow(t *testing.T) {
+// openExpiring opens a store whose idempotency keys expire after a second.
+// Badger's TTL runs on the real clock with one-second resolution, not on
+// Options.Now, so tests on it wait (polling, bounded) for the window to pass;
+// -short skips them.
+func openExpiring(t *testing.T) *Store {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("waits for a real one-second TTL")
 	}
 	t.Parallel()
-	ctx := context.Background()
 	s, _ := openTemp(t, Options{IdempotencyWindow: time.Second})
+	return s
+}
+
+// appendUntilExpired appends d again and again until its idempotency key has
+// expired, and returns the first outcome that is not what a remembered key
+// gives: an error that is kept, or a replay if kept is nil.
+func appendUntilExpired(t *testing.T, s *Store, d Draft, kept error) ([]Appended, error) {
+	t.Helper()
+	var res []Appended
+	var err error
+	require.Eventually(t, "the idempotency key to expire", func() bool {
+		res, err = s.Append(context.Background(), []Draft{d})
+		if kept != nil {
+			return !errors.Is(err, kept)
+		}
+		return err != nil || !res[0].Replayed
+	})
+	return res, err
+}
+
+// TestStore_Append_idempotencyWindow checks that keys expire.
+func TestStore_Append_idempotencyWindow(t *testing.T) {
+	s := openExpiring(t)
+	ctx := context.Background()
 	d := Draft{Type: "a", Data: []byte(`1`), IdemKey: "k"}
 	first := appendOK(t, s, d)[0].Event
 
 	// While the key is remembered, a different request conflicts; once it
 	// has expired, the same key stores a new event.
 	changed := Draft{Type: "a", Data: []byte(`2`), IdemKey: "k"}
-	deadline := time.Now().Add(waitLimit)
-	var second Appended
-	for {
-		res, err := s.Append(ctx, []Draft{changed})
-		if err == nil {
-			second = res[0]
-			break
-		}
-		requireErrorIs(t, err, ErrIdempotencyConflict)
-		if time.Now().After(deadline) {
-			t.Fatal("the idempotency key never expired")
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	requireTrue(t, !second.Replayed, "an expired key must not replay")
-	requireTrue(t, second.Event.Seq != first.Seq, "an expired key must store a new event")
+	res, err := appendUntilExpired(t, s, changed, ErrIdempotencyConflict)
+	require.NoError(t, err)
+	second := res[0]
+	require.False(t, second.Replayed, "an expired key must not replay")
+	require.True(t, second.Event.Seq != first.Seq, "an expired key must store a new event")
 	// The new event now owns the key.
 	again := appendOK(t, s, changed)
-	requireTrue(t, again[0].Replayed, "the key must be remembered again")
+	require.True(t, again[0].Replayed, "the key must be remembered again")
 	requireSameEvent(t, second.Event, again[0].Event)
 	// The first event itself is kept: only the key expires.
 	got, err := s.Event(ctx, first.ID)
-	requireNoError(t, err)
+	require.NoError(t, err)
 	requireSameEvent(t, first, got)
 }
 
@@ -253,29 +269,16 @@ func TestStore_Append_idempotencyWindow(t *testing.T) {
 // reused: once its idempotency key has expired, the same id is refused
 // rather than stored a second time.
 func TestStore_Append_clientIDOutlivesWindow(t *testing.T) {
-	if testing.Short() {
-		t.Skip("waits for a real one-second TTL")
-	}
-	t.Parallel()
+	s := openExpiring(t)
 	ctx := context.Background()
-	s, _ := openTemp(t, Options{IdempotencyWindow: time.Second})
 	d := Draft{ID: "order-1", Type: "a", Data: []byte(`1`), IdemKey: "id:order-1"}
 	first := appendOK(t, s, d)[0].Event
-	deadline := time.Now().Add(waitLimit)
-	for {
-		res, err := s.Append(ctx, []Draft{d})
-		if err != nil {
-			requireErrorIs(t, err, ErrIDTaken)
-			break
-		}
-		requireTrue(t, res[0].Replayed, "within the window the same request replays")
-		if time.Now().After(deadline) {
-			t.Fatal("the idempotency key never expired")
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	// Within the window the same request replays.
+	_, err := appendUntilExpired(t, s, d, nil)
+	require.ErrorIs(t, err, ErrIDTaken)
+
 	got, err := s.Event(ctx, "order-1")
-	requireNoError(t, err)
+	require.NoError(t, err)
 	requireSameEvent(t, first, got)
-	requireEqual(t, 1, len(readAll(t, s, 100)))
+	require.Equal(t, 1, len(readAll(t, s, 100)))
 }

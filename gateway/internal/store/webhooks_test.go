@@ -10,6 +10,7 @@ import (
 
 	"github.com/dgraph-io/badger/v4"
 
+	"github.com/eventgw/gateway/gateway/internal/require"
 	"github.com/eventgw/gateway/gateway/internal/webhook"
 )
 
@@ -29,19 +30,19 @@ func TestStore_MutateWebhook(t *testing.T) {
 			Managed: webhook.ManagedByConfig, ConfigEnabled: &enabled, CreatedAt: created, UpdatedAt: created,
 		}, nil
 	})
-	requireNoError(t, err)
-	requireTrue(t, sawCur == nil, "a new webhook has no current value")
-	requireEqual(t, "https://example.com/a", w.URL)
+	require.NoError(t, err)
+	require.True(t, sawCur == nil, "a new webhook has no current value")
+	require.Equal(t, "https://example.com/a", w.URL)
 
 	// Update sees the stored value.
 	_, err = s.MutateWebhook(ctx, "wh_1", func(cur *webhook.Webhook) (*webhook.Webhook, error) {
-		requireTrue(t, cur != nil, "update must see the stored webhook")
+		require.True(t, cur != nil, "update must see the stored webhook")
 		next := *cur
 		next.URL = "https://example.com/b"
 		next.Enabled = false
 		return &next, nil
 	})
-	requireNoError(t, err)
+	require.NoError(t, err)
 
 	// An error from fn aborts without writing and comes back as is.
 	errVeto := errors.New("veto")
@@ -50,33 +51,33 @@ func TestStore_MutateWebhook(t *testing.T) {
 		next.URL = "https://example.com/never"
 		return &next, errVeto
 	})
-	requireTrue(t, err == errVeto, "want the error of fn itself, got %v", err)
+	require.True(t, err == errVeto, "want the error of fn itself, got %v", err)
 
 	// It all survives a restart.
-	requireNoError(t, s.Close())
+	require.NoError(t, s.Close())
 	s = openAt(t, dir, Options{})
 	got, err := s.Webhook(ctx, "wh_1")
-	requireNoError(t, err)
-	requireEqual(t, "https://example.com/b", got.URL)
-	requireEqual(t, false, got.Enabled)
-	requireEqual(t, "growth", got.Headers["X-Team"])
-	requireEqual(t, "a.*", got.EventTypes[0])
-	requireEqual(t, webhook.ManagedByConfig, got.Managed)
-	requireTrue(t, got.ConfigEnabled != nil && *got.ConfigEnabled, "config_enabled lost")
-	requireTrue(t, got.CreatedAt.Equal(created), "created_at %s", got.CreatedAt)
+	require.NoError(t, err)
+	require.Equal(t, "https://example.com/b", got.URL)
+	require.Equal(t, false, got.Enabled)
+	require.Equal(t, "growth", got.Headers["X-Team"])
+	require.Equal(t, "a.*", got.EventTypes[0])
+	require.Equal(t, webhook.ManagedByConfig, got.Managed)
+	require.True(t, got.ConfigEnabled != nil && *got.ConfigEnabled, "config_enabled lost")
+	require.True(t, got.CreatedAt.Equal(created), "created_at %s", got.CreatedAt)
 
 	// Delete, and deleting what does not exist is a no-op.
 	for range 2 {
 		w, err = s.MutateWebhook(ctx, "wh_1", func(*webhook.Webhook) (*webhook.Webhook, error) { return nil, nil })
-		requireNoError(t, err)
-		requireTrue(t, w == nil, "delete returns nil")
+		require.NoError(t, err)
+		require.True(t, w == nil, "delete returns nil")
 	}
 	_, err = s.Webhook(ctx, "wh_1")
-	requireErrorIs(t, err, ErrNotFound)
+	require.ErrorIs(t, err, ErrNotFound)
 	ws, more, err := s.Webhooks(ctx, "", 10)
-	requireNoError(t, err)
-	requireEqual(t, 0, len(ws))
-	requireEqual(t, false, more)
+	require.NoError(t, err)
+	require.Equal(t, 0, len(ws))
+	require.Equal(t, false, more)
 }
 
 // TestStore_MutateWebhook_hammer increments a counter kept in a webhook
@@ -111,12 +112,12 @@ func TestStore_MutateWebhook_hammer(t *testing.T) {
 	// that may happen, and then the caller is told.
 	lost := 0
 	for err := range errs {
-		requireTrue(t, errors.Is(err, badger.ErrConflict), "unexpected error %v", err)
+		require.True(t, errors.Is(err, badger.ErrConflict), "unexpected error %v", err)
 		lost++
 	}
 	got, err := s.Webhook(ctx, "wh_c")
-	requireNoError(t, err)
-	requireEqual(t, workers*each-lost, len(got.Description))
+	require.NoError(t, err)
+	require.Equal(t, workers*each-lost, len(got.Description))
 }
 
 func TestStore_Webhooks(t *testing.T) {
@@ -129,7 +130,7 @@ func TestStore_Webhooks(t *testing.T) {
 		_, err := s.MutateWebhook(ctx, id, func(*webhook.Webhook) (*webhook.Webhook, error) {
 			return &webhook.Webhook{ID: id, URL: "https://example.com/" + id}, nil
 		})
-		requireNoError(t, err)
+		require.NoError(t, err)
 	}
 	tests := []struct {
 		name     string
@@ -150,12 +151,12 @@ func TestStore_Webhooks(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			ws, more, err := s.Webhooks(ctx, tc.before, tc.limit)
-			requireNoError(t, err)
-			requireEqual(t, tc.wantMore, more)
-			requireEqual(t, len(tc.want), len(ws))
+			require.NoError(t, err)
+			require.Equal(t, tc.wantMore, more)
+			require.Equal(t, len(tc.want), len(ws))
 			for i, id := range tc.want {
-				requireEqual(t, id, ws[i].ID)
-				requireEqual(t, "https://example.com/"+id, ws[i].URL)
+				require.Equal(t, id, ws[i].ID)
+				require.Equal(t, "https://example.com/"+id, ws[i].URL)
 			}
 		})
 	}
@@ -165,7 +166,7 @@ func TestStore_Webhooks(t *testing.T) {
 		before := ""
 		for {
 			ws, more, err := s.Webhooks(ctx, before, 2)
-			requireNoError(t, err)
+			require.NoError(t, err)
 			for _, w := range ws {
 				got = append(got, w.ID)
 			}
@@ -174,9 +175,9 @@ func TestStore_Webhooks(t *testing.T) {
 			}
 			before = ws[len(ws)-1].ID
 		}
-		requireEqual(t, len(ids), len(got))
+		require.Equal(t, len(ids), len(got))
 		for i, id := range got {
-			requireEqual(t, ids[len(ids)-1-i], id)
+			require.Equal(t, ids[len(ids)-1-i], id)
 		}
 	})
 }
