@@ -111,8 +111,11 @@ func (g *Gateway) Run(ctx context.Context) (err error) {
 		return err
 	}
 	sweepCtx, stopSweep := context.WithCancel(ctx)
-	defer stopSweep()
-	go sweep(sweepCtx, st, b, g.cfg.Delivery.Retention, g.logger)
+	swept := make(chan struct{})
+	go func() {
+		defer close(swept)
+		sweep(sweepCtx, st, b, g.cfg.Delivery.Retention, g.logger)
+	}()
 	g.ready.Store(true)
 	g.logger.Info("ready", "storage", g.storageDesc(), "sync", g.cfg.Storage.Sync, "webhooks", len(g.cfg.Webhooks), "auth", g.cfg.HasAuth())
 
@@ -129,6 +132,8 @@ func (g *Gateway) Run(ctx context.Context) (err error) {
 		g.logger.Warn("in-flight requests did not finish in time; closing them", "err", serr)
 		_ = srv.Close()
 	}
+	stopSweep()
+	<-swept
 	b.Close()
 	g.deliverer.Close()
 	if cerr := st.Close(); cerr != nil && err == nil {
