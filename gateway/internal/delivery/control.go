@@ -19,7 +19,7 @@ func (e *Engine) WebhookChanged(ctx context.Context, id string) error {
 	if err != nil && !deleted {
 		return fmt.Errorf("delivery: reload webhook %s: %w", id, err)
 	}
-	var resume bool
+	var rerr error
 	err = e.do(ctx, func() {
 		q := e.queues[id]
 		switch {
@@ -33,7 +33,13 @@ func (e *Engine) WebhookChanged(ctx context.Context, id string) error {
 			if wasEnabled && !w.Enabled {
 				e.park(ctx, q.drain(), "disabled through the API")
 			}
-			resume = !wasEnabled && w.Enabled
+			if !wasEnabled && w.Enabled {
+				// On the loop, in the same step as enabling: a fan-out
+				// that saw the webhook disabled and created a parked
+				// delivery is then either found here or, if it comes
+				// later, resumed by enqueue.
+				rerr = e.resumeParked(ctx, q)
+			}
 		}
 		e.publishHooks()
 	})
@@ -42,10 +48,8 @@ func (e *Engine) WebhookChanged(ctx context.Context, id string) error {
 		return err
 	case deleted:
 		return e.closeDeleted(ctx, id)
-	case resume:
-		return e.resumeParked(ctx, id)
 	}
-	return nil
+	return rerr
 }
 
 // closeDeleted finishes the unfinished deliveries of a deleted webhook: they
@@ -68,9 +72,10 @@ func (e *Engine) closeDeleted(ctx context.Context, id string) error {
 	return nil
 }
 
-// resumeParked turns the parked deliveries of a webhook pending again and
-// queues them in event order.
-func (e *Engine) resumeParked(ctx context.Context, id string) error {
+// resumeParked turns the parked deliveries of q's webhook pending again and
+// queues them in event order. It runs on the loop.
+func (e *Engine) resumeParked(ctx context.Context, q *queue) error {
+	id := q.wh.ID
 	now := time.Now().UTC()
 	var us []store.DeliveryUpdate
 	err := e.opts.Deliveries.Unfinished(ctx, id, func(d store.Delivery) error {
@@ -86,11 +91,10 @@ func (e *Engine) resumeParked(ctx context.Context, id string) error {
 	if err := e.opts.Deliveries.UpdateDeliveries(ctx, us); err != nil {
 		return fmt.Errorf("delivery: resume %s: %w", id, err)
 	}
-	ds := make([]store.Delivery, len(us))
 	for i := range us {
-		ds[i] = us[i].Delivery
+		q.push(us[i].Delivery)
 	}
-	return e.do(ctx, func() { e.enqueue(ctx, ds) })
+	return nil
 }
 
 // DiscardParked drops the parked deliveries of a webhook: they become dead
@@ -121,20 +125,33 @@ var ErrWebhookDisabled = errors.New("delivery: webhook is disabled or deleted")
 // Retry makes one more attempt of d as soon as a worker is free. A delivery
 // that was finished (succeeded or dead) becomes pending again.
 func (e *Engine) Retry(ctx context.Context, d store.Delivery) (store.Delivery, error) {
-	if store.Finished(d.Status) || d.Status == store.StatusParked {
+	reopen := store.Finished(d.Status) || d.Status == store.StatusParked
+	if reopen {
 		d.Status, d.Note, d.NextAttemptAt, d.UpdatedAt = store.StatusPending, "retry requested through the API", time.Time{}, time.Now().UTC()
 	}
 	var ok bool
-	if err := e.do(ctx, func() { ok = e.retryNow(d) }); err != nil {
+	var perr error
+	err := e.do(ctx, func() {
+		q := e.queues[d.WebhookID]
+		if ok = q != nil && q.wh.Enabled; !ok {
+			return
+		}
+		// Recorded before it is queued: once queued, a worker may record
+		// the attempt's outcome, which this write must not overwrite.
+		if reopen {
+			if perr = e.opts.Deliveries.UpdateDeliveries(ctx, []store.DeliveryUpdate{{Delivery: d}}); perr != nil {
+				return
+			}
+		}
+		e.retryNow(d)
+	})
+	switch {
+	case err != nil:
 		return d, err
-	}
-	if !ok {
+	case !ok:
 		return d, ErrWebhookDisabled
 	}
-	if err := e.opts.Deliveries.UpdateDeliveries(ctx, []store.DeliveryUpdate{{Delivery: d}}); err != nil {
-		return d, err
-	}
-	return d, nil
+	return d, perr
 }
 
 // Replay re-delivers the given deliveries (existing or new) to their

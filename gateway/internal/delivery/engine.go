@@ -20,6 +20,7 @@ type Deliveries interface {
 	CreateDeliveries(ctx context.Context, ds []store.Delivery) ([]store.Delivery, error)
 	UpdateDeliveries(ctx context.Context, us []store.DeliveryUpdate) error
 	Unfinished(ctx context.Context, webhookID string, fn func(store.Delivery) error) error
+	Delivery(ctx context.Context, id string) (store.Delivery, error)
 }
 
 // Events loads the event a delivery carries.

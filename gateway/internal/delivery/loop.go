@@ -201,11 +201,14 @@ func (e *Engine) park(ctx context.Context, ds []store.Delivery, reason string) {
 
 // enqueue adds new deliveries to their queues (fan-out calls this).
 func (e *Engine) enqueue(ctx context.Context, ds []store.Delivery) {
-	var park []store.Delivery
+	var park, late []store.Delivery
 	for _, d := range ds {
 		q := e.queues[d.WebhookID]
 		switch {
 		case q == nil:
+		case d.Status == store.StatusParked && q.wh.Enabled:
+			// Fan-out saw the webhook disabled, and it was enabled since.
+			late = append(late, d)
 		case d.Status == store.StatusParked:
 		case !q.wh.Enabled:
 			park = append(park, d)
@@ -215,6 +218,36 @@ func (e *Engine) enqueue(ctx context.Context, ds []store.Delivery) {
 	}
 	if len(park) > 0 {
 		e.park(ctx, park, "webhook disabled")
+	}
+	if len(late) > 0 {
+		e.resumeLate(ctx, late)
+	}
+}
+
+// resumeLate resumes deliveries that fan-out created parked while their
+// webhook was being enabled, unless resumeParked already did (rare: only a
+// fan-out racing an enable gets here).
+func (e *Engine) resumeLate(ctx context.Context, ds []store.Delivery) {
+	now := time.Now().UTC()
+	var us []store.DeliveryUpdate
+	for _, d := range ds {
+		cur, err := e.opts.Deliveries.Delivery(ctx, d.ID())
+		if err != nil {
+			e.logger.Error("reloading a parked delivery failed; it stays parked until the next start", "delivery", d.ID(), "err", err)
+			continue
+		}
+		if cur.Status != store.StatusParked {
+			continue // resumed by resumeParked
+		}
+		cur.Status, cur.Note, cur.NextAttemptAt, cur.UpdatedAt = store.StatusPending, "", time.Time{}, now
+		us = append(us, store.DeliveryUpdate{Delivery: cur})
+	}
+	if err := e.opts.Deliveries.UpdateDeliveries(ctx, us); err != nil {
+		e.logger.Error("resuming parked deliveries failed; they stay parked until the next start", "err", err)
+		return
+	}
+	for _, u := range us {
+		e.queues[u.Delivery.WebhookID].push(u.Delivery)
 	}
 }
 
