@@ -650,3 +650,19 @@ func TestDelivery_restart(t *testing.T) {
 	t.Logf("%d failed requests before the restart, %d requests in all for %d events", failedBefore, rc.count(), n)
 	require.NoError(t, r.stop(t))
 }
+
+// TestDelivery_deleteFinishesDeliveries checks that deleting a webhook
+// leaves none of its deliveries waiting: parked ones become dead with a
+// note, so nothing is silently kept forever or sent to a removed endpoint.
+func TestDelivery_deleteFinishesDeliveries(t *testing.T) {
+	t.Parallel()
+	r, rc, wh, ids := goneSetup(t)
+
+	r.mustDo(t, http.MethodDelete, "/v1/webhooks/"+wh.ID, "", http.StatusNoContent, nil)
+	for _, id := range ids {
+		d := r.waitDelivery(t, id, wh.ID, store.StatusDead)
+		require.Contains(t, d.Note, "webhook deleted")
+	}
+	require.Equal(t, 0, len(r.deliveries(t, wh.ID, store.StatusParked)))
+	require.Equal(t, 1, rc.count()) // only the attempt that got the 410
+}
