@@ -6,6 +6,9 @@
 //	             [-mode single|batch] [-batch 100] [-size 200] [-key TOKEN]
 //	             [-wait 10s] [-json]
 //	gateway-load -bare 127.0.0.1:9090
+//	gateway-load -mode deliver [-fanout 1] [-max-in-flight N] [-rate EVENTS/S]
+//	             [-window 5000] [-raw-c 64] [-recv 127.0.0.1:0] [-pid PID] ...
+//	gateway-load -mode pending [-n 100000] [-fanout 1] [-slow 2s] [-pid PID]
 //
 // Load mode runs -c workers. They share one http.Transport that allows
 // exactly -c connections to the host, so each worker keeps one keep-alive
@@ -25,5 +28,35 @@
 // It is the ceiling the gateway is compared against: what net/http on this
 // machine manages with no work behind it.
 //
-// bench.sh, next to this file, runs the whole comparison in BENCHMARKS.md.
+// Delivery mode (-mode deliver) measures webhook delivery end to end. The
+// tool runs the webhook receiver itself (on -recv): it verifies every
+// request with sdk/verify, checks that the body's id is the webhook-id, and
+// tallies each delivery by webhook and by the event number the event's data
+// carries, with its arrival time. First, unless -raw-c is 0, it measures the
+// raw ceiling: -raw-c workers with an HTTP client set up like the gateway's
+// delivery sender POST signed deliveries of the same shape straight to the
+// receiver for -warmup plus -d. Then it registers -fanout webhooks through
+// the API, all pointing at the receiver and taking every load.deliver
+// event, and -c publishers publish events of -batch (1: POST /v1/events)
+// either at -rate events/s or, without -rate, as fast as they can while at
+// most -window published events are undelivered. Each event's data carries
+// sent_ns, the time just before its publish request. The report gives
+// deliveries/s received during -d, the same per event (divided by the
+// fan-out), the ratio to the raw ceiling, publish-to-delivery latency
+// (arrival minus sent_ns) at p50/p95/p99 for events sent during -d, and,
+// after waiting up to -drain for the backlog, how many (webhook, event)
+// pairs are missing and how many deliveries were duplicates. With -pid it
+// also reports the CPU the gateway, the tool and everything else used
+// during -d, and the gateway's VmRSS and VmHWM at the end of -d. The
+// webhooks are deleted at the end.
+//
+// Pending mode (-mode pending) registers -fanout webhooks whose endpoint
+// answers 503 after -slow, publishes -n events in batches of -batch, waits
+// until the bus has dispatched every event (so every delivery exists and
+// waits for its endpoint), and reports the gateway's memory from
+// /proc/<-pid>/status then and -settle later, and the number of unfinished
+// deliveries counted through the API.
+//
+// bench.sh, next to this file, runs the ingest comparison in BENCHMARKS.md;
+// delivery_bench.sh runs the delivery figures.
 package main

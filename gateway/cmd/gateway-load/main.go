@@ -44,6 +44,19 @@ type config struct {
 	Key      string
 	JSON     bool
 	Bare     string
+
+	// Delivery modes (-mode deliver and -mode pending).
+	Fanout      int
+	MaxInFlight int
+	Rate        float64
+	Window      int
+	RawConc     int
+	Recv        string
+	Pid         int
+	Drain       time.Duration
+	Events      int
+	Slow        time.Duration
+	Settle      time.Duration
 }
 
 func parseFlags(args []string, stderr io.Writer) (config, error) {
@@ -55,12 +68,23 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.DurationVar(&c.Duration, "d", 10*time.Second, "measured duration")
 	fs.DurationVar(&c.Warmup, "warmup", 2*time.Second, "unmeasured warm-up before -d")
 	fs.DurationVar(&c.Wait, "wait", 0, "first poll GET /readyz for up to this long until it answers 2xx")
-	fs.StringVar(&c.Mode, "mode", "single", "single (POST /v1/events) or batch (POST /v1/events/batch)")
-	fs.IntVar(&c.Batch, "batch", 100, "events per request in -mode batch")
+	fs.StringVar(&c.Mode, "mode", "single", "single (POST /v1/events), batch (POST /v1/events/batch), deliver (end-to-end webhook delivery) or pending (memory with undeliverable deliveries)")
+	fs.IntVar(&c.Batch, "batch", 100, "events per request in -mode batch, deliver and pending (1: POST /v1/events)")
 	fs.IntVar(&c.Size, "size", 200, "approximate bytes of JSON data per event")
 	fs.StringVar(&c.Key, "key", "", "API key, sent as Authorization: Bearer <key>")
 	fs.BoolVar(&c.JSON, "json", false, "print the result as JSON")
 	fs.StringVar(&c.Bare, "bare", "", "instead of generating load, serve the bare comparison handler on this host:port")
+	fs.IntVar(&c.Fanout, "fanout", 1, "deliver, pending: webhooks registered, each taking every event")
+	fs.IntVar(&c.MaxInFlight, "max-in-flight", 0, "deliver, pending: max_in_flight of each webhook (0: the gateway's default)")
+	fs.Float64Var(&c.Rate, "rate", 0, "deliver: publish this many events/s (0: as fast as -window allows)")
+	fs.IntVar(&c.Window, "window", 5000, "deliver without -rate: most events published but not yet delivered")
+	fs.IntVar(&c.RawConc, "raw-c", 64, "deliver: connections of the raw ceiling run (0: skip it)")
+	fs.StringVar(&c.Recv, "recv", "127.0.0.1:0", "deliver, pending: host:port of the webhook receiver")
+	fs.IntVar(&c.Pid, "pid", 0, "deliver, pending: the gateway's pid, to report its CPU and memory from /proc")
+	fs.DurationVar(&c.Drain, "drain", 2*time.Minute, "deliver: longest wait for the backlog after -d")
+	fs.IntVar(&c.Events, "n", 100000, "pending: events to publish")
+	fs.DurationVar(&c.Slow, "slow", 2*time.Second, "pending: how long the receiver waits before each 503")
+	fs.DurationVar(&c.Settle, "settle", 5*time.Second, "pending: wait between the two memory readings")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -77,8 +101,16 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	if c.Warmup < 0 || c.Wait < 0 {
 		problems = append(problems, "-warmup and -wait must not be negative")
 	}
-	if c.Mode != "single" && c.Mode != "batch" {
-		problems = append(problems, fmt.Sprintf("-mode must be single or batch, not %q", c.Mode))
+	switch c.Mode {
+	case "single", "batch", "deliver", "pending":
+	default:
+		problems = append(problems, fmt.Sprintf("-mode must be single, batch, deliver or pending, not %q", c.Mode))
+	}
+	if c.Fanout < 1 || c.MaxInFlight < 0 || c.Window < 1 || c.RawConc < 0 || c.Events < 1 {
+		problems = append(problems, "-fanout, -window and -n must be at least 1; -max-in-flight and -raw-c must not be negative")
+	}
+	if c.Rate < 0 || c.Drain < 0 || c.Slow < 0 || c.Settle < 0 {
+		problems = append(problems, "-rate, -drain, -slow and -settle must not be negative")
 	}
 	if c.Batch < 1 {
 		problems = append(problems, "-batch must be at least 1")
@@ -106,7 +138,15 @@ func runMain(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			return err
 		}
 	}
-	res, err := run(ctx, c)
+	var res interface{ writeText(io.Writer) }
+	switch c.Mode {
+	case "deliver":
+		res, err = runDeliver(ctx, c)
+	case "pending":
+		res, err = runPending(ctx, c)
+	default:
+		res, err = run(ctx, c)
+	}
 	if err != nil {
 		return err
 	}
