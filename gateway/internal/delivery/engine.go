@@ -72,7 +72,10 @@ type Engine struct {
 	cmds    chan func()
 	jobs    chan *job
 	results chan result
-	hooks   atomic.Pointer[[]hookInfo] // snapshot for fan-out
+	// outcomes carries finished attempts from workers to the recorder.
+	outcomes     chan result
+	recorderDone chan struct{}
+	hooks        atomic.Pointer[[]hookInfo] // snapshot for fan-out
 
 	// loop-owned state
 	queues map[string]*queue
@@ -98,13 +101,15 @@ func New(opts Options) *Engine {
 		opts.Logger = slog.Default()
 	}
 	e := &Engine{
-		opts:    opts,
-		logger:  opts.Logger.With("component", "delivery"),
-		sender:  newSender(opts.Dial, opts.Version, opts.MaxResponseBytes, opts.Timeout, opts.Workers),
-		cmds:    make(chan func(), 64),
-		jobs:    make(chan *job),
-		results: make(chan result, opts.Workers),
-		queues:  make(map[string]*queue),
+		opts:         opts,
+		logger:       opts.Logger.With("component", "delivery"),
+		sender:       newSender(opts.Dial, opts.Version, opts.MaxResponseBytes, opts.Timeout, opts.Workers),
+		cmds:         make(chan func(), 64),
+		jobs:         make(chan *job),
+		results:      make(chan result, opts.Workers),
+		outcomes:     make(chan result, opts.Workers),
+		recorderDone: make(chan struct{}),
+		queues:       make(map[string]*queue),
 	}
 	empty := []hookInfo{}
 	e.hooks.Store(&empty)
@@ -169,6 +174,7 @@ func (e *Engine) Start(ctx context.Context) error {
 		e.workers.Add(1)
 		go e.work()
 	}
+	go e.record()
 	go e.loop(loopCtx)
 	return nil
 }
@@ -192,6 +198,8 @@ func (e *Engine) Close() {
 		e.cancelWork()
 		<-done
 	}
+	close(e.outcomes)
+	<-e.recorderDone
 	e.cancelWork()
 }
 

@@ -45,7 +45,11 @@ func (e *Engine) Handle(ctx context.Context, events []event.Event) error {
 	if err != nil {
 		return fmt.Errorf("delivery: fan-out: %w", err)
 	}
-	if err := e.do(ctx, func() { e.enqueue(ctx, created) }); err != nil {
+	evs := make(map[event.Seq]*event.Event, len(events))
+	for i := range events {
+		evs[events[i].Seq] = &events[i]
+	}
+	if err := e.do(ctx, func() { e.enqueue(ctx, created, evs) }); err != nil {
 		return fmt.Errorf("delivery: fan-out: %w", err)
 	}
 	return nil

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/eventgw/gateway/gateway/event"
 	"github.com/eventgw/gateway/gateway/internal/store"
 	"github.com/eventgw/gateway/gateway/internal/webhook"
 )
@@ -15,6 +16,7 @@ const maxBreakerCooldown = 10 * time.Minute
 
 type job struct {
 	d      store.Delivery
+	ev     *event.Event // set for a first attempt right after fan-out
 	url    string
 	hdrs   map[string]string
 	signer signer
@@ -25,8 +27,9 @@ type result struct {
 	before    store.Delivery // as it was handed to the worker
 	d         store.Delivery // as the worker left it
 	o         outcome
-	cancelled bool  // shutdown interrupted the attempt; nothing was recorded
-	err       error // the outcome could not be recorded
+	cancelled bool                  // shutdown interrupted the attempt; nothing was recorded
+	update    *store.DeliveryUpdate // what the recorder writes
+	err       error                 // the outcome could not be recorded
 }
 
 // loop owns the queues; inFlight counts jobs handed to workers and not yet
@@ -92,10 +95,11 @@ func (e *Engine) dispatch(inFlight int) int {
 				later(next)
 				break
 			}
-			d := q.pop()
+			it := q.pop()
+			d := it.d
 			q.busy[d.EventSeq] = true
 			inFlight++
-			e.jobs <- &job{d: d, url: q.wh.URL, hdrs: q.wh.Headers, signer: q.signer, sched: q.schedule}
+			e.jobs <- &job{d: d, ev: it.ev, url: q.wh.URL, hdrs: q.wh.Headers, signer: q.signer, sched: q.schedule}
 		}
 	}
 	if !wake.IsZero() {
@@ -199,8 +203,10 @@ func (e *Engine) park(ctx context.Context, ds []store.Delivery, reason string) {
 	}
 }
 
-// enqueue adds new deliveries to their queues (fan-out calls this).
-func (e *Engine) enqueue(ctx context.Context, ds []store.Delivery) {
+// enqueue adds new deliveries to their queues (fan-out calls this). evs,
+// if given, holds their events by seq, handed to the first attempt so that
+// it need not read the event back.
+func (e *Engine) enqueue(ctx context.Context, ds []store.Delivery, evs map[event.Seq]*event.Event) {
 	var park, late []store.Delivery
 	for _, d := range ds {
 		q := e.queues[d.WebhookID]
@@ -213,7 +219,7 @@ func (e *Engine) enqueue(ctx context.Context, ds []store.Delivery) {
 		case !q.wh.Enabled:
 			park = append(park, d)
 		default:
-			q.push(d)
+			q.pushWith(d, evs[d.EventSeq])
 		}
 	}
 	if len(park) > 0 {

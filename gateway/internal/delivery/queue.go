@@ -84,12 +84,15 @@ type brokenSigner struct{}
 
 func (brokenSigner) Sign(string, time.Time, []byte) string { return "" }
 
-func (q *queue) push(d store.Delivery) {
-	due := d.NextAttemptAt
-	heap.Push(&q.items, item{d: d, due: due})
+func (q *queue) push(d store.Delivery) { q.pushWith(d, nil) }
+
+// pushWith queues d with its event, if known (first attempts only: retries
+// read it back, so that waiting deliveries do not hold payloads in memory).
+func (q *queue) pushWith(d store.Delivery, ev *event.Event) {
+	heap.Push(&q.items, item{d: d, ev: ev, due: d.NextAttemptAt})
 }
 
-func (q *queue) pop() store.Delivery { return heap.Pop(&q.items).(item).d }
+func (q *queue) pop() item { return heap.Pop(&q.items).(item) }
 
 // drain removes and returns every queued delivery.
 func (q *queue) drain() []store.Delivery {
@@ -113,6 +116,7 @@ func (q *queue) find(seq event.Seq) int {
 
 type item struct {
 	d   store.Delivery
+	ev  *event.Event
 	due time.Time
 }
 

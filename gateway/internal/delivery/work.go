@@ -1,29 +1,72 @@
 package delivery
 
 import (
+	"context"
 	"errors"
 	"time"
 
+	"github.com/eventgw/gateway/gateway/event"
 	"github.com/eventgw/gateway/gateway/internal/store"
 )
 
-// work performs attempts until the jobs channel closes.
+// maxRecordBatch caps the outcomes written in one transaction.
+const maxRecordBatch = 256
+
+// work performs attempts until the jobs channel closes, and hands each
+// outcome to the recorder.
 func (e *Engine) work() {
 	defer e.workers.Done()
 	for j := range e.jobs {
-		e.results <- e.attempt(j)
+		e.outcomes <- e.attempt(j)
 	}
 }
 
-// attempt sends one delivery and records the outcome. The record is written
-// before the loop learns of it, so a crash after the write never repeats
-// the decision; a crash before it means the attempt is made again
-// (at-least-once).
+// record writes attempt outcomes to the store, as many as are waiting in
+// one transaction (and one sync), and only then tells the loop about them.
+// So a crash after the write never repeats a decision, and a crash before
+// it means the attempt is made again (at-least-once). It runs until the
+// outcomes channel closes.
+func (e *Engine) record() {
+	defer close(e.recorderDone)
+	ctx := context.WithoutCancel(e.workCtx) // outcomes of finished attempts are written even during shutdown
+	batch := make([]result, 0, maxRecordBatch)
+	for r := range e.outcomes {
+		batch = append(batch[:0], r)
+	drain:
+		for len(batch) < maxRecordBatch {
+			select {
+			case r, ok := <-e.outcomes:
+				if !ok {
+					break drain
+				}
+				batch = append(batch, r)
+			default:
+				break drain
+			}
+		}
+		us := make([]store.DeliveryUpdate, 0, len(batch))
+		for _, r := range batch {
+			if r.update != nil {
+				us = append(us, *r.update)
+			}
+		}
+		err := e.opts.Deliveries.UpdateDeliveries(ctx, us)
+		for _, r := range batch {
+			if r.update != nil && err != nil {
+				r.err = err
+			}
+			e.results <- r
+		}
+	}
+}
+
+// attempt sends one delivery and works out its next state, which the
+// recorder writes.
 func (e *Engine) attempt(j *job) result {
 	ctx := e.workCtx
 	r := result{before: j.d, d: j.d}
 	d := &r.d
-	ev, err := e.opts.Events.EventBySeq(ctx, d.EventSeq)
+	ev, err := e.event(ctx, j)
 	if err != nil {
 		if ctx.Err() != nil {
 			r.cancelled = true
@@ -35,7 +78,7 @@ func (e *Engine) attempt(j *job) result {
 		}
 		// The event is gone (retention). Nothing can be sent any more.
 		d.Status, d.Note, d.UpdatedAt = store.StatusDead, "the event is no longer stored", time.Now().UTC()
-		r.err = e.opts.Deliveries.UpdateDeliveries(ctx, []store.DeliveryUpdate{{Delivery: *d}})
+		r.update = &store.DeliveryUpdate{Delivery: *d}
 		return r
 	}
 	r.o = e.sender.send(ctx, j.url, j.hdrs, ev.ID, payload(&ev), j.signer)
@@ -70,6 +113,15 @@ func (e *Engine) attempt(j *job) result {
 		Body:       r.o.body,
 		Error:      d.LastError,
 	}
-	r.err = e.opts.Deliveries.UpdateDeliveries(ctx, []store.DeliveryUpdate{{Delivery: *d, Attempt: a}})
+	r.update = &store.DeliveryUpdate{Delivery: *d, Attempt: a}
 	return r
+}
+
+// event returns the event a job carries: handed over by fan-out for a first
+// attempt, read from the store otherwise.
+func (e *Engine) event(ctx context.Context, j *job) (event.Event, error) {
+	if j.ev != nil {
+		return *j.ev, nil
+	}
+	return e.opts.Events.EventBySeq(ctx, j.d.EventSeq)
 }
