@@ -24,6 +24,9 @@ func (e *Engine) WebhookChanged(ctx context.Context, id string) error {
 		q := e.queues[id]
 		switch {
 		case deleted:
+			if q != nil {
+				e.drain(q)
+			}
 			delete(e.queues, id)
 		case q == nil:
 			e.queues[id] = e.newQueue(w)
@@ -31,7 +34,7 @@ func (e *Engine) WebhookChanged(ctx context.Context, id string) error {
 			wasEnabled := q.wh.Enabled
 			e.configure(q, w)
 			if wasEnabled && !w.Enabled {
-				e.park(ctx, q.drain(), "disabled through the API")
+				e.park(ctx, e.drain(q), "disabled through the API")
 			}
 			if !wasEnabled && w.Enabled {
 				// On the loop, in the same step as enabling: a fan-out

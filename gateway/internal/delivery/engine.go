@@ -79,6 +79,8 @@ type Engine struct {
 
 	// loop-owned state
 	queues map[string]*queue
+	// heldEvents counts queued items that carry their event.
+	heldEvents int
 	timer  *time.Timer
 
 	workCtx    context.Context

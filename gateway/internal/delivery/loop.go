@@ -11,6 +11,10 @@ import (
 	"github.com/eventgw/gateway/gateway/internal/webhook"
 )
 
+// maxHeldEvents bounds the events queued deliveries carry in memory for
+// their first attempt.
+const maxHeldEvents = 4096
+
 // maxBreakerCooldown caps how long an open circuit waits before a probe.
 const maxBreakerCooldown = 10 * time.Minute
 
@@ -96,6 +100,9 @@ func (e *Engine) dispatch(inFlight int) int {
 				break
 			}
 			it := q.pop()
+			if it.ev != nil {
+				e.heldEvents--
+			}
 			d := it.d
 			q.busy[d.EventSeq] = true
 			inFlight++
@@ -183,8 +190,15 @@ func (e *Engine) disable(ctx context.Context, q *queue, reason string) {
 	}
 	e.logger.Warn("webhook disabled; its deliveries are parked until it is enabled again", "webhook", q.wh.ID, "reason", reason)
 	e.configure(q, *updated)
-	e.park(ctx, q.drain(), reason)
+	e.park(ctx, e.drain(q), reason)
 	e.publishHooks()
+}
+
+// drain empties q, keeping the count of held events right.
+func (e *Engine) drain(q *queue) []store.Delivery {
+	ds, held := q.drain()
+	e.heldEvents -= held
+	return ds
 }
 
 // park records deliveries as parked.
@@ -219,7 +233,15 @@ func (e *Engine) enqueue(ctx context.Context, ds []store.Delivery, evs map[event
 		case !q.wh.Enabled:
 			park = append(park, d)
 		default:
-			q.pushWith(d, evs[d.EventSeq])
+			// Hand the event along only while few are held: deliveries that
+			// wait (a slow or dead endpoint) must not pin their payloads.
+			var ev *event.Event
+			if e.heldEvents < maxHeldEvents {
+				if ev = evs[d.EventSeq]; ev != nil {
+					e.heldEvents++
+				}
+			}
+			q.pushWith(d, ev)
 		}
 	}
 	if len(park) > 0 {

@@ -94,14 +94,18 @@ func (q *queue) pushWith(d store.Delivery, ev *event.Event) {
 
 func (q *queue) pop() item { return heap.Pop(&q.items).(item) }
 
-// drain removes and returns every queued delivery.
-func (q *queue) drain() []store.Delivery {
-	out := make([]store.Delivery, 0, len(q.items.list))
+// drain removes and returns every queued delivery, and how many of them
+// carried their event.
+func (q *queue) drain() (out []store.Delivery, held int) {
+	out = make([]store.Delivery, 0, len(q.items.list))
 	for _, it := range q.items.list {
 		out = append(out, it.d)
+		if it.ev != nil {
+			held++
+		}
 	}
 	q.items.list = q.items.list[:0]
-	return out
+	return out, held
 }
 
 // find returns the index of the delivery of event seq, or -1.

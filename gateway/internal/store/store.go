@@ -97,9 +97,10 @@ func Open(opts Options) (*Store, error) {
 		WithNumVersionsToKeep(1).
 		// Smaller than Badger's defaults (64 MiB x 5 memtables, 256 MiB block
 		// cache): a gateway's working set is the recent tail of the log.
-		WithMemTableSize(32 << 20).
-		WithNumMemtables(3).
-		WithBlockCacheSize(64 << 20).
+		WithMemTableSize(16 << 20).
+		WithNumMemtables(2).
+		WithNumCompactors(2).
+		WithBlockCacheSize(32 << 20).
 		WithValueLogFileSize(256 << 20)
 	if opts.Memory {
 		bo = bo.WithDir("").WithValueDir("")
