@@ -81,7 +81,7 @@ type Engine struct {
 	queues map[string]*queue
 	// heldEvents counts queued items that carry their event.
 	heldEvents int
-	timer  *time.Timer
+	timer      *time.Timer
 
 	workCtx    context.Context
 	cancelWork context.CancelFunc
