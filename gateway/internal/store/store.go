@@ -100,7 +100,7 @@ func Open(opts Options) (*Store, error) {
 		WithMemTableSize(16 << 20).
 		WithNumMemtables(2).
 		WithNumCompactors(2).
-		WithBlockCacheSize(32 << 20).
+		WithBlockCacheSize(8 << 20).
 		WithValueLogFileSize(256 << 20)
 	if opts.Memory {
 		bo = bo.WithDir("").WithValueDir("")
