@@ -666,3 +666,29 @@ func TestDelivery_deleteFinishesDeliveries(t *testing.T) {
 	require.Equal(t, 0, len(r.deliveries(t, wh.ID, store.StatusParked)))
 	require.Equal(t, 1, rc.count()) // only the attempt that got the 410
 }
+
+// TestDelivery_circuitBreaker checks that after breaker_failures consecutive
+// failures an endpoint's other deliveries wait together instead of each
+// being tried: with a one-hour retry schedule the breaker stays open for
+// the whole test, so exactly breaker_failures requests arrive and the rest
+// of the deliveries stay pending, unattempted.
+func TestDelivery_circuitBreaker(t *testing.T) {
+	t.Parallel()
+	s := newSite(t)
+	r := s.start(s.deliveryConfig("retry_schedule: [1h]", "breaker_failures: 3"))
+	rc := newReceiver(t, status(http.StatusInternalServerError))
+	wh := r.createHook(t, rc.URL, []string{">"}, `"max_in_flight": 1`)
+	ids := r.publishN(t, "a.b", 10)
+
+	rc.waitCount(t, 3)
+	// Give a broken breaker every chance to send more before looking.
+	time.Sleep(300 * time.Millisecond)
+	require.Equal(t, 3, rc.count())
+	failed := r.deliveries(t, wh.ID, store.StatusFailed)
+	require.Equal(t, 3, len(failed))
+	pending := r.deliveries(t, wh.ID, store.StatusPending)
+	require.Equal(t, len(ids)-3, len(pending))
+	for _, d := range pending {
+		require.Equal(t, 0, d.Attempts, "delivery %s was attempted while the breaker was open", d.ID)
+	}
+}
