@@ -692,3 +692,20 @@ func TestDelivery_circuitBreaker(t *testing.T) {
 		require.Equal(t, 0, d.Attempts, "delivery %s was attempted while the breaker was open", d.ID)
 	}
 }
+
+// TestDelivery_autoDisable checks that an endpoint failing continuously for
+// disable_after is disabled with a reason, and its deliveries are parked,
+// not dropped.
+func TestDelivery_autoDisable(t *testing.T) {
+	t.Parallel()
+	s := newSite(t)
+	r := s.start(s.deliveryConfig("retry_schedule: [50ms, 50ms, 50ms, 50ms, 50ms, 50ms, 50ms, 50ms, 50ms, 50ms]", "disable_after: 200ms", "breaker_failures: 100"))
+	rc := newReceiver(t, status(http.StatusInternalServerError))
+	wh := r.createHook(t, rc.URL, []string{">"}, "")
+	ev := r.publish(t, "a.b", `{}`)
+
+	require.Eventually(t, "the webhook to be disabled", func() bool { return !r.hook(t, wh.ID).Enabled })
+	require.Contains(t, r.hook(t, wh.ID).DisabledReason, "failing continuously")
+	d := r.waitDelivery(t, ev.ID, wh.ID, store.StatusParked)
+	require.True(t, d.Attempts >= 2, "want several failed attempts before the disable, got %d", d.Attempts)
+}
