@@ -12,6 +12,15 @@ const (
 	ExportObserve    = "gw_observe"
 	ExportFilter     = "gw_filter"
 	ExportTransform  = "gw_transform"
+	// ExportKind is required when more than one handler is exported.
+	ExportKind = "gw_kind"
+)
+
+// Codes gw_kind returns.
+const (
+	KindCodeObserver  int32 = 0
+	KindCodeFilter    int32 = 1
+	KindCodeTransform int32 = 2
 )
 
 // Host function names in Module.

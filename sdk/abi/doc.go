@@ -21,7 +21,11 @@
 //	gw_filter(meta_ptr, meta_len, data_ptr, data_len i32) -> i32
 //	gw_transform(meta_ptr, meta_len, data_ptr, data_len i32) -> i32
 //
-// A plugin exports exactly one handler; its name is its kind. For each call
+// The handler a plugin exports names its kind. A plugin that exports more
+// than one handler (the Go SDK exports all three, since //go:wasmexport is
+// static) must also export gw_kind() -> i32, returning KindCodeObserver,
+// KindCodeFilter or KindCodeTransform; the host calls it once after
+// _initialize and uses only that handler. For each call
 // the host asks gw_alloc for one buffer of meta_len+data_len bytes, writes
 // the meta document and then the event data into it, and calls the handler.
 // The buffer belongs to the guest from then on (a Go guest lets its garbage
