@@ -96,6 +96,11 @@ func (g *Gateway) Run(ctx context.Context) (err error) {
 	if !ran {
 		return errors.New("gateway: Run called twice")
 	}
+	if len(g.cfg.Plugins) > 0 || hasTransforms(g.cfg) {
+		// The config accepts plugins, but the pipeline that runs them is not
+		// wired in yet; refuse rather than silently skip them.
+		return errors.New("gateway: plugins are configured, but this build does not run plugins yet")
+	}
 	srv, ln, err := g.listen()
 	if err != nil {
 		return err
@@ -274,4 +279,13 @@ func Version() string {
 		}
 	}
 	return v
+}
+
+func hasTransforms(cfg *config.Config) bool {
+	for _, w := range cfg.Webhooks {
+		if w.Transform != "" {
+			return true
+		}
+	}
+	return false
 }

@@ -15,6 +15,7 @@ type Config struct {
 	Auth     Auth      `koanf:"auth"`
 	Log      Log       `koanf:"log"`
 	Delivery Delivery  `koanf:"delivery"`
+	Plugins  []Plugin  `koanf:"plugins"`
 	Webhooks []Webhook `koanf:"webhooks"`
 	// Later sections (delivery, plugins, metrics) are added here as fields of
 	// their own struct type; Defaults and Validate grow with them.
@@ -112,6 +113,9 @@ type Webhook struct {
 	RetrySchedule []time.Duration `koanf:"retry_schedule"`
 	// Ordered delivers matching events one at a time in event order.
 	Ordered bool `koanf:"ordered"`
+	// Transform names a transform plugin applied to this webhook's copy of
+	// each event only.
+	Transform string `koanf:"transform"`
 }
 
 // IsEnabled reports whether the webhook should deliver: Enabled, or true

@@ -84,7 +84,20 @@ func (c *Config) problems() problems {
 	c.validateAuth(&ps)
 	c.Log.validate(&ps)
 	c.Delivery.validate(&ps)
+	plugins := validatePlugins(&ps, c.Plugins)
 	validateWebhooks(&ps, c.Webhooks, c.Delivery)
+	for i, w := range c.Webhooks {
+		if w.Transform == "" {
+			continue
+		}
+		p, ok := plugins[w.Transform]
+		switch {
+		case !ok:
+			ps.addf(fmt.Sprintf("webhooks[%d].transform", i), "no plugin named %q in plugins", w.Transform)
+		case p.Kind != "" && p.Kind != "transform":
+			ps.addf(fmt.Sprintf("webhooks[%d].transform", i), "plugin %q is a %s, not a transform", w.Transform, p.Kind)
+		}
+	}
 	return ps
 }
 

@@ -1,0 +1,129 @@
+package config
+
+import (
+	"encoding/hex"
+	"fmt"
+	"time"
+
+	"github.com/eventgw/gateway/gateway/event"
+)
+
+// Plugin is one WebAssembly plugin in the config file.
+type Plugin struct {
+	// Name identifies the plugin in logs, metrics, the API and webhooks'
+	// transform field.
+	Name string `koanf:"name"`
+	// Path is a compiled .wasm file. Exactly one of Path and Source is set.
+	Path string `koanf:"path"`
+	// Source is the directory of a Go plugin; the gateway builds it with the
+	// local Go toolchain and caches the result by content hash.
+	Source string `koanf:"source"`
+	// SHA256, if set, pins the module: a different file is refused.
+	SHA256 string `koanf:"sha256"`
+	// Kind is observer, filter or transform; empty means "what the module
+	// exports".
+	Kind string `koanf:"kind"`
+	// EventTypes selects the events the plugin sees. A transform without
+	// event_types runs only for the webhooks that name it.
+	EventTypes []string `koanf:"event_types"`
+	// Config is handed to the plugin (config_get).
+	Config map[string]string `koanf:"config"`
+	Limits PluginLimits      `koanf:"limits"`
+	// OnError is what happens when the plugin fails: filters "allow" (fail
+	// open, the default) or "deny" (fail closed); transforms "pass" (keep the
+	// original, the default) or "drop".
+	OnError string `koanf:"on_error"`
+	// Stage "ingest" runs a filter before the 202 (a deny answers 403 and
+	// stores nothing); the default "dispatch" runs it after the commit.
+	Stage string `koanf:"stage"`
+}
+
+// PluginLimits bound one plugin. Zero values mean the defaults.
+type PluginLimits struct {
+	// MemoryMiB caps the plugin's linear memory (default 16).
+	MemoryMiB int `koanf:"memory_mib"`
+	// Timeout bounds one call (defaults: 50ms filters and transforms, 250ms
+	// observers).
+	Timeout time.Duration `koanf:"timeout"`
+	// Instances caps the plugin's instance pool (default: the number of CPUs).
+	Instances int `koanf:"instances"`
+	// KVBytes caps the plugin's key-value store (default 16 MiB).
+	KVBytes int64 `koanf:"kv_bytes"`
+}
+
+// Limits the config accepts for plugins.
+const (
+	MaxPluginMemoryMiB = 4096
+	MaxPluginTimeout   = 10 * time.Second
+	MaxPluginInstances = 1024
+)
+
+func validatePlugins(ps *problems, plugins []Plugin) map[string]Plugin {
+	byName := make(map[string]Plugin, len(plugins))
+	for i, p := range plugins {
+		path := fmt.Sprintf("plugins[%d]", i)
+		switch {
+		case p.Name == "":
+			ps.add(path+".name", "is required")
+		case event.ValidateType(p.Name) != nil:
+			ps.add(path+".name", "must be letters, digits, '_', '-' or '.' (it appears in metrics and URLs)")
+		default:
+			if _, dup := byName[p.Name]; dup {
+				ps.addf(path+".name", "%q is used by another plugin", p.Name)
+			}
+			byName[p.Name] = p
+		}
+		if (p.Path == "") == (p.Source == "") {
+			ps.add(path, "needs exactly one of path (a .wasm file) or source (a Go plugin directory)")
+		}
+		if p.SHA256 != "" {
+			if b, err := hex.DecodeString(p.SHA256); err != nil || len(b) != 32 {
+				ps.add(path+".sha256", "must be 64 hexadecimal characters")
+			}
+		}
+		switch p.Kind {
+		case "", "observer", "filter", "transform":
+		default:
+			ps.addf(path+".kind", "must be observer, filter or transform, got %q", p.Kind)
+		}
+		for j, t := range p.EventTypes {
+			if _, err := event.ParsePattern(t); err != nil {
+				ps.addf(fmt.Sprintf("%s.event_types[%d]", path, j), "%v", err)
+			}
+		}
+		switch p.OnError {
+		case "", "allow", "deny", "pass", "drop":
+		default:
+			ps.addf(path+".on_error", "must be allow or deny (filters), pass or drop (transforms), got %q", p.OnError)
+		}
+		if (p.OnError == "allow" || p.OnError == "deny") && p.Kind != "" && p.Kind != "filter" {
+			ps.addf(path+".on_error", "%q applies to filters; this plugin is a %s", p.OnError, p.Kind)
+		}
+		if (p.OnError == "pass" || p.OnError == "drop") && p.Kind != "" && p.Kind != "transform" {
+			ps.addf(path+".on_error", "%q applies to transforms; this plugin is a %s", p.OnError, p.Kind)
+		}
+		switch p.Stage {
+		case "", "dispatch":
+		case "ingest":
+			if p.Kind != "filter" {
+				ps.add(path+".stage", "ingest applies to filters only; set kind: filter")
+			}
+		default:
+			ps.addf(path+".stage", "must be dispatch or ingest, got %q", p.Stage)
+		}
+		l := p.Limits
+		if l.MemoryMiB < 0 || l.MemoryMiB > MaxPluginMemoryMiB {
+			ps.addf(path+".limits.memory_mib", "must be from 1 to %d (0 means 16), got %d", MaxPluginMemoryMiB, l.MemoryMiB)
+		}
+		if l.Timeout < 0 || l.Timeout > MaxPluginTimeout {
+			ps.addf(path+".limits.timeout", "must be at most %s, got %s", MaxPluginTimeout, l.Timeout)
+		}
+		if l.Instances < 0 || l.Instances > MaxPluginInstances {
+			ps.addf(path+".limits.instances", "must be from 1 to %d (0 means the number of CPUs), got %d", MaxPluginInstances, l.Instances)
+		}
+		if l.KVBytes < 0 {
+			ps.addf(path+".limits.kv_bytes", "must not be negative, got %d", l.KVBytes)
+		}
+	}
+	return byName
+}
