@@ -21,6 +21,9 @@ const (
 	StatusPending = "pending"
 	// StatusDispatched means every durable subscriber has processed it.
 	StatusDispatched = "dispatched"
+	// StatusDenied means a filter plugin denied it (or a transform dropped
+	// it): it is kept, with the verdicts, but not delivered.
+	StatusDenied = "denied"
 )
 
 // Event is one accepted event. Data holds the raw JSON exactly as received;

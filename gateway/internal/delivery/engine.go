@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/eventgw/gateway/gateway/event"
+	"github.com/eventgw/gateway/gateway/internal/pipeline"
 	"github.com/eventgw/gateway/gateway/internal/store"
 	"github.com/eventgw/gateway/gateway/internal/webhook"
 )
@@ -23,9 +24,11 @@ type Deliveries interface {
 	Delivery(ctx context.Context, id string) (store.Delivery, error)
 }
 
-// Events loads the event a delivery carries.
+// Events loads the event a delivery carries, as webhooks receive it (with
+// a global transform's data), and records what the plugin pipeline decided.
 type Events interface {
-	EventBySeq(ctx context.Context, seq event.Seq) (event.Event, error)
+	EventForDelivery(ctx context.Context, seq event.Seq) (event.Event, error)
+	SaveOutcomes(ctx context.Context, os []store.Outcome) error
 }
 
 // Webhooks reads registrations and lets the engine disable a webhook (410
@@ -56,6 +59,10 @@ type Options struct {
 	Logger           *slog.Logger
 	// SecretOverlap is how long a rotated-out secret keeps signing.
 	SecretOverlap time.Duration
+	// Pipeline returns the plugin pipeline events pass before fan-out (nil
+	// or empty: none). It is called once per batch, so a hot reload takes
+	// effect at the next batch.
+	Pipeline func() *pipeline.Pipeline
 }
 
 // Engine owns delivery: it is the bus subscriber that fans events out into

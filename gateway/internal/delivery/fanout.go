@@ -7,6 +7,7 @@ import (
 
 	"github.com/eventgw/gateway/gateway/event"
 	"github.com/eventgw/gateway/gateway/internal/bus"
+	"github.com/eventgw/gateway/gateway/internal/pipeline"
 	"github.com/eventgw/gateway/gateway/internal/store"
 )
 
@@ -20,12 +21,40 @@ var _ bus.Subscriber = (*Engine)(nil)
 // cursor only passes events whose deliveries exist). Deliveries to disabled
 // webhooks are created parked, never skipped. Delivery ids derive from the
 // event and the webhook, so handling a batch again creates nothing new.
+//
+// Before fan-out each event passes the plugin pipeline (filters, then
+// global transforms). A denied or dropped event gets no deliveries; a
+// transformed one is delivered with the new data. The outcome is stored
+// first, so retries send the same data. If Handle runs again after a crash
+// the plugins run again too (at-least-once, like everything here).
 func (e *Engine) Handle(ctx context.Context, events []event.Event) error {
 	hooks := *e.hooks.Load()
 	now := time.Now().UTC()
+	var pl *pipeline.Pipeline
+	if e.opts.Pipeline != nil {
+		pl = e.opts.Pipeline()
+	}
 	var ds []store.Delivery
+	var outcomes []store.Outcome
+	evs := make(map[event.Seq]*event.Event, len(events))
 	for i := range events {
 		ev := &events[i]
+		if !pl.Empty() {
+			res := pl.Run(ctx, ev)
+			if len(res.Verdicts) > 0 {
+				outcomes = append(outcomes, store.Outcome{Seq: ev.Seq, Verdicts: res.Verdicts, Stopped: res.Stopped, Data: res.Data})
+			}
+			if res.Stopped {
+				continue
+			}
+			if res.Data != nil {
+				// The bus shares events between subscribers: copy, never modify.
+				cp := *ev
+				cp.Data = res.Data
+				ev = &cp
+			}
+		}
+		evs[ev.Seq] = ev
 		for _, h := range hooks {
 			if !h.patterns.Match(ev.Type) {
 				continue
@@ -41,13 +70,12 @@ func (e *Engine) Handle(ctx context.Context, events []event.Event) error {
 			})
 		}
 	}
+	if err := e.opts.Events.SaveOutcomes(ctx, outcomes); err != nil {
+		return fmt.Errorf("delivery: fan-out: %w", err)
+	}
 	created, err := e.opts.Deliveries.CreateDeliveries(ctx, ds)
 	if err != nil {
 		return fmt.Errorf("delivery: fan-out: %w", err)
-	}
-	evs := make(map[event.Seq]*event.Event, len(events))
-	for i := range events {
-		evs[events[i].Seq] = &events[i]
 	}
 	if err := e.do(ctx, func() { e.enqueue(ctx, created, evs) }); err != nil {
 		return fmt.Errorf("delivery: fan-out: %w", err)

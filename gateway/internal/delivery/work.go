@@ -123,5 +123,5 @@ func (e *Engine) event(ctx context.Context, j *job) (event.Event, error) {
 	if j.ev != nil {
 		return *j.ev, nil
 	}
-	return e.opts.Events.EventBySeq(ctx, j.d.EventSeq)
+	return e.opts.Events.EventForDelivery(ctx, j.d.EventSeq)
 }

@@ -19,6 +19,8 @@ type Appender interface {
 type EventReader interface {
 	Event(ctx context.Context, id string) (event.Event, error)
 	Events(ctx context.Context, q store.Query) ([]event.Event, bool, error)
+	// Outcome is what the plugin pipeline decided for the event, if it ran.
+	Outcome(ctx context.Context, seq event.Seq) (store.Outcome, bool, error)
 }
 
 // Webhooks reads and changes webhook registrations.

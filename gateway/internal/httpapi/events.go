@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -11,6 +12,7 @@ import (
 	"github.com/julienschmidt/httprouter"
 
 	"github.com/eventgw/gateway/gateway/event"
+	"github.com/eventgw/gateway/gateway/internal/pipeline"
 	"github.com/eventgw/gateway/gateway/internal/store"
 )
 
@@ -111,14 +113,27 @@ type eventView struct {
 	Time   string          `json:"time"`
 	Data   json.RawMessage `json:"data"`
 	Status string          `json:"status"`
+	// Verdicts are the plugin stages that ran for the event, in order.
+	Verdicts []pipeline.Verdict `json:"verdicts,omitempty"`
 }
 
-func (a *API) view(ev event.Event) eventView {
-	status := event.StatusPending
+// view renders ev. Its status is pending until every durable subscriber has
+// handled it, then dispatched, or denied when a filter (or a dropping
+// transform) stopped it.
+func (a *API) view(ctx context.Context, ev event.Event) (eventView, error) {
+	v := eventView{ID: ev.ID, Type: ev.Type, Source: ev.Source, Time: ev.Time.Format(time.RFC3339Nano), Data: ev.Data, Status: event.StatusPending}
 	if a.opts.Progress == nil || a.opts.Progress.Dispatched(ev.Seq) {
-		status = event.StatusDispatched
+		v.Status = event.StatusDispatched
 	}
-	return eventView{ID: ev.ID, Type: ev.Type, Source: ev.Source, Time: ev.Time.Format(time.RFC3339Nano), Data: ev.Data, Status: status}
+	o, ok, err := a.opts.Events.Outcome(ctx, ev.Seq)
+	if err != nil || !ok {
+		return v, err
+	}
+	v.Verdicts = o.Verdicts
+	if o.Stopped {
+		v.Status = event.StatusDenied
+	}
+	return v, nil
 }
 
 // getEvent handles GET /v1/events/:id.
@@ -130,7 +145,11 @@ func (a *API) getEvent(w http.ResponseWriter, r *http.Request, ps httprouter.Par
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, a.view(ev))
+	v, err := a.view(r.Context(), ev)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, v)
 	return nil
 }
 
@@ -167,7 +186,9 @@ func (a *API) listEvents(w http.ResponseWriter, r *http.Request, _ httprouter.Pa
 	}
 	page := listPage[eventView]{Data: make([]eventView, len(evs))}
 	for i, ev := range evs {
-		page.Data[i] = a.view(ev)
+		if page.Data[i], err = a.view(r.Context(), ev); err != nil {
+			return err
+		}
 	}
 	if more {
 		last := evs[len(evs)-1].Seq

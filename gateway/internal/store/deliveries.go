@@ -463,20 +463,6 @@ func (s *Store) Unfinished(ctx context.Context, wh string, fn func(Delivery) err
 	return nil
 }
 
-// EventBySeq returns the event stored under seq.
-func (s *Store) EventBySeq(ctx context.Context, seq event.Seq) (event.Event, error) {
-	if err := ctxErr(ctx); err != nil {
-		return event.Event{}, err
-	}
-	var ev event.Event
-	err := s.db.View(func(txn *badger.Txn) error {
-		var err error
-		ev, err = getEvent(txn, seq)
-		return err
-	})
-	return ev, err
-}
-
 // update runs fn in a read-write transaction, retrying on conflicts.
 func (s *Store) update(fn func(txn *badger.Txn) error) error {
 	for attempt := 0; ; attempt++ {

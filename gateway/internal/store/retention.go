@@ -103,7 +103,7 @@ func sweepEvents(txn *badger.Txn, evs []event.Event) (SweepResult, error) {
 			}
 			res.Deliveries++
 		}
-		dels := [][]byte{key(prefixEvent, ev.Seq[:]), typeKey(ev.Type, ev.Seq)}
+		dels := [][]byte{key(prefixEvent, ev.Seq[:]), typeKey(ev.Type, ev.Seq), key(prefixOutcome, ev.Seq[:])}
 		if !isServerID(ev.ID) {
 			dels = append(dels, key(prefixID, []byte(ev.ID)))
 		}
