@@ -311,6 +311,9 @@ func (w Webhook) spec() webhook.Spec {
 		s.Delivery.RetrySchedule = &rs
 	}
 	s.Delivery.Ordered = &w.Ordered
+	if w.Transform != "" {
+		s.Delivery.Transform = &w.Transform
+	}
 	return s
 }
 

@@ -63,6 +63,9 @@ type Options struct {
 	// or empty: none). It is called once per batch, so a hot reload takes
 	// effect at the next batch.
 	Pipeline func() *pipeline.Pipeline
+	// Transform looks up a transform plugin by name, for webhooks that name
+	// one (nil: no plugins).
+	Transform func(name string) (pipeline.Stage, bool)
 }
 
 // Engine owns delivery: it is the bus subscriber that fans events out into

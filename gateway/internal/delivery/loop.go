@@ -25,6 +25,8 @@ type job struct {
 	hdrs   map[string]string
 	signer signer
 	sched  []time.Duration
+	// transform is the webhook's own transform plugin, if it names one.
+	transform string
 }
 
 type result struct {
@@ -106,7 +108,7 @@ func (e *Engine) dispatch(inFlight int) int {
 			d := it.d
 			q.busy[d.EventSeq] = true
 			inFlight++
-			e.jobs <- &job{d: d, ev: it.ev, url: q.wh.URL, hdrs: q.wh.Headers, signer: q.signer, sched: q.schedule}
+			e.jobs <- &job{d: d, ev: it.ev, url: q.wh.URL, hdrs: q.wh.Headers, signer: q.signer, sched: q.schedule, transform: q.wh.Delivery.Transform}
 		}
 	}
 	if !wake.IsZero() {

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/eventgw/gateway/gateway/event"
+	"github.com/eventgw/gateway/gateway/internal/pipeline"
 	"github.com/eventgw/gateway/gateway/internal/store"
 )
 
@@ -81,6 +82,14 @@ func (e *Engine) attempt(j *job) result {
 		r.update = &store.DeliveryUpdate{Delivery: *d}
 		return r
 	}
+	if j.transform != "" {
+		if dropped := e.transformFor(ctx, j, &ev); dropped {
+			d.Status, d.NextAttemptAt, d.UpdatedAt = store.StatusSucceeded, time.Time{}, time.Now().UTC()
+			d.Note = "not sent: the webhook's transform " + j.transform + " dropped it"
+			r.update = &store.DeliveryUpdate{Delivery: *d}
+			return r
+		}
+	}
 	r.o = e.sender.send(ctx, j.url, j.hdrs, ev.ID, payload(&ev), j.signer)
 	if ctx.Err() != nil {
 		r.cancelled = true // shutdown: leave the delivery as it was
@@ -124,4 +133,28 @@ func (e *Engine) event(ctx context.Context, j *job) (event.Event, error) {
 		return *j.ev, nil
 	}
 	return e.opts.Events.EventForDelivery(ctx, j.d.EventSeq)
+}
+
+// transformFor applies the webhook's own transform to ev's data, in place
+// (ev is the worker's copy). It reports whether the transform dropped the
+// event. A failing transform follows its on_error policy; a missing one
+// (removed by a reload) sends the data unchanged.
+func (e *Engine) transformFor(ctx context.Context, j *job, ev *event.Event) (dropped bool) {
+	if e.opts.Transform == nil {
+		return false
+	}
+	st, ok := e.opts.Transform(j.transform)
+	if !ok {
+		e.logger.Warn("webhook names a transform that is not loaded; sending the event unchanged", "webhook", j.d.WebhookID, "transform", j.transform)
+		return false
+	}
+	v, out := pipeline.RunTransform(ctx, st, pipeline.Meta(ev, j.d.WebhookID), ev.Data)
+	if v.Error != "" {
+		e.logger.Warn("webhook transform failed", "webhook", j.d.WebhookID, "transform", j.transform, "err", v.Error, "outcome", v.Outcome)
+	}
+	if v.Outcome == pipeline.OutcomeDrop {
+		return true
+	}
+	ev.Data = out
+	return false
 }

@@ -24,6 +24,7 @@ type webhookBody struct {
 	RateLimit   *float64           `json:"rate_limit"`
 	Retry       *webhook.Durations `json:"retry_schedule"`
 	Ordered     *bool              `json:"ordered"`
+	Transform   *string            `json:"transform"`
 	// SignatureScheme picks the generated secret's kind on create: "v1"
 	// (HMAC, the default) or "v1a" (Ed25519).
 	SignatureScheme *string `json:"signature_scheme"`
@@ -35,7 +36,7 @@ type webhookBody struct {
 func (b webhookBody) spec() webhook.Spec {
 	return webhook.Spec{
 		URL: b.URL, EventTypes: b.EventTypes, Description: b.Description, Secret: b.Secret, Headers: b.Headers, Enabled: b.Enabled,
-		Delivery: webhook.DeliverySpec{MaxInFlight: b.MaxInFlight, RateLimit: b.RateLimit, RetrySchedule: b.Retry, Ordered: b.Ordered},
+		Delivery: webhook.DeliverySpec{MaxInFlight: b.MaxInFlight, RateLimit: b.RateLimit, RetrySchedule: b.Retry, Ordered: b.Ordered, Transform: b.Transform},
 	}
 }
 
@@ -43,7 +44,7 @@ func (b webhookBody) spec() webhook.Spec {
 // owns.
 func (b webhookBody) changesManaged() bool {
 	return b.URL != nil || b.EventTypes != nil || b.Description != nil || b.Headers != nil ||
-		b.MaxInFlight != nil || b.RateLimit != nil || b.Retry != nil || b.Ordered != nil
+		b.MaxInFlight != nil || b.RateLimit != nil || b.Retry != nil || b.Ordered != nil || b.Transform != nil
 }
 
 // webhookView is the API representation of a webhook. Secret is set only in

@@ -25,6 +25,9 @@ type Delivery struct {
 	// Ordered delivers one event at a time, in event order: the next waits
 	// until the previous one has succeeded or is dead.
 	Ordered bool `json:"ordered,omitempty"`
+	// Transform names a transform plugin applied to this webhook's copy of
+	// each event only.
+	Transform string `json:"transform,omitempty"`
 }
 
 // DeliverySpec is the user-supplied part of Delivery; nil means "not given".
@@ -33,6 +36,7 @@ type DeliverySpec struct {
 	RateLimit     *float64
 	RetrySchedule *Durations
 	Ordered       *bool
+	Transform     *string
 }
 
 func (d DeliverySpec) validate() Problems {
@@ -69,6 +73,9 @@ func (d DeliverySpec) apply(to *Delivery) {
 	}
 	if d.Ordered != nil {
 		to.Ordered = *d.Ordered
+	}
+	if d.Transform != nil {
+		to.Transform = *d.Transform
 	}
 }
 
