@@ -1,11 +1,13 @@
 package delivery
 
 import (
+	"container/heap"
 	"context"
 	"errors"
 	"fmt"
 	"time"
 
+	"github.com/eventgw/gateway/gateway/event"
 	"github.com/eventgw/gateway/gateway/internal/store"
 	"github.com/eventgw/gateway/gateway/internal/webhook"
 )
@@ -14,13 +16,20 @@ import (
 // deleted through the API. Enabling a disabled webhook resumes its parked
 // deliveries in event order; disabling one parks what it has queued.
 func (e *Engine) WebhookChanged(ctx context.Context, id string) error {
-	w, err := e.opts.Webhooks.Webhook(ctx, id)
-	deleted := errors.Is(err, store.ErrNotFound)
-	if err != nil && !deleted {
-		return fmt.Errorf("delivery: reload webhook %s: %w", id, err)
-	}
+	// The store already holds the change: finish applying it even if the
+	// caller gives up, or the engine and the store would disagree.
+	ctx = context.WithoutCancel(ctx)
 	var rerr error
-	err = e.do(ctx, func() {
+	deleted := false
+	err := e.do(ctx, func() {
+		// Read inside the loop, so that this and the engine's own changes
+		// (a 410, an auto-disable) apply in the order they were stored.
+		w, err := e.opts.Webhooks.Webhook(ctx, id)
+		deleted = errors.Is(err, store.ErrNotFound)
+		if err != nil && !deleted {
+			rerr = fmt.Errorf("delivery: reload webhook %s: %w", id, err)
+			return
+		}
 		q := e.queues[id]
 		switch {
 		case deleted:
@@ -37,6 +46,9 @@ func (e *Engine) WebhookChanged(ctx context.Context, id string) error {
 				e.park(ctx, e.drain(q), "disabled through the API")
 			}
 			if !wasEnabled && w.Enabled {
+				// A fresh start: the failures that led to the disable
+				// must not disable it again at the first new failure.
+				q.failures, q.trips, q.openUntil, q.failingSince = 0, 0, time.Time{}, time.Time{}
 				// On the loop, in the same step as enabling: a fan-out
 				// that saw the webhook disabled and created a parked
 				// delivery is then either found here or, if it comes
@@ -49,10 +61,12 @@ func (e *Engine) WebhookChanged(ctx context.Context, id string) error {
 	switch {
 	case err != nil:
 		return err
+	case rerr != nil:
+		return rerr
 	case deleted:
 		return e.closeDeleted(ctx, id)
 	}
-	return rerr
+	return nil
 }
 
 // closeDeleted finishes the unfinished deliveries of a deleted webhook: they
@@ -103,6 +117,7 @@ func (e *Engine) resumeParked(ctx context.Context, q *queue) error {
 // DiscardParked drops the parked deliveries of a webhook: they become dead
 // with a note saying so, which keeps a record of the decision.
 func (e *Engine) DiscardParked(ctx context.Context, id string) (int, error) {
+	ctx = context.WithoutCancel(ctx)
 	now := time.Now().UTC()
 	var us []store.DeliveryUpdate
 	err := e.opts.Deliveries.Unfinished(ctx, id, func(d store.Delivery) error {
@@ -128,9 +143,11 @@ var ErrWebhookDisabled = errors.New("delivery: webhook is disabled or deleted")
 // Retry makes one more attempt of d as soon as a worker is free. A delivery
 // that was finished (succeeded or dead) becomes pending again.
 func (e *Engine) Retry(ctx context.Context, d store.Delivery) (store.Delivery, error) {
+	ctx = context.WithoutCancel(ctx)
 	reopen := store.Finished(d.Status) || d.Status == store.StatusParked
 	if reopen {
 		d.Status, d.Note, d.NextAttemptAt, d.UpdatedAt = store.StatusPending, "retry requested through the API", time.Time{}, time.Now().UTC()
+		d.ScheduleBase = d.Attempts // a reopened delivery gets the whole retry schedule again
 	}
 	var ok bool
 	var perr error
@@ -160,36 +177,53 @@ func (e *Engine) Retry(ctx context.Context, d store.Delivery) (store.Delivery, e
 // Replay re-delivers the given deliveries (existing or new) to their
 // webhook, with the same webhook-id as before (the event id).
 func (e *Engine) Replay(ctx context.Context, wh webhook.Webhook, ds []store.Delivery) error {
+	ctx = context.WithoutCancel(ctx)
 	now := time.Now().UTC()
 	us := make([]store.DeliveryUpdate, len(ds))
 	for i := range ds {
 		d := &ds[i]
 		d.Status, d.Note, d.NextAttemptAt, d.UpdatedAt = store.StatusPending, "replayed through the API", time.Time{}, now
+		d.ScheduleBase = d.Attempts // the whole retry schedule again
 		if d.CreatedAt.IsZero() {
 			d.CreatedAt = now
 		}
 		us[i] = store.DeliveryUpdate{Delivery: *d}
 	}
-	if _, err := e.opts.Deliveries.CreateDeliveries(ctx, ds); err != nil {
-		return err
-	}
-	if err := e.opts.Deliveries.UpdateDeliveries(ctx, us); err != nil {
-		return err
-	}
 	var ok bool
+	var werr error
 	err := e.do(ctx, func() {
 		q := e.queues[wh.ID]
 		if ok = q != nil && q.wh.Enabled; !ok {
 			return
 		}
+		// Written on the loop after the check, so a webhook disabled in
+		// between never gets pending deliveries that no queue holds.
+		if _, werr = e.opts.Deliveries.CreateDeliveries(ctx, ds); werr != nil {
+			return
+		}
+		if werr = e.opts.Deliveries.UpdateDeliveries(ctx, us); werr != nil {
+			return
+		}
+		queued := make(map[event.Seq]int, len(q.items.list))
+		for i, it := range q.items.list {
+			queued[it.d.EventSeq] = i
+		}
 		for _, d := range ds {
-			if !q.busy[d.EventSeq] && q.find(d.EventSeq) < 0 {
+			switch i, inQueue := queued[d.EventSeq]; {
+			case q.busy[d.EventSeq]:
+			case inQueue:
+				q.items.list[i].d, q.items.list[i].due = d, time.Time{}
+			default:
 				q.push(d)
 			}
 		}
+		heap.Init(&q.items)
 	})
-	if err == nil && !ok {
-		err = ErrWebhookDisabled
+	switch {
+	case err != nil:
+		return err
+	case !ok:
+		return ErrWebhookDisabled
 	}
-	return err
+	return werr
 }

@@ -121,17 +121,24 @@ func (e *Engine) dispatch(inFlight int) int {
 func (e *Engine) finish(ctx context.Context, r result) {
 	q := e.queues[r.d.WebhookID]
 	if q == nil {
-		return // the webhook was deleted meanwhile
+		// The webhook was deleted while this attempt ran.
+		if !store.Finished(r.d.Status) && !r.cancelled {
+			e.closeOrphans(ctx, []store.Delivery{r.d})
+		}
+		return
 	}
 	delete(q.busy, r.d.EventSeq)
 	switch {
-	case r.cancelled:
-		q.push(r.before)
-		return
-	case r.err != nil:
-		e.logger.Error("recording a delivery attempt failed; it will be attempted again", "delivery", r.d.ID(), "err", r.err)
-		r.before.NextAttemptAt = time.Now().Add(time.Second)
-		q.push(r.before)
+	case r.cancelled || r.err != nil:
+		if r.err != nil {
+			e.logger.Error("recording a delivery attempt failed; it will be attempted again", "delivery", r.d.ID(), "err", r.err)
+			r.before.NextAttemptAt = time.Now().Add(time.Second)
+		}
+		if q.wh.Enabled {
+			q.push(r.before)
+		} else {
+			e.park(ctx, []store.Delivery{r.before}, q.wh.DisabledReason)
+		}
 		return
 	}
 	now := time.Now()
@@ -223,11 +230,12 @@ func (e *Engine) park(ctx context.Context, ds []store.Delivery, reason string) {
 // if given, holds their events by seq, handed to the first attempt so that
 // it need not read the event back.
 func (e *Engine) enqueue(ctx context.Context, ds []store.Delivery, evs map[event.Seq]*event.Event) {
-	var park, late []store.Delivery
+	var park, late, orphans []store.Delivery
 	for _, d := range ds {
 		q := e.queues[d.WebhookID]
 		switch {
 		case q == nil:
+			orphans = append(orphans, d) // deleted after fan-out read the webhooks
 		case d.Status == store.StatusParked && q.wh.Enabled:
 			// Fan-out saw the webhook disabled, and it was enabled since.
 			late = append(late, d)
@@ -251,6 +259,22 @@ func (e *Engine) enqueue(ctx context.Context, ds []store.Delivery, evs map[event
 	}
 	if len(late) > 0 {
 		e.resumeLate(ctx, late)
+	}
+	if len(orphans) > 0 {
+		e.closeOrphans(ctx, orphans)
+	}
+}
+
+// closeOrphans finishes deliveries whose webhook was deleted.
+func (e *Engine) closeOrphans(ctx context.Context, ds []store.Delivery) {
+	now := time.Now().UTC()
+	us := make([]store.DeliveryUpdate, len(ds))
+	for i, d := range ds {
+		d.Status, d.Note, d.NextAttemptAt, d.UpdatedAt = store.StatusDead, "webhook deleted", time.Time{}, now
+		us[i] = store.DeliveryUpdate{Delivery: d}
+	}
+	if err := e.opts.Deliveries.UpdateDeliveries(ctx, us); err != nil {
+		e.logger.Error("closing deliveries of a deleted webhook failed; the next start closes them", "err", err)
 	}
 }
 

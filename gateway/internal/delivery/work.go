@@ -107,7 +107,7 @@ func (e *Engine) attempt(j *job) result {
 	case r.o.gone():
 		d.Status, d.NextAttemptAt, d.Note = store.StatusParked, time.Time{}, "webhook disabled: endpoint answered 410 Gone"
 	default:
-		if next, ok := nextAttempt(j.sched, d.Attempts, now, r.o.retryAfter); ok {
+		if next, ok := nextAttempt(j.sched, d.Attempts-d.ScheduleBase, now, r.o.retryAfter); ok {
 			d.Status, d.NextAttemptAt = store.StatusFailed, next
 		} else {
 			d.Status, d.NextAttemptAt = store.StatusDead, time.Time{}

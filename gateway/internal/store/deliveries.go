@@ -39,12 +39,16 @@ const DeliveryIDPrefix = "dlv_"
 // Delivery is one event to one webhook. Its id is derived from the event's
 // seq and the webhook id, so re-running a fan-out cannot duplicate it.
 type Delivery struct {
-	EventSeq      event.Seq `json:"-"`
-	EventID       string    `json:"event_id"`
-	EventType     string    `json:"event_type"`
-	WebhookID     string    `json:"webhook_id"`
-	Status        string    `json:"status"`
-	Attempts      int       `json:"attempts"`
+	EventSeq  event.Seq `json:"-"`
+	EventID   string    `json:"event_id"`
+	EventType string    `json:"event_type"`
+	WebhookID string    `json:"webhook_id"`
+	Status    string    `json:"status"`
+	Attempts  int       `json:"attempts"`
+	// ScheduleBase is Attempts when the delivery was last reopened (a retry
+	// or replay of a finished delivery), so that the retry schedule counts
+	// from there.
+	ScheduleBase  int       `json:"schedule_base,omitempty"`
 	NextAttemptAt time.Time `json:"next_attempt_at,omitzero"`
 	LastStatus    int       `json:"last_status_code,omitempty"`
 	LastError     string    `json:"last_error,omitempty"`
@@ -174,7 +178,23 @@ func (s *Store) UpdateDeliveries(ctx context.Context, us []DeliveryUpdate) error
 	if err := ctxErr(ctx); err != nil {
 		return err
 	}
-	err := s.update(func(txn *badger.Txn) error {
+	err := s.updateDeliveries(us)
+	if errors.Is(err, badger.ErrTxnTooBig) && len(us) > 1 {
+		// Large attempt records (response bodies): write in halves.
+		half := len(us) / 2
+		if err := s.UpdateDeliveries(ctx, us[:half]); err != nil {
+			return err
+		}
+		return s.UpdateDeliveries(ctx, us[half:])
+	}
+	if err != nil {
+		return fmt.Errorf("store: update deliveries: %w", err)
+	}
+	return nil
+}
+
+func (s *Store) updateDeliveries(us []DeliveryUpdate) error {
+	return s.update(func(txn *badger.Txn) error {
 		for i := range us {
 			d := &us[i].Delivery
 			item, err := txn.Get(deliveryKey(d.EventSeq, d.WebhookID))
@@ -203,10 +223,6 @@ func (s *Store) UpdateDeliveries(ctx context.Context, us []DeliveryUpdate) error
 		}
 		return nil
 	})
-	if err != nil {
-		return fmt.Errorf("store: update deliveries: %w", err)
-	}
-	return nil
 }
 
 // putDelivery writes d and keeps its indexes in step with its status.

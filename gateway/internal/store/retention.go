@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -50,24 +51,41 @@ func (s *Store) Sweep(ctx context.Context, cutoff time.Time, dispatched func(eve
 			}
 			old = append(old, ev)
 		}
-		if len(old) > 0 {
-			if err := s.update(func(txn *badger.Txn) error {
-				r, err := sweepEvents(txn, old)
-				if err == nil {
-					res.Events += r.Events
-					res.Deliveries += r.Deliveries
-					res.Kept += r.Kept
-				}
-				return err
-			}); err != nil {
-				return res, fmt.Errorf("store: sweep: %w", err)
-			}
+		if err := s.sweepBatch(old, &res); err != nil {
+			return res, fmt.Errorf("store: sweep: %w", err)
 		}
 		if len(old) < len(evs) || len(evs) < sweepBatch {
 			return res, nil
 		}
 		after = old[len(old)-1].Seq
 	}
+}
+
+// sweepBatch removes evs in one transaction, or in smaller ones when an
+// event has too many deliveries and attempts for one.
+func (s *Store) sweepBatch(evs []event.Event, res *SweepResult) error {
+	if len(evs) == 0 {
+		return nil
+	}
+	var r SweepResult
+	err := s.update(func(txn *badger.Txn) error {
+		var err error
+		r, err = sweepEvents(txn, evs)
+		return err
+	})
+	if errors.Is(err, badger.ErrTxnTooBig) && len(evs) > 1 {
+		half := len(evs) / 2
+		if err := s.sweepBatch(evs[:half], res); err != nil {
+			return err
+		}
+		return s.sweepBatch(evs[half:], res)
+	}
+	if err == nil {
+		res.Events += r.Events
+		res.Deliveries += r.Deliveries
+		res.Kept += r.Kept
+	}
+	return err
 }
 
 func sweepEvents(txn *badger.Txn, evs []event.Event) (SweepResult, error) {

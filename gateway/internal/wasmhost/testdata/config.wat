@@ -1,0 +1,29 @@
+;; A filter that reads config "note" into a 4-byte buffer, retries with a
+;; buffer of the real length when it did not fit (the gw_v1 pattern), and
+;; flags the event with the value as the reason. A missing key returns -1.
+(module
+  (import "gw_v1" "config_get" (func $config_get (param i32 i32 i32 i32) (result i32)))
+  (import "gw_v1" "reason_set" (func $reason_set (param i32 i32) (result i32)))
+  (memory (export "memory") 2)
+  (data (i32.const 16) "note")
+  (func (export "gw_abi_v1"))
+  ;; gw_alloc hands out one buffer at 64 KiB, growing memory to fit; the
+  ;; host makes one call at a time per instance, so one buffer is enough.
+  (func (export "gw_alloc") (param $n i32) (result i32)
+    (local $need i32)
+    (local.set $need
+      (i32.shr_u (i32.add (local.get $n) (i32.const 131071)) (i32.const 16)))
+    (if (i32.gt_u (local.get $need) (memory.size))
+      (then (drop (memory.grow (i32.sub (local.get $need) (memory.size))))))
+    (i32.const 65536))
+  (func (export "gw_filter") (param i32 i32 i32 i32) (result i32)
+    (local $n i32)
+    (local.set $n (call $config_get (i32.const 16) (i32.const 4) (i32.const 32) (i32.const 4)))
+    (if (i32.lt_s (local.get $n) (i32.const 0)) (then (return (local.get $n))))
+    (if (i32.gt_s (local.get $n) (i32.const 4))
+      (then
+        ;; Too big for 4 bytes: ask again with room for n bytes at 1024.
+        (local.set $n (call $config_get (i32.const 16) (i32.const 4) (i32.const 1024) (local.get $n)))
+        (drop (call $reason_set (i32.const 1024) (local.get $n))))
+      (else (drop (call $reason_set (i32.const 32) (local.get $n)))))
+    (i32.const 1)))

@@ -1,0 +1,27 @@
+;; A filter that passes host functions pointers outside its memory: data "l"
+;; to log, "r" to reason_set, "k" to kv_incr's out_ptr. Else allows.
+(module
+  (import "gw_v1" "log" (func $log (param i32 i32 i32)))
+  (import "gw_v1" "reason_set" (func $reason_set (param i32 i32) (result i32)))
+  (import "gw_v1" "kv_incr" (func $kv_incr (param i32 i32 i64 i64 i32) (result i32)))
+  (memory (export "memory") 2)
+  (data (i32.const 16) "n")
+  (func (export "gw_abi_v1"))
+  (func (export "gw_alloc") (param $n i32) (result i32)
+    (local $need i32)
+    (local.set $need
+      (i32.shr_u (i32.add (local.get $n) (i32.const 131071)) (i32.const 16)))
+    (if (i32.gt_u (local.get $need) (memory.size))
+      (then (drop (memory.grow (i32.sub (local.get $need) (memory.size))))))
+    (i32.const 65536))
+  (func (export "gw_filter") (param i32) (param i32) (param $dp i32) (param $dl i32) (result i32)
+    (local $c i32)
+    (if (i32.eqz (local.get $dl)) (then (return (i32.const 0))))
+    (local.set $c (i32.load8_u (local.get $dp)))
+    (if (i32.eq (local.get $c) (i32.const 108))
+      (then (call $log (i32.const 1) (i32.const 0xfffffff0) (i32.const 100))))
+    (if (i32.eq (local.get $c) (i32.const 114))
+      (then (drop (call $reason_set (i32.const 131000) (i32.const 100)))))
+    (if (i32.eq (local.get $c) (i32.const 107))
+      (then (drop (call $kv_incr (i32.const 16) (i32.const 1) (i64.const 1) (i64.const 0) (i32.const 131068)))))
+    (i32.const 0)))
