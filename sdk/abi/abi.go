@@ -12,7 +12,8 @@ const (
 	ExportObserve    = "gw_observe"
 	ExportFilter     = "gw_filter"
 	ExportTransform  = "gw_transform"
-	// ExportKind is required when more than one handler is exported.
+	// ExportKind declares the kind; required when more than one handler is
+	// exported (see the package doc).
 	ExportKind = "gw_kind"
 )
 
@@ -21,6 +22,10 @@ const (
 	KindCodeObserver  int32 = 0
 	KindCodeFilter    int32 = 1
 	KindCodeTransform int32 = 2
+	// KindCodeNone: no handler was registered (a Go plugin whose init
+	// called none of sdk.Filter, sdk.Transform, sdk.Observe). The host
+	// refuses the plugin.
+	KindCodeNone int32 = -1
 )
 
 // Host function names in Module.
@@ -46,6 +51,33 @@ const (
 	KindFilter    Kind = "filter"
 	KindTransform Kind = "transform"
 )
+
+// Code returns the gw_kind code of kind k, or KindCodeNone.
+func (k Kind) Code() int32 {
+	switch k {
+	case KindObserver:
+		return KindCodeObserver
+	case KindFilter:
+		return KindCodeFilter
+	case KindTransform:
+		return KindCodeTransform
+	}
+	return KindCodeNone
+}
+
+// KindOf returns the kind a gw_kind code names; ok is false for any other
+// code, KindCodeNone included.
+func KindOf(code int32) (k Kind, ok bool) {
+	switch code {
+	case KindCodeObserver:
+		return KindObserver, true
+	case KindCodeFilter:
+		return KindFilter, true
+	case KindCodeTransform:
+		return KindTransform, true
+	}
+	return "", false
+}
 
 // Export returns the handler export of kind k.
 func (k Kind) Export() string {
@@ -80,6 +112,21 @@ const (
 	Drop int32 = 2
 )
 
+// Negative handler results. Any negative result is a plugin error; these are
+// the ones the Go SDK returns (after logging the cause), so the host can tell
+// them apart.
+const (
+	// ResultFailed: the plugin's handler returned an error, or its output
+	// or reason was refused.
+	ResultFailed int32 = -1
+	// ResultWrongKind: the handler called is not the plugin's kind (see
+	// gw_kind), or no handler was registered.
+	ResultWrongKind int32 = -2
+	// ResultBadInput: the pointers were not inside the buffer of the latest
+	// gw_alloc, or the meta document was malformed.
+	ResultBadInput int32 = -3
+)
+
 // Status is what a host function returns: StatusOK or a negative code.
 type Status = int32
 
@@ -92,7 +139,10 @@ const (
 	StatusTooLarge Status = -2
 	// StatusQuota: the plugin's KV store is full.
 	StatusQuota Status = -3
-	// StatusInvalid: an argument is malformed (an empty key, a bad level).
+	// StatusInvalid: an argument is malformed: an empty key or one over
+	// MaxKVKeyBytes, a bad level, an empty metric name or one over
+	// MaxMetricName, a kv_incr on a value that is not 8 bytes, a negative
+	// TTL.
 	StatusInvalid Status = -4
 	// StatusUnavailable: the host could not serve the call (a storage
 	// error); the guest may carry on without it.
