@@ -22,7 +22,8 @@
 // Load reports every validation problem in one error that names the plugin,
 // e.g. `plugin "fraud": missing export "gw_alloc"`. Calls return sentinels
 // the pipeline acts on (its on_error policy): ErrBusy, ErrPluginBroken,
-// ErrTimeout, ErrCrashed, ErrPluginError and ErrClosed, wrapped with the
+// ErrTimeout, ErrCrashed, ErrPluginError, ErrClosed and ErrWrongKind,
+// wrapped with the
 // plugin name and detail. ErrTimeout and ErrCrashed discard the instance
 // that failed; ErrPluginError (a negative result, a bad output) does not.
 //

@@ -54,10 +54,21 @@ func newRuntime(tb testing.TB, opts Options) *Runtime {
 	return r
 }
 
+// testCallTimeout replaces the 50 ms default deadline in tests that are not
+// about deadlines: on a loaded CI machine a goroutine can be descheduled for
+// longer than 50 ms (we measured stalls of over a second at load average 6
+// on 2 vCPUs), and a test must not fail on a wall-clock time.
+const testCallTimeout = time.Minute
+
+// load loads a plugin for a test, with testCallTimeout unless the spec sets
+// a deadline, and closes it when the test ends.
 func load(tb testing.TB, r *Runtime, spec Spec) *Plugin {
 	tb.Helper()
 	if spec.Name == "" {
 		spec.Name = "test"
+	}
+	if spec.Limits.CallTimeout == 0 {
+		spec.Limits.CallTimeout = testCallTimeout
 	}
 	p, err := r.Load(context.Background(), spec)
 	require.NoError(tb, err, "load %s", spec.Name)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/eventgw/gateway/gateway/internal/require"
 	"github.com/eventgw/gateway/sdk/abi"
@@ -20,7 +21,7 @@ func requireServes(t *testing.T, p *Plugin, data string) {
 
 func TestHostile_infiniteLoop(t *testing.T) {
 	r := newRuntime(t, Options{})
-	p := load(t, r, Spec{Name: "loop", Wasm: wat(t, "loop"), Limits: Limits{PoolSize: 1}})
+	p := load(t, r, Spec{Name: "loop", Wasm: wat(t, "loop"), Limits: Limits{PoolSize: 1, CallTimeout: DefaultFilterTimeout}})
 	_, err := p.Filter(context.Background(), testMeta(), []byte("L"))
 	requireErrContains(t, err, ErrTimeout, `plugin "loop"`)
 	require.Contains(t, err.Error(), "50ms")
@@ -36,7 +37,7 @@ func TestHostile_infiniteLoop(t *testing.T) {
 
 func TestHostile_callerCancel(t *testing.T) {
 	r := newRuntime(t, Options{})
-	p := load(t, r, Spec{Name: "loop", Wasm: wat(t, "loop"), Limits: Limits{CallTimeout: 10 * 60e9}})
+	p := load(t, r, Spec{Name: "loop", Wasm: wat(t, "loop"), Limits: Limits{CallTimeout: time.Hour}})
 	ctx, cancel := context.WithCancel(context.Background())
 	go cancel()
 	_, err := p.Filter(ctx, testMeta(), []byte("L"))

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/eventgw/gateway/gateway/internal/require"
 	"github.com/eventgw/gateway/sdk/abi"
@@ -15,7 +16,6 @@ func TestPlugin_Filter_allow(t *testing.T) {
 	r := newRuntime(t, Options{})
 	p := load(t, r, Spec{Name: "allow", Wasm: wat(t, "allow")})
 	require.Equal(t, abi.KindFilter, p.Kind())
-	require.Equal(t, DefaultFilterTimeout, p.Limits().CallTimeout)
 	res, err := p.Filter(context.Background(), testMeta(), []byte(`{"a":1}`))
 	require.NoError(t, err)
 	require.Equal(t, Allow, res.Verdict)
@@ -77,7 +77,6 @@ func TestPlugin_Observe(t *testing.T) {
 	kv := kvFor(t, "obs", 0)
 	p := load(t, r, Spec{Name: "obs", Wasm: wat(t, "observer"), KV: kv, Logger: logs.logger()})
 	require.Equal(t, abi.KindObserver, p.Kind())
-	require.Equal(t, DefaultObserverTimeout, p.Limits().CallTimeout)
 	ctx := context.Background()
 	for range 3 {
 		require.NoError(t, p.Observe(ctx, testMeta(), []byte(`{}`)))
@@ -173,4 +172,21 @@ func FuzzAppendMeta(f *testing.F) {
 		require.NoError(t, err)
 		require.Equal(t, string(want), string(appendMeta(nil, m)))
 	})
+}
+
+// TestLoad_defaultDeadline: the deadline defaults by kind, also when the
+// kind is inferred from the exports or from gw_kind.
+func TestLoad_defaultDeadline(t *testing.T) {
+	r := newRuntime(t, Options{})
+	for _, tc := range []struct {
+		fixture string
+		want    time.Duration
+	}{{"allow", DefaultFilterTimeout}, {"observer", DefaultObserverTimeout}, {"multi", DefaultFilterTimeout}} {
+		p, err := r.Load(context.Background(), Spec{Name: tc.fixture, Wasm: wat(t, tc.fixture)})
+		require.NoError(t, err)
+		require.Equal(t, tc.want, p.Limits().CallTimeout, "%s", tc.fixture)
+		require.True(t, p.Limits().PoolSize >= 1, "pool size %d", p.Limits().PoolSize)
+		require.Equal(t, uint32(DefaultMemoryPages), p.Limits().MemoryPages)
+		require.NoError(t, p.Close(context.Background()))
+	}
 }

@@ -1,0 +1,171 @@
+package wasmhost
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"testing"
+
+	"github.com/eventgw/gateway/gateway/internal/require"
+	"github.com/eventgw/gateway/sdk/abi"
+)
+
+// sdkFraud is a Go SDK filter: velocity by e-mail with kv_incr, the limit
+// from config, one field read with e.Get.
+const sdkFraud = `package main
+
+import (
+	"strconv"
+	"time"
+
+	"github.com/eventgw/gateway/sdk"
+)
+
+func main() {}
+
+func init() {
+	sdk.Filter(func(e *sdk.Event) sdk.Verdict {
+		limit := int64(3)
+		if v, ok := sdk.Config("limit"); ok {
+			limit, _ = strconv.ParseInt(v, 10, 64)
+		}
+		email, ok := e.Get("customer.email")
+		if !ok {
+			return sdk.Flag("no customer.email")
+		}
+		n := sdk.KVIncr("seen:"+email, 1, time.Minute)
+		sdk.MetricAdd("checked", 1)
+		if n > limit {
+			sdk.Log(sdk.LevelInfo, "denied "+email)
+			return sdk.Deny("velocity: " + strconv.FormatInt(n, 10) + " orders a minute from " + email)
+		}
+		return sdk.Allow()
+	})
+}
+`
+
+var sdkBuild struct {
+	once sync.Once
+	wasm []byte
+	err  error
+}
+
+// sdkPlugin builds sdkFraud with the standard toolchain, once per test
+// binary, the way a plugin author does: its own module with a replace to
+// this repository, offline.
+func sdkPlugin(tb testing.TB) []byte {
+	tb.Helper()
+	sdkBuild.once.Do(func() { sdkBuild.wasm, sdkBuild.err = buildSDKPlugin() })
+	if sdkBuild.err != nil {
+		tb.Fatal(sdkBuild.err)
+	}
+	return sdkBuild.wasm
+}
+
+func buildSDKPlugin() ([]byte, error) {
+	gobin, err := exec.LookPath("go")
+	if err != nil {
+		return nil, fmt.Errorf("go toolchain: %w", err)
+	}
+	root, err := filepath.Abs("../../..")
+	if err != nil {
+		return nil, err
+	}
+	dir, err := os.MkdirTemp("", "wasmhost-sdk-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	gomod := fmt.Sprintf("module example.test/fraud\n\ngo 1.26\n\nrequire github.com/eventgw/gateway v0.0.0\n\nreplace github.com/eventgw/gateway => %s\n", filepath.ToSlash(root))
+	files := map[string]string{"go.mod": gomod, "main.go": sdkFraud}
+	if sum, err := os.ReadFile(filepath.Join(root, "go.sum")); err == nil {
+		files["go.sum"] = string(sum)
+	}
+	for name, body := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+			return nil, err
+		}
+	}
+	out := filepath.Join(dir, "fraud.wasm")
+	cmd := exec.Command(gobin, "build", "-buildmode=c-shared", "-o", out, ".")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm", "GOFLAGS=-mod=mod",
+		"GOPROXY=off", "GOWORK=off", "GOSUMDB=off", "CGO_ENABLED=0")
+	if msg, err := cmd.CombinedOutput(); err != nil {
+		return nil, fmt.Errorf("go build of the SDK plugin: %v\n%s", err, msg)
+	}
+	return os.ReadFile(out)
+}
+
+func TestPlugin_goSDKFilter(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a Go Wasm module (-short)")
+	}
+	r := newRuntime(t, Options{StorageDir: t.TempDir()})
+	var logs logBuf
+	p := load(t, r, Spec{
+		Name: "fraud", Wasm: sdkPlugin(t), Kind: abi.KindFilter,
+		Config: map[string]string{"limit": "2"},
+		KV:     kvFor(t, "fraud", 1<<20), Logger: logs.logger(),
+	})
+	require.Equal(t, abi.KindFilter, p.Kind(), "gw_kind of a Go SDK filter")
+	ctx := context.Background()
+	data := []byte(`{"order":7,"customer":{"email":"a@example.com"}}`)
+	for i, want := range []Verdict{Allow, Allow, Deny} {
+		res, err := p.Filter(ctx, testMeta(), data)
+		require.NoError(t, err, "call %d", i)
+		require.Equal(t, want, res.Verdict, "call %d", i)
+		if want == Deny {
+			require.Equal(t, "velocity: 3 orders a minute from a@example.com", res.Reason)
+		}
+	}
+	res, err := p.Filter(ctx, testMeta(), []byte(`{"customer":{}}`))
+	require.NoError(t, err)
+	require.Equal(t, Flag, res.Verdict)
+	require.Equal(t, "no customer.email", res.Reason)
+	require.Equal(t, int64(3), p.Metrics()["checked"])
+	require.Contains(t, logs.String(), "denied a@example.com")
+
+	// A Go guest is refused with too little memory to start.
+	_, err = r.Load(ctx, Spec{Name: "tiny", Wasm: sdkPlugin(t), Limits: Limits{MemoryPages: 8}})
+	require.Error(t, err)
+}
+
+// BenchmarkPlugin_FilterGoSDK is a Go SDK filter that reads one field with
+// e.Get and does one kv_incr (Badger in memory). Target: < 50 µs/op.
+func BenchmarkPlugin_FilterGoSDK(b *testing.B) {
+	r := newRuntime(b, Options{})
+	p := load(b, r, Spec{Name: "fraud", Wasm: sdkPlugin(b), Config: map[string]string{"limit": "1000000000"}, KV: kvFor(b, "fraud", 0)})
+	ctx := context.Background()
+	meta := testMeta()
+	data := []byte(`{"order":7,"amount":4200,"customer":{"id":"cus_9","email":"a@example.com","country":"DE"}}`)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := p.Filter(ctx, meta, data); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkRuntime_LoadGoSDKFromCache is a cold load of a Go plugin by a
+// fresh Runtime whose compilation cache directory is already filled: the
+// gateway's restart. Target: < 100 ms.
+func BenchmarkRuntime_LoadGoSDKFromCache(b *testing.B) {
+	dir := b.TempDir()
+	bin := sdkPlugin(b)
+	ctx := context.Background()
+	warm := newRuntime(b, Options{StorageDir: dir})
+	load(b, warm, Spec{Name: "fraud", Wasm: bin})
+	require.NoError(b, warm.Close(ctx))
+	for b.Loop() {
+		r, err := NewRuntime(ctx, Options{StorageDir: dir})
+		require.NoError(b, err)
+		p, err := r.Load(ctx, Spec{Name: "fraud", Wasm: bin})
+		require.NoError(b, err)
+		_ = p.Close(ctx)
+		require.NoError(b, r.Close(ctx))
+	}
+}
