@@ -7,12 +7,13 @@ import (
 	"github.com/eventgw/gateway/gateway/config"
 	"github.com/eventgw/gateway/gateway/internal/delivery"
 	"github.com/eventgw/gateway/gateway/internal/egress"
+	"github.com/eventgw/gateway/gateway/internal/plugins"
 	"github.com/eventgw/gateway/gateway/internal/store"
 )
 
 // newDeliverer builds the webhook delivery engine and its egress guard from
 // the config.
-func newDeliverer(cfg *config.Config, st *store.Store, logger *slog.Logger) (*delivery.Engine, *egress.Policy, error) {
+func newDeliverer(cfg *config.Config, st *store.Store, set *plugins.Set, logger *slog.Logger) (*delivery.Engine, *egress.Policy, error) {
 	d := cfg.Delivery
 	policy, err := egress.NewPolicy(d.AllowPrivate, d.AllowedCIDRs)
 	if err != nil {
@@ -34,6 +35,8 @@ func newDeliverer(cfg *config.Config, st *store.Store, logger *slog.Logger) (*de
 		SecretOverlap:    d.SecretOverlap,
 		Version:          Version(),
 		Logger:           logger,
+		Pipeline:         set.Pipeline,
+		Transform:        set.Transform,
 	})
 	return e, policy, nil
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/eventgw/gateway/gateway/internal/delivery"
 	"github.com/eventgw/gateway/gateway/internal/egress"
 	"github.com/eventgw/gateway/gateway/internal/httpapi"
+	"github.com/eventgw/gateway/gateway/internal/plugins"
 	"github.com/eventgw/gateway/gateway/internal/store"
 )
 
@@ -30,6 +31,9 @@ type Gateway struct {
 
 	deliverer *delivery.Engine
 	egress    *egress.Policy
+	plugins   *plugins.Set
+	// stopPlugins ends the observers' goroutines.
+	stopPlugins context.CancelFunc
 
 	ready   atomic.Bool
 	handler atomic.Pointer[http.Handler]
@@ -96,11 +100,6 @@ func (g *Gateway) Run(ctx context.Context) (err error) {
 	if !ran {
 		return errors.New("gateway: Run called twice")
 	}
-	if len(g.cfg.Plugins) > 0 || hasTransforms(g.cfg) {
-		// The config accepts plugins, but the pipeline that runs them is not
-		// wired in yet; refuse rather than silently skip them.
-		return errors.New("gateway: plugins are configured, but this build does not run plugins yet")
-	}
 	srv, ln, err := g.listen()
 	if err != nil {
 		return err
@@ -141,6 +140,8 @@ func (g *Gateway) Run(ctx context.Context) (err error) {
 	<-swept
 	b.Close()
 	g.deliverer.Close()
+	g.stopPlugins()
+	g.plugins.Close(context.WithoutCancel(ctx))
 	if cerr := st.Close(); cerr != nil && err == nil {
 		err = fmt.Errorf("gateway: close store: %w", cerr)
 	}
@@ -202,13 +203,25 @@ func (g *Gateway) start(ctx context.Context) (*store.Store, *bus.Bus, error) {
 		if g.deliverer != nil {
 			g.deliverer.Close()
 		}
+		if g.plugins != nil {
+			g.plugins.Close(context.WithoutCancel(ctx))
+		}
 		_ = st.Close()
 		return nil, nil, err
 	}
 	if err := applyConfigWebhooks(ctx, st, g.cfg.Webhooks, g.cfg.Delivery.SecretOverlap, g.logger, time.Now); err != nil {
 		return fail(err)
 	}
-	deliverer, policy, err := newDeliverer(g.cfg, st, g.logger)
+	dataDir := ""
+	if !g.cfg.Storage.Memory {
+		dataDir = g.cfg.Storage.Path
+	}
+	set, err := plugins.Load(ctx, g.cfg.Plugins, dataDir, st, g.logger)
+	if err != nil {
+		return fail(fmt.Errorf("gateway: %w", err))
+	}
+	g.plugins = set
+	deliverer, policy, err := newDeliverer(g.cfg, st, set, g.logger)
 	if err != nil {
 		return fail(err)
 	}
@@ -216,7 +229,8 @@ func (g *Gateway) start(ctx context.Context) (*store.Store, *bus.Bus, error) {
 		return fail(fmt.Errorf("gateway: %w", err))
 	}
 	g.deliverer, g.egress = deliverer, policy
-	for _, sub := range append(subscriptions(deliverer), g.extra...) {
+	subs := append(subscriptions(deliverer, set, g.pluginCtx(ctx)), g.extra...)
+	for _, sub := range subs {
 		if err := b.Subscribe(sub); err != nil {
 			return fail(fmt.Errorf("gateway: %w", err))
 		}
@@ -233,6 +247,7 @@ func (g *Gateway) start(ctx context.Context) (*store.Store, *bus.Bus, error) {
 		Control:        deliverer,
 		CheckURL:       g.egress.CheckURL,
 		SecretOverlap:  g.cfg.Delivery.SecretOverlap,
+		IngestFilter:   set.IngestFilter,
 		Ready:          g.Ready,
 		Keys:           apiKeys(g.cfg),
 		MaxBodyBytes:   g.cfg.Server.MaxBodyBytes,
@@ -281,11 +296,9 @@ func Version() string {
 	return v
 }
 
-func hasTransforms(cfg *config.Config) bool {
-	for _, w := range cfg.Webhooks {
-		if w.Transform != "" {
-			return true
-		}
-	}
-	return false
+// pluginCtx is the context observer goroutines run in, until shutdown.
+func (g *Gateway) pluginCtx(ctx context.Context) context.Context {
+	pctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	g.stopPlugins = cancel
+	return pctx
 }

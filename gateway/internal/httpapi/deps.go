@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/eventgw/gateway/gateway/event"
+	"github.com/eventgw/gateway/gateway/internal/pipeline"
 	"github.com/eventgw/gateway/gateway/internal/store"
 	"github.com/eventgw/gateway/gateway/internal/webhook"
 )
@@ -75,6 +76,9 @@ type Options struct {
 	CheckURL func(rawURL string) error
 	// SecretOverlap is how long a rotated-out secret keeps signing.
 	SecretOverlap time.Duration
+	// IngestFilter runs the stage: ingest filter plugins on an event before
+	// it is stored; a deny answers 403 and stores nothing. Nil: none.
+	IngestFilter func(ctx context.Context, ev *event.Event) (denied bool, v pipeline.Verdict)
 	// Ready reports whether the gateway can take traffic (/readyz).
 	Ready func() bool
 	// Keys are the API keys. With none, every request is allowed (the config

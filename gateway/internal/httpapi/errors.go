@@ -37,6 +37,7 @@ const (
 	CodeInvalidParameter    = "invalid_parameter"
 	CodeUnavailable         = "unavailable"
 	CodeInternal            = "internal_error"
+	CodeDenied              = "denied"
 )
 
 func errorf(status int, code, field, format string, args ...any) *Error {

@@ -89,6 +89,9 @@ func (a *API) publishBatch(w http.ResponseWriter, r *http.Request, _ httprouter.
 }
 
 func (a *API) append(r *http.Request, drafts []store.Draft) ([]store.Appended, error) {
+	if err := a.ingestFilter(r, drafts); err != nil {
+		return nil, err
+	}
 	res, err := a.opts.Appender.Append(r.Context(), drafts)
 	switch {
 	case err == nil:
@@ -224,4 +227,30 @@ func limitParam(v string) (int, error) {
 		return 0, badParam("limit", "limit: must be an integer from 1 to %d", maxLimit)
 	}
 	return n, nil
+}
+
+// ingestFilter runs the ingest-stage filter plugins on every draft; the
+// first deny refuses the whole request with 403, before anything is stored.
+func (a *API) ingestFilter(r *http.Request, drafts []store.Draft) error {
+	if a.opts.IngestFilter == nil {
+		return nil
+	}
+	now := time.Now().UTC()
+	for i, d := range drafts {
+		ev := event.Event{ID: d.ID, Type: d.Type, Source: d.Source, Time: now, Data: d.Data}
+		denied, v := a.opts.IngestFilter(r.Context(), &ev)
+		if !denied {
+			continue
+		}
+		msg := v.Reason
+		if msg == "" {
+			msg = "denied by plugin " + v.Plugin
+		}
+		field := ""
+		if len(drafts) > 1 {
+			field = "events[" + strconv.Itoa(i) + "]"
+		}
+		return &Error{Status: http.StatusForbidden, Code: CodeDenied, Message: msg, Field: field}
+	}
+	return nil
 }
