@@ -13,6 +13,13 @@
 //	k/<idempotency key>     idempotency window (Badger TTL)            value: seq ‖ request hash
 //	c/<subscriber>          dispatch cursor of a durable subscriber    value: seq
 //	w/<webhook id>          webhook registration                       value: JSON
+//	d/<seq><webhook id>     delivery record (deliveries.go)            value: JSON
+//	D/<webhook id>\x00<seq> per-webhook delivery index, event order    value: status
+//	u/<webhook id>\x00<seq> unfinished deliveries                      value: empty
+//	a/<seq><webhook id>\x00<n> attempt n of a delivery                  value: JSON
+//	o/<seq>                 plugin pipeline outcome (outcomes.go)      value: JSON
+//	p/<plugin>\x00<key>     plugin key-value entry (kv.go, Badger TTL) value: bytes
+//	q/<plugin>              plugin key-value usage, for the quota      value: counter
 //	m/schema                key-schema version                         value: decimal
 //
 // Server-assigned ids are "evt_" + ULID of the seq, so they need no i/ entry:
