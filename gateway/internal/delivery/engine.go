@@ -66,6 +66,10 @@ type Options struct {
 	// Transform looks up a transform plugin by name, for webhooks that name
 	// one (nil: no plugins).
 	Transform func(name string) (pipeline.Stage, bool)
+	// Notify, if set, receives the gateway's operational events
+	// (OperationalTypes) after they happened and were recorded. It must not
+	// block: it is called from the recorder and the scheduling loop.
+	Notify func(ev event.Event)
 }
 
 // Engine owns delivery: it is the bus subscriber that fans events out into
@@ -91,7 +95,9 @@ type Engine struct {
 	queues map[string]*queue
 	// heldEvents counts queued items that carry their event.
 	heldEvents int
-	timer      *time.Timer
+	// opIDs names operational events.
+	opIDs *event.IDGen
+	timer *time.Timer
 
 	workCtx    context.Context
 	cancelWork context.CancelFunc

@@ -198,6 +198,7 @@ func (e *Engine) disable(ctx context.Context, q *queue, reason string) {
 		return
 	}
 	e.logger.Warn("webhook disabled; its deliveries are parked until it is enabled again", "webhook", q.wh.ID, "reason", reason)
+	e.notify(TypeWebhookDisabled, opEvent{WebhookID: q.wh.ID, Reason: reason})
 	e.configure(q, *updated)
 	e.park(ctx, e.drain(q), reason)
 	e.publishHooks()

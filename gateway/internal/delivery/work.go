@@ -56,6 +56,9 @@ func (e *Engine) record() {
 			if r.update != nil && err != nil {
 				r.err = err
 			}
+			if r.update != nil && err == nil && !r.cancelled {
+				e.notifyOutcome(&r.update.Delivery)
+			}
 			e.results <- r
 		}
 	}
