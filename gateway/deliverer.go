@@ -13,7 +13,7 @@ import (
 
 // newDeliverer builds the webhook delivery engine and its egress guard from
 // the config.
-func newDeliverer(cfg *config.Config, st *store.Store, set *plugins.Set, logger *slog.Logger) (*delivery.Engine, *egress.Policy, error) {
+func newDeliverer(cfg *config.Config, st *store.Store, pm *plugins.Manager, logger *slog.Logger) (*delivery.Engine, *egress.Policy, error) {
 	d := cfg.Delivery
 	policy, err := egress.NewPolicy(d.AllowPrivate, d.AllowedCIDRs)
 	if err != nil {
@@ -35,8 +35,8 @@ func newDeliverer(cfg *config.Config, st *store.Store, set *plugins.Set, logger 
 		SecretOverlap:    d.SecretOverlap,
 		Version:          Version(),
 		Logger:           logger,
-		Pipeline:         set.Pipeline,
-		Transform:        set.Transform,
+		Pipeline:         pm.Pipeline,
+		Transform:        pm.Transform,
 	})
 	return e, policy, nil
 }

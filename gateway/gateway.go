@@ -22,6 +22,9 @@ import (
 	"github.com/eventgw/gateway/gateway/internal/store"
 )
 
+// maxModuleBytes caps a plugin module uploaded with PUT /v1/plugins/{name}.
+const maxModuleBytes = 32 << 20
+
 // Gateway is one running gateway.
 type Gateway struct {
 	cfg    *config.Config
@@ -31,9 +34,7 @@ type Gateway struct {
 
 	deliverer *delivery.Engine
 	egress    *egress.Policy
-	plugins   *plugins.Set
-	// stopPlugins ends the observers' goroutines.
-	stopPlugins context.CancelFunc
+	plugins   *plugins.Manager
 
 	ready   atomic.Bool
 	handler atomic.Pointer[http.Handler]
@@ -140,7 +141,6 @@ func (g *Gateway) Run(ctx context.Context) (err error) {
 	<-swept
 	b.Close()
 	g.deliverer.Close()
-	g.stopPlugins()
 	g.plugins.Close(context.WithoutCancel(ctx))
 	if cerr := st.Close(); cerr != nil && err == nil {
 		err = fmt.Errorf("gateway: close store: %w", cerr)
@@ -216,12 +216,12 @@ func (g *Gateway) start(ctx context.Context) (*store.Store, *bus.Bus, error) {
 	if !g.cfg.Storage.Memory {
 		dataDir = g.cfg.Storage.Path
 	}
-	set, err := plugins.Load(ctx, g.cfg.Plugins, dataDir, st, g.logger)
+	pm, err := plugins.NewManager(ctx, plugins.Options{Config: g.cfg.Plugins, DataDir: dataDir, Store: st, Logger: g.logger})
 	if err != nil {
 		return fail(fmt.Errorf("gateway: %w", err))
 	}
-	g.plugins = set
-	deliverer, policy, err := newDeliverer(g.cfg, st, set, g.logger)
+	g.plugins = pm
+	deliverer, policy, err := newDeliverer(g.cfg, st, pm, g.logger)
 	if err != nil {
 		return fail(err)
 	}
@@ -229,7 +229,7 @@ func (g *Gateway) start(ctx context.Context) (*store.Store, *bus.Bus, error) {
 		return fail(fmt.Errorf("gateway: %w", err))
 	}
 	g.deliverer, g.egress = deliverer, policy
-	subs := append(subscriptions(deliverer, set, g.pluginCtx(ctx)), g.extra...)
+	subs := append(subscriptions(deliverer, pm), g.extra...)
 	for _, sub := range subs {
 		if err := b.Subscribe(sub); err != nil {
 			return fail(fmt.Errorf("gateway: %w", err))
@@ -247,7 +247,10 @@ func (g *Gateway) start(ctx context.Context) (*store.Store, *bus.Bus, error) {
 		Control:        deliverer,
 		CheckURL:       g.egress.CheckURL,
 		SecretOverlap:  g.cfg.Delivery.SecretOverlap,
-		IngestFilter:   set.IngestFilter,
+		IngestFilter:   pm.IngestFilter,
+		Plugins:        pm,
+		PluginRunner:   pm,
+		MaxModuleBytes: maxModuleBytes,
 		Ready:          g.Ready,
 		Keys:           apiKeys(g.cfg),
 		MaxBodyBytes:   g.cfg.Server.MaxBodyBytes,
@@ -294,11 +297,4 @@ func Version() string {
 		}
 	}
 	return v
-}
-
-// pluginCtx is the context observer goroutines run in, until shutdown.
-func (g *Gateway) pluginCtx(ctx context.Context) context.Context {
-	pctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	g.stopPlugins = cancel
-	return pctx
 }

@@ -1,8 +1,6 @@
 package gateway
 
 import (
-	"context"
-
 	"github.com/eventgw/gateway/gateway/internal/bus"
 	"github.com/eventgw/gateway/gateway/internal/delivery"
 	"github.com/eventgw/gateway/gateway/internal/plugins"
@@ -10,14 +8,17 @@ import (
 
 // subscriptions is the one table of subscriber kinds the gateway runs:
 //
-//	kind       name                 durable  patterns              where
-//	webhook    "webhooks"           yes      ">" (matched per hook)  internal/delivery
-//	observer   "plugin:<name>"      no       the plugin's          internal/plugins
+//	kind       name                 durable  patterns                  where
+//	webhook    "webhooks"           yes      ">" (matched per hook)    internal/delivery
+//	observers  "plugins:observers"  no       ">" (matched per plugin)  internal/plugins
 //
-// Filters and transforms are not subscribers: they run inside webhook
-// fan-out (internal/pipeline), before deliveries are created.
+// The observers subscription fans out to the observer plugins loaded now,
+// each from its own bounded queue, so plugins uploaded or deleted through
+// the API need no new subscription. Filters and transforms are not
+// subscribers: they run inside webhook fan-out (internal/pipeline), before
+// deliveries are created.
 //
 // Programs that embed the gateway add their own with WithSubscriber.
-func subscriptions(deliverer *delivery.Engine, set *plugins.Set, ctx context.Context) []bus.Subscription {
-	return append([]bus.Subscription{deliverer.Subscription()}, set.Observers(ctx)...)
+func subscriptions(deliverer *delivery.Engine, pm *plugins.Manager) []bus.Subscription {
+	return []bus.Subscription{deliverer.Subscription(), pm.Subscription()}
 }

@@ -42,6 +42,9 @@ func New(opts Options) *API {
 	if opts.MaxBodyBytes <= 0 {
 		opts.MaxBodyBytes = 1 << 20
 	}
+	if opts.MaxModuleBytes <= 0 {
+		opts.MaxModuleBytes = 32 << 20
+	}
 	if opts.MaxBatchEvents <= 0 {
 		opts.MaxBatchEvents = 1000
 	}
@@ -99,6 +102,12 @@ func (a *API) routes() *httprouter.Router {
 	rt.GET("/v1/deliveries", a.handle(scopeAdmin, a.listDeliveries))
 	rt.GET("/v1/deliveries/:id", a.handle(scopeAdmin, a.getDelivery))
 	rt.POST("/v1/deliveries/:id/retry", a.handle(scopeAdmin, a.retryDelivery))
+
+	rt.GET("/v1/plugins", a.handle(scopeAdmin, a.listPlugins))
+	rt.GET("/v1/plugins/:name", a.handle(scopeAdmin, a.getPlugin))
+	rt.PUT("/v1/plugins/:name", a.handleLimit(scopeAdmin, a.opts.MaxModuleBytes+1<<20, a.putPlugin))
+	rt.DELETE("/v1/plugins/:name", a.handle(scopeAdmin, a.deletePlugin))
+	rt.POST("/v1/plugins/:name/invoke", a.handle(scopeAdmin, a.invokePlugin))
 	return rt
 }
 
@@ -108,12 +117,18 @@ type handlerFunc func(w http.ResponseWriter, r *http.Request, ps httprouter.Para
 // handle wraps h with authentication for scope, a body size cap and error
 // rendering.
 func (a *API) handle(scope string, h handlerFunc) httprouter.Handle {
+	return a.handleLimit(scope, a.opts.MaxBodyBytes, h)
+}
+
+// handleLimit is handle with a body cap of its own, for the routes that take
+// more than server.max_body_bytes (plugin modules).
+func (a *API) handleLimit(scope string, maxBody int64, h handlerFunc) httprouter.Handle {
 	return func(w http.ResponseWriter, r *http.Request, ps httprouter.Params) {
 		if err := a.authorize(r, scope); err != nil {
 			a.writeError(w, r, err)
 			return
 		}
-		r.Body = http.MaxBytesReader(w, r.Body, a.opts.MaxBodyBytes)
+		r.Body = http.MaxBytesReader(w, r.Body, maxBody)
 		if err := h(w, r, ps); err != nil {
 			a.writeError(w, r, err)
 		}

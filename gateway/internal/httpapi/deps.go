@@ -7,6 +7,7 @@ import (
 
 	"github.com/eventgw/gateway/gateway/event"
 	"github.com/eventgw/gateway/gateway/internal/pipeline"
+	"github.com/eventgw/gateway/gateway/internal/plugins"
 	"github.com/eventgw/gateway/gateway/internal/store"
 	"github.com/eventgw/gateway/gateway/internal/webhook"
 )
@@ -54,6 +55,22 @@ type DeliveryControl interface {
 	DiscardParked(ctx context.Context, webhookID string) (int, error)
 }
 
+// PluginRegistry lists, uploads and deletes WebAssembly plugins: the
+// plugins.Manager. Put loads the new version completely before it replaces
+// the old one; its errors wrap plugins.ErrInvalid, ErrLoad or
+// ErrManagedByConfig. It is called concurrently.
+type PluginRegistry interface {
+	List() []plugins.Info
+	Put(ctx context.Context, s plugins.Settings, wasm []byte) (plugins.Info, error)
+	Delete(ctx context.Context, name string) error
+}
+
+// PluginRunner runs a plugin on a sample event without side effects on the
+// live pipeline (a dry run).
+type PluginRunner interface {
+	Invoke(ctx context.Context, name string, ev event.Event, webhookID string) (plugins.Invocation, error)
+}
+
 // Key is an API key, reduced to what authentication needs.
 type Key struct {
 	Name   string
@@ -79,6 +96,13 @@ type Options struct {
 	// IngestFilter runs the stage: ingest filter plugins on an event before
 	// it is stored; a deny answers 403 and stores nothing. Nil: none.
 	IngestFilter func(ctx context.Context, ev *event.Event) (denied bool, v pipeline.Verdict)
+	// Plugins and PluginRunner serve /v1/plugins; without them those
+	// routes answer 503.
+	Plugins      PluginRegistry
+	PluginRunner PluginRunner
+	// MaxModuleBytes caps a module uploaded with PUT /v1/plugins/{name}
+	// (default 32 MiB), in place of MaxBodyBytes.
+	MaxModuleBytes int64
 	// Ready reports whether the gateway can take traffic (/readyz).
 	Ready func() bool
 	// Keys are the API keys. With none, every request is allowed (the config

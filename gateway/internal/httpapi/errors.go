@@ -38,6 +38,7 @@ const (
 	CodeUnavailable         = "unavailable"
 	CodeInternal            = "internal_error"
 	CodeDenied              = "denied"
+	CodePluginLoad          = "plugin_load_failed"
 )
 
 func errorf(status int, code, field, format string, args ...any) *Error {

@@ -59,6 +59,9 @@ type harnessConfig struct {
 	keys  []httpapi.Key
 	subs  []bus.Subscription
 	ready func() bool
+	// plugins serves /v1/plugins, with maxModule as the module cap.
+	plugins   *fakePlugins
+	maxModule int64
 }
 
 type harnessOption func(*harnessConfig)
@@ -100,7 +103,7 @@ func newHarness(tb testing.TB, opts ...harnessOption) *harness {
 		require.NoError(tb, b.Subscribe(s))
 	}
 	require.NoError(tb, b.Start(context.Background()))
-	api := httpapi.New(httpapi.Options{
+	apiOpts := httpapi.Options{
 		Appender:       st,
 		Events:         st,
 		Webhooks:       st,
@@ -109,10 +112,14 @@ func newHarness(tb testing.TB, opts ...harnessOption) *harness {
 		Keys:           cfg.keys,
 		MaxBodyBytes:   maxBody,
 		MaxBatchEvents: 1000,
+		MaxModuleBytes: cfg.maxModule,
 		Version:        "test",
 		Logger:         logger,
-	})
-	srv := httptest.NewServer(api)
+	}
+	if cfg.plugins != nil {
+		apiOpts.Plugins, apiOpts.PluginRunner = cfg.plugins, cfg.plugins
+	}
+	srv := httptest.NewServer(httpapi.New(apiOpts))
 	tb.Cleanup(func() {
 		srv.Close()
 		b.Close()

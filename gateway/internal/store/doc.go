@@ -1,5 +1,6 @@
 // Package store keeps everything the gateway must not lose in Badger: events,
-// idempotency keys, dispatch cursors and webhook registrations.
+// idempotency keys, dispatch cursors, webhook registrations and the plugins
+// uploaded through the API.
 //
 // # Key schema
 //
@@ -20,6 +21,8 @@
 //	o/<seq>                 plugin pipeline outcome (outcomes.go)      value: JSON
 //	p/<plugin>\x00<key>     plugin key-value entry (kv.go, Badger TTL) value: bytes
 //	q/<plugin>              plugin key-value usage, for the quota      value: counter
+//	P/<plugin>              API-uploaded plugin (plugins.go)           value: JSON settings, module sha256
+//	B/<sha256>/<n>          chunk n (uint32) of such a module          value: up to 512 KiB of wasm
 //	m/schema                key-schema version                         value: decimal
 //
 // Server-assigned ids are "evt_" + ULID of the seq, so they need no i/ entry:

@@ -1,0 +1,197 @@
+package plugins
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"strings"
+	"time"
+
+	"github.com/eventgw/gateway/gateway/config"
+	"github.com/eventgw/gateway/gateway/event"
+	"github.com/eventgw/gateway/gateway/internal/wasmhost"
+)
+
+// Settings are what an API upload says about its module: the config file's
+// plugin fields without path and source. They are saved under P/<name>
+// with the module's hash.
+type Settings struct {
+	Name       string            `json:"name"`
+	Kind       string            `json:"kind,omitempty"`
+	EventTypes []string          `json:"event_types,omitempty"`
+	Config     map[string]string `json:"config,omitempty"`
+	Limits     LimitSettings     `json:"limits"`
+	OnError    string            `json:"on_error,omitempty"`
+	Stage      string            `json:"stage,omitempty"`
+	// SHA256, if set on upload, pins the module: other bytes are refused.
+	// The saved settings always hold the module's hash.
+	SHA256 string `json:"sha256,omitempty"`
+}
+
+// LimitSettings are config.PluginLimits with the timeout as a Go duration
+// string ("250ms").
+type LimitSettings struct {
+	MemoryMiB int    `json:"memory_mib,omitempty"`
+	Timeout   string `json:"timeout,omitempty"`
+	Instances int    `json:"instances,omitempty"`
+	KVBytes   int64  `json:"kv_bytes,omitempty"`
+}
+
+// plugin validates s and returns it as a config plugin; problems wrap
+// ErrInvalid.
+func (s Settings) plugin() (config.Plugin, error) {
+	bad := func(format string, args ...any) (config.Plugin, error) {
+		return config.Plugin{}, fmt.Errorf("%w: %s", ErrInvalid, fmt.Sprintf(format, args...))
+	}
+	if s.Name == "" || event.ValidateType(s.Name) != nil {
+		return bad("name: must be letters, digits, '_', '-' or '.', got %q", s.Name)
+	}
+	switch s.Kind {
+	case "", "observer", "filter", "transform":
+	default:
+		return bad("kind: must be observer, filter or transform, got %q", s.Kind)
+	}
+	for i, t := range s.EventTypes {
+		if _, err := event.ParsePattern(t); err != nil {
+			return bad("event_types[%d]: %v", i, err)
+		}
+	}
+	switch s.OnError {
+	case "", "allow", "deny", "pass", "drop":
+	default:
+		return bad("on_error: must be allow or deny (filters), pass or drop (transforms), got %q", s.OnError)
+	}
+	switch s.Stage {
+	case "", "dispatch", "ingest":
+	default:
+		return bad("stage: must be dispatch or ingest, got %q", s.Stage)
+	}
+	if s.SHA256 != "" {
+		if b, err := hex.DecodeString(s.SHA256); err != nil || len(b) != sha256.Size {
+			return bad("sha256: must be 64 hexadecimal characters")
+		}
+	}
+	l := s.Limits
+	var timeout time.Duration
+	if l.Timeout != "" {
+		d, err := time.ParseDuration(l.Timeout)
+		if err != nil || d < 0 || d > config.MaxPluginTimeout {
+			return bad("limits.timeout: must be a duration up to %s, got %q", config.MaxPluginTimeout, l.Timeout)
+		}
+		timeout = d
+	}
+	if l.MemoryMiB < 0 || l.MemoryMiB > config.MaxPluginMemoryMiB {
+		return bad("limits.memory_mib: must be from 1 to %d (0 means 16), got %d", config.MaxPluginMemoryMiB, l.MemoryMiB)
+	}
+	if l.Instances < 0 || l.Instances > config.MaxPluginInstances {
+		return bad("limits.instances: must be from 1 to %d (0 means the number of CPUs), got %d", config.MaxPluginInstances, l.Instances)
+	}
+	if l.KVBytes < 0 {
+		return bad("limits.kv_bytes: must not be negative, got %d", l.KVBytes)
+	}
+	return config.Plugin{
+		Name: s.Name, SHA256: s.SHA256, Kind: s.Kind, EventTypes: s.EventTypes, Config: maps.Clone(s.Config),
+		Limits:  config.PluginLimits{MemoryMiB: l.MemoryMiB, Timeout: timeout, Instances: l.Instances, KVBytes: l.KVBytes},
+		OnError: s.OnError, Stage: s.Stage,
+	}, nil
+}
+
+// encodeSettings checks the pin and returns the settings to save: s with
+// SHA256 set to the module's hash.
+func encodeSettings(s Settings, wasm []byte) ([]byte, error) {
+	sum := sha256.Sum256(wasm)
+	hash := hex.EncodeToString(sum[:])
+	if s.SHA256 != "" && !strings.EqualFold(s.SHA256, hash) {
+		return nil, fmt.Errorf("%w: sha256: the module's is %s, but the settings pin %s", ErrInvalid, hash, s.SHA256)
+	}
+	s.SHA256 = hash
+	return json.Marshal(s)
+}
+
+// decodeSettings reads saved settings back into a config plugin.
+func decodeSettings(b []byte) (config.Plugin, error) {
+	var s Settings
+	if err := json.Unmarshal(b, &s); err != nil {
+		return config.Plugin{}, fmt.Errorf("decode saved settings: %w", err)
+	}
+	return s.plugin()
+}
+
+// settingsHash returns the module hash recorded in saved settings.
+func settingsHash(b []byte) (string, error) {
+	var s struct {
+		SHA256 string `json:"sha256"`
+	}
+	if err := json.Unmarshal(b, &s); err != nil {
+		return "", fmt.Errorf("decode saved settings: %w", err)
+	}
+	return strings.ToLower(s.SHA256), nil
+}
+
+// usesModule reports whether saved settings name the module hash.
+func usesModule(settings []byte, hash string) bool {
+	h, err := settingsHash(settings)
+	return err == nil && h == hash
+}
+
+// Info describes a loaded plugin for the API.
+type Info struct {
+	Name       string            `json:"name"`
+	Kind       string            `json:"kind"`
+	SHA256     string            `json:"sha256"`
+	EventTypes []string          `json:"event_types"`
+	Config     map[string]string `json:"config"`
+	Stage      string            `json:"stage"`
+	OnError    string            `json:"on_error"`
+	Limits     LimitSettings     `json:"limits"`
+	// ManagedBy is "config" or "api".
+	ManagedBy string           `json:"managed_by"`
+	Stats     Stats            `json:"stats"`
+	Metrics   map[string]int64 `json:"metrics"`
+}
+
+func info(l *loaded) Info {
+	lim := l.plugin.Limits()
+	stage := l.cfg.Stage
+	if stage == "" && l.plugin.Kind() == "filter" {
+		stage = "dispatch"
+	}
+	types := l.stage.Patterns.Strings()
+	cfg := maps.Clone(l.cfg.Config)
+	if cfg == nil {
+		cfg = map[string]string{}
+	}
+	return Info{
+		Name: l.cfg.Name, Kind: string(l.plugin.Kind()), SHA256: l.plugin.Hash(), EventTypes: types, Config: cfg,
+		Stage: stage, OnError: l.stage.OnError, ManagedBy: l.managedBy,
+		Limits: LimitSettings{
+			MemoryMiB: int(lim.MemoryPages / 16), Timeout: lim.CallTimeout.String(), Instances: lim.PoolSize,
+			KVBytes: kvBytes(l.cfg.Limits.KVBytes),
+		},
+		Stats: stats(l.plugin.Stats()), Metrics: l.plugin.Metrics(),
+	}
+}
+
+func kvBytes(n int64) int64 {
+	if n == 0 {
+		return defaultKVBytes
+	}
+	return n
+}
+
+// Stats are the host's counters for one loaded plugin version.
+type Stats struct {
+	Calls        int64 `json:"calls"`
+	Crashes      int64 `json:"crashes"`
+	Timeouts     int64 `json:"timeouts"`
+	Busy         int64 `json:"busy"`
+	PluginErrors int64 `json:"plugin_errors"`
+	LogsDropped  int64 `json:"logs_dropped"`
+	Instances    int   `json:"instances"`
+}
+
+func stats(s wasmhost.Stats) Stats {
+	return Stats{Calls: s.Calls, Crashes: s.Crashes, Timeouts: s.Timeouts, Busy: s.Busy, PluginErrors: s.PluginErrors, LogsDropped: s.LogsDropped, Instances: s.Instances}
+}

@@ -1,0 +1,16 @@
+;; An observer that counts the events it sees in the metric "seen".
+(module
+  (import "gw_v1" "metric_add" (func $metric_add (param i32 i32 i64) (result i32)))
+  (memory (export "memory") 2)
+  (data (i32.const 16) "seen")
+  (func (export "gw_abi_v1"))
+  (func (export "gw_alloc") (param $n i32) (result i32)
+    (local $need i32)
+    (local.set $need
+      (i32.shr_u (i32.add (local.get $n) (i32.const 131071)) (i32.const 16)))
+    (if (i32.gt_u (local.get $need) (memory.size))
+      (then (drop (memory.grow (i32.sub (local.get $need) (memory.size))))))
+    (i32.const 65536))
+  (func (export "gw_observe") (param i32 i32 i32 i32) (result i32)
+    (drop (call $metric_add (i32.const 16) (i32.const 4) (i64.const 1)))
+    (i32.const 0)))
