@@ -37,6 +37,7 @@ func newDeliverer(cfg *config.Config, st *store.Store, pm *plugins.Manager, logg
 		Logger:           logger,
 		Pipeline:         pm.Pipeline,
 		Transform:        pm.Transform,
+		Notify:           pm.Observe,
 	})
 	return e, policy, nil
 }

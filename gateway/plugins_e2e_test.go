@@ -20,7 +20,8 @@ type eventWithVerdicts struct {
 // TestPlugins_endToEnd runs Go SDK plugins, built from source by the
 // gateway itself, in the real pipeline: a velocity filter (kv_incr with a
 // TTL) denies, and denied events are never delivered; a per-webhook
-// transform changes only its webhook's copy; an observer sees events.
+// transform changes only its webhook's copy; an observer sees events and
+// the gateway's operational events.
 func TestPlugins_endToEnd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds three Go plugins")
@@ -78,9 +79,10 @@ func TestPlugins_endToEnd(t *testing.T) {
 		require.Contains(t, body, `"redacted_for":"wh_partner"`)
 	}
 
-	require.Eventually(t, "the observer to log the events", func() bool {
+	require.Eventually(t, "the observer to log the events and the operational events", func() bool {
 		log := s.log.String()
-		return strings.Contains(log, "watcher saw "+first.ID) && strings.Contains(log, "watcher saw "+other.ID)
+		return strings.Contains(log, "watcher saw "+first.ID) && strings.Contains(log, "watcher saw "+other.ID) &&
+			strings.Contains(log, "gateway.delivery.succeeded")
 	})
 }
 

@@ -128,6 +128,7 @@ func New(opts Options) *Engine {
 		outcomes:     make(chan result, opts.Workers),
 		recorderDone: make(chan struct{}),
 		queues:       make(map[string]*queue),
+		opIDs:        event.NewIDGen(nil),
 	}
 	empty := []hookInfo{}
 	e.hooks.Store(&empty)

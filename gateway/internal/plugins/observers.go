@@ -41,6 +41,13 @@ func (m *Manager) Subscription() bus.Subscription {
 	return bus.Subscription{Name: "plugins:observers", Patterns: event.Patterns{event.MustParsePattern(">")}, Subscriber: &m.obs}
 }
 
+// Observe hands one event that is not in the log (an operational event such
+// as gateway.delivery.succeeded) to the matching observers, without
+// blocking.
+func (m *Manager) Observe(ev event.Event) {
+	_ = m.obs.Handle(context.Background(), []event.Event{ev})
+}
+
 // Handle queues each event for the current observers that match it,
 // without blocking; a full queue drops and counts.
 func (o *observers) Handle(_ context.Context, events []event.Event) error {
