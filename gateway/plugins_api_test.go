@@ -205,6 +205,17 @@ func TestPluginsAPI_lifecycle(t *testing.T) {
 	require.Equal(t, "passthrough", page.Data[1].Name)
 	require.Equal(t, "api", page.Data[1].ManagedBy)
 	require.Equal(t, "transform", page.Data[1].Kind)
+
+	// A webhook can name a loaded transform, and nothing else.
+	hookBody := func(transform string) string {
+		return `{"url":"` + rc.URL + `","event_types":[">"],"transform":"` + transform + `"}`
+	}
+	r.mustDo(t, http.MethodPost, "/v1/webhooks", hookBody("passthrough"), http.StatusCreated, nil)
+	for _, bad := range []string{"nope", "pinned"} {
+		r.mustDo(t, http.MethodPost, "/v1/webhooks", hookBody(bad), http.StatusUnprocessableEntity, &e)
+		require.Equal(t, "validation_failed", e.Error.Code)
+		require.Equal(t, "transform", e.Error.Field)
+	}
 }
 
 // TestPluginsAPI_hotReloadUnderLoad publishes from several goroutines while

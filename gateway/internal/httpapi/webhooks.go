@@ -109,6 +109,9 @@ func (a *API) createWebhook(w http.ResponseWriter, r *http.Request, _ httprouter
 	if err := a.checkURL(b.URL); err != nil {
 		return err
 	}
+	if err := a.checkTransform(b.Transform); err != nil {
+		return err
+	}
 	scheme := "v1"
 	if b.SignatureScheme != nil {
 		scheme = *b.SignatureScheme
@@ -206,6 +209,9 @@ func (a *API) patchWebhook(w http.ResponseWriter, r *http.Request, ps httprouter
 		return validationError("signature_scheme", "signature_scheme: is chosen at creation; rotate with a secret of the other kind to change it")
 	}
 	if err := a.checkURL(b.URL); err != nil {
+		return err
+	}
+	if err := a.checkTransform(b.Transform); err != nil {
 		return err
 	}
 	spec := b.spec()
@@ -333,6 +339,23 @@ func schemeOf(secret string) string {
 		return "v1a"
 	}
 	return "v1"
+}
+
+// checkTransform refuses a webhook transform that names no loaded
+// transform plugin.
+func (a *API) checkTransform(name *string) error {
+	if name == nil || *name == "" || a.opts.Plugins == nil {
+		return nil
+	}
+	for _, p := range a.opts.Plugins.List() {
+		if p.Name == *name {
+			if p.Kind != "transform" {
+				return validationError("transform", "transform: plugin %q is a %s, not a transform", *name, p.Kind)
+			}
+			return nil
+		}
+	}
+	return validationError("transform", "transform: no plugin named %q is loaded", *name)
 }
 
 // checkURL runs the egress guard's registration check on a URL.
