@@ -72,6 +72,8 @@ func goPlugin(tb testing.TB, src string) []byte {
 	return gb.wasm
 }
 
+// buildGoPlugin builds src, a Go SDK plugin's main.go, into a module in a
+// throwaway module directory that replaces the gateway with this checkout.
 func buildGoPlugin(src string) ([]byte, error) {
 	gobin, err := exec.LookPath("go")
 	if err != nil {

@@ -2,10 +2,6 @@ package wasmhost
 
 import (
 	"context"
-	"fmt"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"sync"
 	"testing"
 
@@ -65,40 +61,7 @@ func sdkPlugin(tb testing.TB) []byte {
 	return sdkBuild.wasm
 }
 
-func buildSDKPlugin() ([]byte, error) {
-	gobin, err := exec.LookPath("go")
-	if err != nil {
-		return nil, fmt.Errorf("go toolchain: %w", err)
-	}
-	root, err := filepath.Abs("../../..")
-	if err != nil {
-		return nil, err
-	}
-	dir, err := os.MkdirTemp("", "wasmhost-sdk-")
-	if err != nil {
-		return nil, err
-	}
-	defer os.RemoveAll(dir)
-	gomod := fmt.Sprintf("module example.test/fraud\n\ngo 1.26\n\nrequire github.com/eventgw/gateway v0.0.0\n\nreplace github.com/eventgw/gateway => %s\n", filepath.ToSlash(root))
-	files := map[string]string{"go.mod": gomod, "main.go": sdkFraud}
-	if sum, err := os.ReadFile(filepath.Join(root, "go.sum")); err == nil {
-		files["go.sum"] = string(sum)
-	}
-	for name, body := range files {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
-			return nil, err
-		}
-	}
-	out := filepath.Join(dir, "fraud.wasm")
-	cmd := exec.Command(gobin, "build", "-buildmode=c-shared", "-o", out, ".")
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm", "GOFLAGS=-mod=mod",
-		"GOPROXY=off", "GOWORK=off", "GOSUMDB=off", "CGO_ENABLED=0")
-	if msg, err := cmd.CombinedOutput(); err != nil {
-		return nil, fmt.Errorf("go build of the SDK plugin: %v\n%s", err, msg)
-	}
-	return os.ReadFile(out)
-}
+func buildSDKPlugin() ([]byte, error) { return buildGoPlugin(sdkFraud) }
 
 func TestPlugin_goSDKFilter(t *testing.T) {
 	if testing.Short() {
