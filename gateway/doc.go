@@ -2,12 +2,14 @@
 // validated *config.Config and Run wires the parts together and serves until
 // its context ends:
 //
-//	store (Badger, group commit)  <- httpapi (ingest, registration)
+//	store (Badger, group commit)  <- httpapi (ingest [+ ingest filters], registration, plugins)
 //	   |
 //	   +-- OnCommit -> bus.Notify -> subscriptions tail the log from their cursors
+//	                     |
+//	                     +-- "webhooks": pipeline (filters, transforms) -> fan-out -> delivery engine
+//	                     +-- "plugins:observers": observer plugins (and operational events)
 //
-// The table of subscriber kinds lives in subscribers.go. Later capabilities
-// (webhook delivery, Wasm plugins) add a row there, nothing else.
+// The table of subscriber kinds lives in subscribers.go.
 //
 // A Gateway runs once: call Run a single time. Its accessors (Addr, Ready)
 // are safe for concurrent use.

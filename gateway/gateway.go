@@ -182,8 +182,8 @@ func (g *Gateway) listen() (*http.Server, net.Listener, error) {
 	return srv, ln, nil
 }
 
-// start opens the store, applies config webhooks, starts the bus and swaps
-// the API in.
+// start opens the store, applies config webhooks, loads the plugins, starts
+// the delivery engine and the bus, and swaps the API in.
 func (g *Gateway) start(ctx context.Context) (*store.Store, *bus.Bus, error) {
 	var b *bus.Bus
 	st, err := store.Open(store.Options{
