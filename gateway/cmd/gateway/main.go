@@ -41,7 +41,7 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	}
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.AddCommand(newServe(stderr), newValidate(stdout), newVersion(stdout))
+	root.AddCommand(newServe(stderr), newValidate(stdout), newVersion(stdout), newPlugin(stdout))
 	return root
 }
 

@@ -1,0 +1,155 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"text/template"
+
+	"github.com/spf13/cobra"
+
+	"github.com/eventgw/gateway/gateway"
+)
+
+// gatewayModule is the module the generated plugins require.
+const gatewayModule = "github.com/eventgw/gateway"
+
+// zeroVersion is required when the gateway binary knows no release version
+// of itself (a development build); it resolves only through a replace.
+const zeroVersion = "v0.0.0-00010101000000-000000000000"
+
+var pluginName = regexp.MustCompile(`^[a-z][a-z0-9_-]*$`)
+
+type newOptions struct {
+	lang, kind, dir, module, replace string
+}
+
+func newPluginNew(stdout io.Writer) *cobra.Command {
+	var o newOptions
+	cmd := &cobra.Command{
+		Use:   "new NAME",
+		Short: "Write a ready plugin project: source, a test, a README and a go.mod",
+		Long: `New writes DIR/NAME: main.go registering a handler of the kind, main_test.go
+testing it natively with sdk/sdktest (it passes at once), a README with the
+commands that test, build and run it, and a go.mod.
+
+The go.mod requires github.com/eventgw/gateway. Inside the gateway's own
+module (like the first-party plugins in plugins/) no go.mod is written: the
+project shares the repository's. --replace points the go.mod at a local
+checkout of the gateway, for a development build of it or offline work.
+
+Only Go is supported for now.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return pluginNew(stdout, args[0], o)
+		},
+	}
+	cmd.Flags().StringVar(&o.lang, "lang", "go", "language: go (c and assemblyscript are not supported yet)")
+	cmd.Flags().StringVar(&o.kind, "kind", "filter", "filter, transform or observer")
+	cmd.Flags().StringVar(&o.dir, "dir", ".", "directory to create the project in")
+	cmd.Flags().StringVar(&o.module, "module", "", "module path of the go.mod (default NAME)")
+	cmd.Flags().StringVar(&o.replace, "replace", "", "directory of a gateway checkout to replace "+gatewayModule+" with")
+	return cmd
+}
+
+func pluginNew(stdout io.Writer, name string, o newOptions) error {
+	switch o.lang {
+	case "go":
+	case "c", "assemblyscript":
+		return fmt.Errorf("plugin new: --lang %s is not supported yet: only go is; the ABI (sdk/abi) is language-neutral, so a module built by hand still runs with plugin run", o.lang)
+	default:
+		return fmt.Errorf("plugin new: --lang %q: want go", o.lang)
+	}
+	kind, err := parseKind(o.kind)
+	if err != nil || kind == "" {
+		return fmt.Errorf("plugin new: --kind %q: want filter, transform or observer", o.kind)
+	}
+	if !pluginName.MatchString(name) {
+		return fmt.Errorf("plugin new: name %q: want lower-case letters, digits, - and _, starting with a letter", name)
+	}
+	dir, err := filepath.Abs(filepath.Join(o.dir, name))
+	if err != nil {
+		return fmt.Errorf("plugin new: %w", err)
+	}
+	if entries, err := os.ReadDir(dir); err == nil && len(entries) > 0 {
+		return fmt.Errorf("plugin new: %s exists and is not empty", dir)
+	} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("plugin new: %w", err)
+	}
+
+	data := scaffoldData{Name: name, Kind: kind}
+	files := goScaffold(kind)
+	if mod, err := enclosingModule(dir); err != nil {
+		return fmt.Errorf("plugin new: %w", err)
+	} else if mod != gatewayModule {
+		data.Module = o.module
+		if data.Module == "" {
+			data.Module = name
+		}
+		data.Require = gateway.Version()
+		if !strings.HasPrefix(data.Require, "v") {
+			data.Require = zeroVersion
+		}
+		if o.replace != "" {
+			if data.Replace, err = filepath.Abs(o.replace); err != nil {
+				return fmt.Errorf("plugin new: %w", err)
+			}
+		}
+		files = append(files, scaffoldFile{"go.mod", goModTmpl})
+	} else if o.replace != "" || o.module != "" {
+		return fmt.Errorf("plugin new: %s is inside the gateway's module, which the project shares: --module and --replace do not apply", dir)
+	}
+
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("plugin new: %w", err)
+	}
+	for _, f := range files {
+		var buf bytes.Buffer
+		if err := template.Must(template.New(f.name).Parse(f.text)).Execute(&buf, data); err != nil {
+			return fmt.Errorf("plugin new: %s: %w", f.name, err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, f.name), buf.Bytes(), 0o644); err != nil {
+			return fmt.Errorf("plugin new: %w", err)
+		}
+		fmt.Fprintln(stdout, filepath.Join(dir, f.name))
+	}
+	fmt.Fprintf(stdout, "\ntest:  cd %s && go test .\nbuild: gateway plugin build %s\n", dir, dir)
+	if data.Module != "" && data.Replace == "" && data.Require == zeroVersion {
+		fmt.Fprintf(stdout, "\nnote: this gateway is a development build, so go.mod requires %s %s,\n"+
+			"which resolves only through a replace: rerun with --replace <checkout>, or set a release version.\n", gatewayModule, zeroVersion)
+	}
+	return nil
+}
+
+// enclosingModule returns the module path of the go.mod nearest above dir
+// (dir need not exist), or "" if there is none.
+func enclosingModule(dir string) (string, error) {
+	for d := dir; ; {
+		f, err := os.Open(filepath.Join(d, "go.mod"))
+		if err == nil {
+			defer f.Close()
+			sc := bufio.NewScanner(f)
+			for sc.Scan() {
+				if rest, ok := strings.CutPrefix(strings.TrimSpace(sc.Text()), "module"); ok {
+					return strings.Trim(strings.TrimSpace(rest), `"`), nil
+				}
+			}
+			return "", sc.Err()
+		}
+		if !errors.Is(err, fs.ErrNotExist) {
+			return "", err
+		}
+		parent := filepath.Dir(d)
+		if parent == d {
+			return "", nil
+		}
+		d = parent
+	}
+}

@@ -1,0 +1,277 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/eventgw/gateway/gateway/internal/store"
+	"github.com/eventgw/gateway/gateway/internal/wasmhost"
+	"github.com/eventgw/gateway/sdk/abi"
+)
+
+// runKVBytes is the KV quota of `plugin run`, the server's default.
+const runKVBytes = 16 << 20
+
+// runEvent is the event file of `plugin run`.
+type runEvent struct {
+	ID     string          `json:"id"`
+	Type   string          `json:"type"`
+	Source string          `json:"source"`
+	Time   string          `json:"time"`
+	Data   json.RawMessage `json:"data"`
+}
+
+type runOptions struct {
+	event     string
+	config    []string
+	kind      string
+	webhookID string
+}
+
+func newPluginRun(stdout io.Writer) *cobra.Command {
+	var o runOptions
+	cmd := &cobra.Command{
+		Use:   "run FILE.wasm --event event.json",
+		Short: "Run a plugin once on one event, under the server's host and limits",
+		Long: `Run loads FILE.wasm under the same host and default limits as the server,
+with its KV store in memory, calls it once on the event and prints the
+verdict (filters), the action and output (transforms), the reason, the
+plugin's log lines and the time taken.
+
+The event file is JSON: {"type": "...", "data": {...}, "id": "...", "source": "..."};
+"-" reads it from stdin. id and time are filled in when missing.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return pluginRun(cmd.Context(), cmd.InOrStdin(), stdout, args[0], o)
+		},
+	}
+	cmd.Flags().StringVar(&o.event, "event", "", `event JSON file, or "-" for stdin (required)`)
+	cmd.Flags().StringArrayVar(&o.config, "config", nil, "plugin config entry key=value (repeatable)")
+	cmd.Flags().StringVar(&o.kind, "kind", "", "filter, transform or observer (default: from the module's exports)")
+	cmd.Flags().StringVar(&o.webhookID, "webhook-id", "", "webhook id a transform sees (per-webhook transforms)")
+	_ = cmd.MarkFlagRequired("event")
+	return cmd
+}
+
+func pluginRun(ctx context.Context, stdin io.Reader, stdout io.Writer, file string, o runOptions) error {
+	kind, err := parseKind(o.kind)
+	if err != nil {
+		return err
+	}
+	cfg, err := parseConfigPairs(o.config)
+	if err != nil {
+		return err
+	}
+	wasm, err := readWasm(file)
+	if err != nil {
+		return err
+	}
+	meta, data, err := readEvent(stdin, o.event)
+	if err != nil {
+		return err
+	}
+	meta.WebhookID = o.webhookID
+
+	st, err := store.Open(store.Options{Memory: true, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		return fmt.Errorf("plugin run: open the in-memory store: %w", err)
+	}
+	defer st.Close()
+	name := strings.TrimSuffix(filepath.Base(file), filepath.Ext(file))
+	kv, err := st.PluginKV(name, runKVBytes)
+	if err != nil {
+		return fmt.Errorf("plugin run: %w", err)
+	}
+	var logs bytes.Buffer
+	logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{
+		Level: slog.LevelDebug,
+		ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
+			if len(groups) == 0 && (a.Key == slog.TimeKey || a.Key == "plugin") {
+				return slog.Attr{} // one plugin, one run: noise
+			}
+			return a
+		},
+	}))
+	rt, err := wasmhost.NewRuntime(ctx, wasmhost.Options{Logger: logger})
+	if err != nil {
+		return fmt.Errorf("plugin run: %w", err)
+	}
+	defer rt.Close(context.WithoutCancel(ctx))
+
+	start := time.Now()
+	p, err := rt.Load(ctx, wasmhost.Spec{Name: name, Wasm: wasm, Kind: kind, Config: cfg, KV: kv, Logger: logger})
+	if err != nil {
+		return fmt.Errorf("plugin run: %w", err)
+	}
+	loadTime := time.Since(start)
+	sum := sha256.Sum256(wasm)
+	fmt.Fprintf(stdout, "plugin:  %s (%s, %d bytes, sha256 %s)\n", file, p.Kind(), len(wasm), hex.EncodeToString(sum[:]))
+	fmt.Fprintf(stdout, "event:   %s %s\n", meta.Type, meta.ID)
+
+	start = time.Now()
+	var callErr error
+	switch p.Kind() {
+	case abi.KindFilter:
+		var res wasmhost.FilterResult
+		res, callErr = p.Filter(ctx, meta, data)
+		if callErr == nil {
+			fmt.Fprintf(stdout, "verdict: %s\n", res.Verdict)
+			if res.Reason != "" {
+				fmt.Fprintf(stdout, "reason:  %s\n", res.Reason)
+			}
+		}
+	case abi.KindTransform:
+		var res wasmhost.TransformResult
+		res, callErr = p.Transform(ctx, meta, data)
+		if callErr == nil {
+			fmt.Fprintf(stdout, "action:  %s\n", res.Action)
+			if res.Action == wasmhost.Replaced {
+				fmt.Fprintf(stdout, "output:  %s\n", res.Output)
+			}
+		}
+	case abi.KindObserver:
+		if callErr = p.Observe(ctx, meta, data); callErr == nil {
+			fmt.Fprintln(stdout, "result:  ok")
+		}
+	}
+	callTime := time.Since(start)
+	printLogs(stdout, logs.String())
+	if m := p.Metrics(); len(m) > 0 {
+		names := slices.Sorted(maps.Keys(m))
+		parts := make([]string, len(names))
+		for i, n := range names {
+			parts[i] = fmt.Sprintf("%s=%d", n, m[n])
+		}
+		fmt.Fprintf(stdout, "metrics: %s\n", strings.Join(parts, " "))
+	}
+	fmt.Fprintf(stdout, "time:    load %s (compile and first instance), call %s\n", round(loadTime), round(callTime))
+	if callErr != nil {
+		return fmt.Errorf("plugin run: %w", callErr)
+	}
+	return nil
+}
+
+func printLogs(w io.Writer, logs string) {
+	logs = strings.TrimSpace(logs)
+	if logs == "" {
+		fmt.Fprintln(w, "logs:    (none)")
+		return
+	}
+	fmt.Fprintln(w, "logs:")
+	for line := range strings.SplitSeq(logs, "\n") {
+		fmt.Fprintln(w, "  "+line)
+	}
+}
+
+func round(d time.Duration) time.Duration {
+	switch {
+	case d > time.Second:
+		return d.Round(time.Millisecond)
+	case d > time.Millisecond:
+		return d.Round(10 * time.Microsecond)
+	}
+	return d.Round(100 * time.Nanosecond)
+}
+
+func parseKind(s string) (abi.Kind, error) {
+	switch k := abi.Kind(s); k {
+	case "", abi.KindFilter, abi.KindTransform, abi.KindObserver:
+		return k, nil
+	}
+	return "", fmt.Errorf("--kind %q: want filter, transform or observer", s)
+}
+
+func parseConfigPairs(pairs []string) (map[string]string, error) {
+	cfg := make(map[string]string, len(pairs))
+	for _, kv := range pairs {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || k == "" {
+			return nil, fmt.Errorf("--config %q: want key=value", kv)
+		}
+		cfg[k] = v
+	}
+	return cfg, nil
+}
+
+// wasmMagic starts every WebAssembly binary.
+var wasmMagic = []byte("\x00asm")
+
+func readWasm(file string) ([]byte, error) {
+	b, err := os.ReadFile(file)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("plugin run: no such file: %s", file)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("plugin run: %w", err)
+	}
+	if !bytes.HasPrefix(b, wasmMagic) {
+		hint := ""
+		if bytes.Contains(b[:min(len(b), 4096)], []byte("(module")) {
+			hint = " (it looks like WAT text: compile it with wat2wasm)"
+		}
+		return nil, fmt.Errorf("plugin run: %s is not a WebAssembly module: no \\0asm header%s", file, hint)
+	}
+	return b, nil
+}
+
+// readEvent reads and checks the event file ("-" is stdin).
+func readEvent(stdin io.Reader, file string) (abi.Meta, []byte, error) {
+	var b []byte
+	var err error
+	if file == "-" {
+		b, err = io.ReadAll(stdin)
+		file = "stdin"
+	} else {
+		b, err = os.ReadFile(file)
+		if errors.Is(err, fs.ErrNotExist) {
+			return abi.Meta{}, nil, fmt.Errorf("plugin run: no such event file: %s", file)
+		}
+	}
+	if err != nil {
+		return abi.Meta{}, nil, fmt.Errorf("plugin run: read event: %w", err)
+	}
+	var ev runEvent
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&ev); err != nil {
+		return abi.Meta{}, nil, fmt.Errorf("plugin run: event %s: bad JSON: %w (want {\"type\": ..., \"data\": ...})", file, err)
+	}
+	var problems []string
+	if ev.Type == "" {
+		problems = append(problems, `"type" is missing`)
+	}
+	if len(ev.Data) == 0 || string(ev.Data) == "null" {
+		problems = append(problems, `"data" is missing`)
+	}
+	if ev.Time != "" {
+		if _, err := time.Parse(time.RFC3339Nano, ev.Time); err != nil {
+			problems = append(problems, `"time" is not RFC 3339`)
+		}
+	}
+	if len(problems) > 0 {
+		return abi.Meta{}, nil, fmt.Errorf("plugin run: event %s: %s", file, strings.Join(problems, "; "))
+	}
+	if ev.ID == "" {
+		ev.ID = "evt_plugin_run"
+	}
+	if ev.Time == "" {
+		ev.Time = time.Now().UTC().Format(time.RFC3339Nano)
+	}
+	return abi.Meta{ID: ev.ID, Type: ev.Type, Source: ev.Source, Time: ev.Time}, ev.Data, nil
+}

@@ -1,0 +1,219 @@
+package main
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/eventgw/gateway/gateway/internal/require"
+)
+
+// cli runs the gateway command in process with args and stdin, and returns
+// its stdout and error.
+func cli(t *testing.T, stdin string, args ...string) (string, error) {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	root := newRoot(&stdout, &stderr)
+	root.SetIn(strings.NewReader(stdin))
+	root.SetArgs(args)
+	err := root.ExecuteContext(t.Context())
+	return stdout.String(), err
+}
+
+// watModule compiles testdata/<name>.wat with wabt's wat2wasm (.ci/run
+// installs it) into a temp dir and returns the .wasm path.
+func watModule(t *testing.T, name string) string {
+	t.Helper()
+	bin, err := exec.LookPath("wat2wasm")
+	if err != nil {
+		t.Fatalf("wat2wasm not found: install wabt (apt-get install -y wabt); .ci/run does: %v", err)
+	}
+	out := filepath.Join(t.TempDir(), name+".wasm")
+	if msg, err := exec.Command(bin, filepath.Join("testdata", name+".wat"), "-o", out).CombinedOutput(); err != nil {
+		t.Fatalf("wat2wasm %s: %v\n%s", name, err, msg)
+	}
+	return out
+}
+
+// writeFile writes body to dir/name and returns the path.
+func writeFile(t *testing.T, dir, name, body string) string {
+	t.Helper()
+	path := filepath.Join(dir, name)
+	require.NoError(t, os.WriteFile(path, []byte(body), 0o600))
+	return path
+}
+
+const paymentEvent = `{"type": "payment.created", "id": "evt_1", "source": "shop", "data": {"amount": 250}}`
+
+func TestPluginRun(t *testing.T) {
+	ev := writeFile(t, t.TempDir(), "event.json", paymentEvent)
+	tests := []struct {
+		name string
+		args []string
+		want []string
+	}{
+		{"flag with config", []string{watModule(t, "note"), "--event", ev, "--config", "note=looks odd"},
+			[]string{"(filter,", "verdict: flag\n", "reason:  looks odd\n", `level=INFO msg="checking an event"`, "time:    load "}},
+		{"deny without config", []string{watModule(t, "note"), "--event", ev},
+			[]string{"verdict: deny\n", "reason:  no note\n"}},
+		{"transform sees the meta", []string{watModule(t, "meta"), "--event", ev, "--webhook-id", "wh_partner"},
+			[]string{"(transform,", "action:  replaced\n", `"id":"evt_1"`, `"type":"payment.created"`, `"source":"shop"`, `"webhook_id":"wh_partner"`, "logs:    (none)\n"}},
+		{"observer with KV and metrics", []string{watModule(t, "count"), "--event", ev},
+			[]string{"(observer,", "result:  ok\n", `msg="observed an event"`, "metrics: seen=1\n"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out, err := cli(t, "", append([]string{"plugin", "run"}, tt.args...)...)
+			require.NoError(t, err, "output:\n%s", out)
+			for _, want := range tt.want {
+				require.Contains(t, out, want)
+			}
+		})
+	}
+}
+
+func TestPluginRun_stdin(t *testing.T) {
+	out, err := cli(t, `{"type": "a.b", "data": [1]}`, "plugin", "run", watModule(t, "note"), "--event", "-", "--config", "note=x")
+	require.NoError(t, err)
+	require.Contains(t, out, "event:   a.b evt_plugin_run\n")
+	require.Contains(t, out, "verdict: flag\n")
+}
+
+func TestPluginRun_errors(t *testing.T) {
+	dir := t.TempDir()
+	ev := writeFile(t, dir, "event.json", paymentEvent)
+	note := watModule(t, "note")
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"no such file", []string{filepath.Join(dir, "nope.wasm"), "--event", ev}, "no such file: "},
+		{"not wasm", []string{ev, "--event", ev}, "is not a WebAssembly module"},
+		{"wat text", []string{filepath.Join("testdata", "note.wat"), "--event", ev}, "compile it with wat2wasm"},
+		{"wrong ABI", []string{watModule(t, "nomarker"), "--event", ev}, `missing export "gw_abi_v1" (not a gw_v1 plugin)`},
+		{"missing export", []string{watModule(t, "noalloc"), "--event", ev}, `missing export "gw_alloc"`},
+		{"wrong kind", []string{note, "--event", ev, "--kind", "transform"}, `declared kind "transform" but exports no "gw_transform"`},
+		{"bad kind", []string{note, "--event", ev, "--kind", "router"}, `--kind "router"`},
+		{"bad config", []string{note, "--event", ev, "--config", "novalue"}, `--config "novalue": want key=value`},
+		{"no event flag", []string{note}, `"event" not set`},
+		{"no such event file", []string{note, "--event", filepath.Join(dir, "nope.json")}, "no such event file"},
+		{"bad event JSON", []string{note, "--event", writeFile(t, dir, "bad.json", `{"type": 1`)}, "bad JSON"},
+		{"unknown event field", []string{note, "--event", writeFile(t, dir, "odd.json", `{"type": "a", "data": {}, "payload": {}}`)}, `unknown field "payload"`},
+		{"event without type or data", []string{note, "--event", writeFile(t, dir, "empty.json", `{}`)}, `"type" is missing; "data" is missing`},
+		{"crash", []string{watModule(t, "trap"), "--event", ev}, "plugin crashed"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out, err := cli(t, "", append([]string{"plugin", "run"}, tt.args...)...)
+			require.Error(t, err, "output:\n%s", out)
+			require.Contains(t, err.Error(), tt.want)
+		})
+	}
+}
+
+func TestPluginBuild_noGoFiles(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, dir, "plugin.c", "int x;\n")
+	_, err := cli(t, "", "plugin", "build", dir)
+	require.Error(t, err)
+	require.Contains(t, err.Error(), "only Go plugins can be built for now")
+	_, err = cli(t, "", "plugin", "build", filepath.Join(dir, "nope"))
+	require.Error(t, err)
+	require.Contains(t, err.Error(), "no such directory")
+}
+
+func TestPluginNew_errors(t *testing.T) {
+	dir := t.TempDir()
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"x", "--lang", "c"}, "--lang c is not supported yet"},
+		{[]string{"x", "--lang", "assemblyscript"}, "--lang assemblyscript is not supported yet"},
+		{[]string{"x", "--lang", "rust"}, `--lang "rust": want go`},
+		{[]string{"x", "--kind", "router"}, `--kind "router"`},
+		{[]string{"Bad Name"}, `name "Bad Name"`},
+	} {
+		_, err := cli(t, "", append([]string{"plugin", "new", "--dir", dir}, tt.args...)...)
+		require.Error(t, err, "%v", tt.args)
+		require.Contains(t, err.Error(), tt.want)
+	}
+	_, err := cli(t, "", "plugin", "new", "twice", "--dir", dir, "--replace", dir)
+	require.NoError(t, err)
+	_, err = cli(t, "", "plugin", "new", "twice", "--dir", dir)
+	require.Error(t, err)
+	require.Contains(t, err.Error(), "exists and is not empty")
+}
+
+// TestPluginNew_insideGatewayModule: a project inside the gateway's module
+// shares its go.mod, as the first-party plugins do.
+func TestPluginNew_insideGatewayModule(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, dir, "go.mod", "module github.com/eventgw/gateway\n\ngo 1.26\n")
+	_, err := cli(t, "", "plugin", "new", "inner", "--dir", filepath.Join(dir, "plugins"))
+	require.NoError(t, err)
+	_, err = os.Stat(filepath.Join(dir, "plugins", "inner", "go.mod"))
+	require.True(t, os.IsNotExist(err), "a go.mod was written inside the gateway's module: %v", err)
+	readme, err := os.ReadFile(filepath.Join(dir, "plugins", "inner", "README.md"))
+	require.NoError(t, err)
+	require.Contains(t, string(readme), "created inside the gateway's own module")
+}
+
+// TestPlugin_newBuildRun scaffolds a project of each kind with the real
+// binary, runs its generated tests, builds it and runs the module under
+// the host: the scaffold works out of the box. It builds offline against
+// this checkout.
+func TestPlugin_newBuildRun(t *testing.T) {
+	checkout, err := filepath.Abs(filepath.Join("..", "..", ".."))
+	require.NoError(t, err)
+	goTool, err := exec.LookPath("go")
+	require.NoError(t, err, "the go tool")
+	env := append(gatewayEnv(), "GOFLAGS=-mod=mod", "GOPROXY=off", "GOWORK=off")
+	exec1 := func(t *testing.T, dir, name string, args ...string) string {
+		t.Helper()
+		cmd := exec.Command(name, args...)
+		cmd.Dir, cmd.Env = dir, env
+		out, err := cmd.CombinedOutput()
+		require.NoError(t, err, "%s %v:\n%s", filepath.Base(name), args, out)
+		return string(out)
+	}
+	bin := gatewayBinary(t)
+	for _, tt := range []struct {
+		kind string
+		run  []string
+		want []string
+	}{
+		{"filter", []string{"--config", "max_amount=100"}, []string{"verdict: deny\n", "reason:  amount 250 is over 100\n"}},
+		{"transform", []string{"--config", "tag=billing"}, []string{"action:  replaced\n", `output:  {"amount":250,"tagged_by":"billing"}`}},
+		{"observer", nil, []string{"result:  ok\n", `msg="event payment.created evt_1"`, "metrics: events=1\n"}},
+	} {
+		t.Run(tt.kind, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			name := "my" + tt.kind
+			project := filepath.Join(dir, name)
+			out := exec1(t, dir, bin, "plugin", "new", name, "--kind", tt.kind, "--replace", checkout)
+			require.Contains(t, out, filepath.Join(project, "main.go"))
+
+			exec1(t, project, goTool, "test", ".")
+
+			out = exec1(t, project, bin, "plugin", "build", ".", "-o", filepath.Join(dir, "p.wasm"))
+			wasm, err := os.ReadFile(filepath.Join(dir, "p.wasm"))
+			require.NoError(t, err)
+			sum := sha256.Sum256(wasm)
+			require.Contains(t, out, "sha256: "+hex.EncodeToString(sum[:]))
+
+			ev := writeFile(t, dir, "event.json", paymentEvent)
+			out = exec1(t, dir, bin, append([]string{"plugin", "run", "p.wasm", "--event", ev}, tt.run...)...)
+			for _, want := range tt.want {
+				require.Contains(t, out, want)
+			}
+		})
+	}
+}
