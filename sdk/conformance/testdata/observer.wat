@@ -1,0 +1,26 @@
+;; Reference observer (same behaviour as observer.c): kv_set "last" to the
+;; event data (no TTL), kv_delete "tmp", log debug "observe: stored".
+(module
+  (import "gw_v1" "log" (func $log (param i32 i32 i32)))
+  (import "gw_v1" "kv_set" (func $kv_set (param i32 i32 i32 i32 i64) (result i32)))
+  (import "gw_v1" "kv_delete" (func $kv_delete (param i32 i32) (result i32)))
+  (memory (export "memory") 2)
+  (data (i32.const 16) "last")
+  (data (i32.const 24) "tmp")
+  (data (i32.const 32) "observe: stored")
+  (func (export "gw_abi_v1"))
+  (func (export "gw_alloc") (param $n i32) (result i32)
+    (local $need i32)
+    (if (i32.lt_s (local.get $n) (i32.const 0)) (then (return (i32.const 0))))
+    (local.set $need
+      (i32.shr_u (i32.add (local.get $n) (i32.const 131071)) (i32.const 16)))
+    (if (i32.gt_u (local.get $need) (memory.size))
+      (then (drop (memory.grow (i32.sub (local.get $need) (memory.size))))))
+    (i32.const 65536))
+  (func (export "gw_observe") (param $mp i32) (param $ml i32) (param $dp i32) (param $dl i32) (result i32)
+    (if (call $kv_set (i32.const 16) (i32.const 4) (local.get $dp) (local.get $dl) (i64.const 0))
+      (then (return (i32.const -1))))
+    (if (call $kv_delete (i32.const 24) (i32.const 3))
+      (then (return (i32.const -1))))
+    (call $log (i32.const 0) (i32.const 32) (i32.const 15))
+    (i32.const 0)))
