@@ -33,41 +33,8 @@ TARGET_RATIO=0.5
 
 ROOT=$(cd "$(dirname "$0")/../../.." && pwd)
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/gateway-bench.XXXXXX")
-PIDS=()
-
-cleanup() {
-	for p in "${PIDS[@]}"; do
-		kill "$p" 2>/dev/null || true
-		wait "$p" 2>/dev/null || true
-	done
-	rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-# start CMD...: runs CMD in the background; its pid is in $LAST.
-start() {
-	"$@" &
-	LAST=$!
-	PIDS+=("$LAST")
-}
-
-# stop PID: SIGTERM, then wait for it to exit.
-stop() {
-	kill "$1" 2>/dev/null || true
-	wait "$1" 2>/dev/null || true
-	local keep=()
-	for p in "${PIDS[@]}"; do [[ $p == "$1" ]] || keep+=("$p"); done
-	PIDS=("${keep[@]+"${keep[@]}"}")
-}
-
-# port_free ADDR fails if something already listens on ADDR.
-port_free() {
-	if (exec 3<>"/dev/tcp/${1%:*}/${1#*:}") 2>/dev/null; then
-		echo "bench.sh: $1 is in use; stop whatever listens there first" >&2
-		exit 1
-	fi
-}
+# shellcheck source=procs.sh
+source "$(dirname "$0")/procs.sh"
 
 # ready ADDR: GET /readyz answers 2xx.
 ready() {

@@ -35,35 +35,14 @@ TARGET_RSS_MIB=256
 
 ROOT=$(cd "$(dirname "$0")/../../.." && pwd)
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/gateway-dbench.XXXXXX")
-PIDS=()
-
-cleanup() {
-	for p in "${PIDS[@]}"; do
-		kill "$p" 2>/dev/null || true
-		wait "$p" 2>/dev/null || true
-	done
-	rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-stop() {
-	kill "$1" 2>/dev/null || true
-	wait "$1" 2>/dev/null || true
-	local keep=()
-	for p in "${PIDS[@]}"; do [[ $p == "$1" ]] || keep+=("$p"); done
-	PIDS=("${keep[@]+"${keep[@]}"}")
-}
+# shellcheck source=procs.sh
+source "$(dirname "$0")/procs.sh"
 
 # gateway NAME: starts a fresh gateway; its pid is in $GW.
 gateway() {
-	if (exec 3<>"/dev/tcp/${GW_ADDR%:*}/${GW_ADDR#*:}") 2>/dev/null; then
-		echo "delivery_bench.sh: $GW_ADDR is in use; stop whatever listens there first" >&2
-		exit 1
-	fi
-	"$WORK/gw" serve --config "$ROOT/gateway.yaml" --data "$WORK/data-$1" --addr "$GW_ADDR" 2>"$WORK/gw-$1.log" &
-	GW=$!
-	PIDS+=("$GW")
+	port_free "$GW_ADDR"
+	start "$WORK/gw" serve --config "$ROOT/gateway.yaml" --data "$WORK/data-$1" --addr "$GW_ADDR" 2>"$WORK/gw-$1.log"
+	GW=$LAST
 	sleep 1
 }
 

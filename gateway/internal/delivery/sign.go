@@ -28,8 +28,8 @@ const (
 // Key prefixes of the asymmetric (v1a) scheme. The symmetric prefix is
 // webhook.SecretPrefix ("whsec_").
 const (
-	SecretKeyPrefix = "whsk_" // base64 of the 32-byte Ed25519 seed ‖ 32-byte public key
-	PublicKeyPrefix = "whpk_" // base64 of the 32-byte Ed25519 public key
+	SecretKeyPrefix = webhook.AsymmetricPrefix // base64 of the 32-byte Ed25519 seed ‖ 32-byte public key
+	PublicKeyPrefix = webhook.PublicKeyPrefix  // base64 of the 32-byte Ed25519 public key
 )
 
 // Sentinel errors of the signing keys.
@@ -189,11 +189,8 @@ func SetHeaders(h http.Header, msgID string, ts time.Time, signature string) {
 // NewAsymmetricKey returns a new random v1a key pair: the "whsk_" secret key
 // that a Signer takes, and the "whpk_" public key that receivers verify with.
 func NewAsymmetricKey() (secret, public string) {
-	// A nil reader means crypto/rand, which never fails on supported
-	// platforms.
-	pub, priv, _ := ed25519.GenerateKey(nil)
-	return SecretKeyPrefix + base64.StdEncoding.EncodeToString(priv),
-		PublicKeyPrefix + base64.StdEncoding.EncodeToString(pub)
+	secret = webhook.NewAsymmetricSecret()
+	return secret, webhook.PublicKey(secret)
 }
 
 // PublicKey returns the "whpk_" public key of a "whsk_" secret key.

@@ -188,10 +188,6 @@ func (s *Store) lastSeq() (event.Seq, error) {
 	return last, err
 }
 
-// Sync flushes Badger's write-ahead log to disk. Writes other than event
-// appends (cursors, registrations) are not synced one by one; Close syncs.
-func (s *Store) Sync() error { return s.db.Sync() }
-
 func key(prefix []byte, parts ...[]byte) []byte {
 	n := len(prefix)
 	for _, p := range parts {
