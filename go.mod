@@ -2,6 +2,9 @@ module github.com/eventgw/gateway
 
 go 1.26
 
+// npm installs (the AssemblyScript toolchain) hold no Go packages.
+ignore node_modules
+
 require (
 	github.com/dgraph-io/badger/v4 v4.9.6
 	github.com/go-viper/mapstructure/v2 v2.4.0

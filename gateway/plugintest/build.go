@@ -1,12 +1,13 @@
 package plugintest
 
 import (
-	"fmt"
+	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sync"
 	"testing"
+
+	"github.com/eventgw/gateway/gateway/internal/toolchain"
 )
 
 // builds caches one build per absolute plugin directory for the life of
@@ -19,13 +20,15 @@ type build struct {
 	err  error
 }
 
-// Build compiles the Go plugin in dir (package main using the SDK) with
-// GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared, into a
-// t.TempDir(), and returns the module's bytes. The build runs once per
-// directory per test process; later calls (and calls from parallel tests)
-// share it, and a failed build fails every test that asks for it. The
-// bytes are returned rather than a path because the first caller's temp
-// directory goes away when its test ends.
+// Build compiles the plugin in dir into a t.TempDir() and returns the
+// module's bytes. It builds as `gateway plugin build` does: a Go plugin
+// (package main using the SDK) with GOOS=wasip1 GOARCH=wasm go build
+// -buildmode=c-shared, a C plugin (.c files) with clang and sdk/c/gw.h,
+// an AssemblyScript project (package.json) with its own asc. The build runs
+// once per directory per test process; later calls (and calls from
+// parallel tests) share it, and a failed build fails every test that asks
+// for it. The bytes are returned rather than a path because the first
+// caller's temp directory goes away when its test ends.
 func Build(t testing.TB, dir string) []byte {
 	t.Helper()
 	abs, err := filepath.Abs(dir)
@@ -34,28 +37,14 @@ func Build(t testing.TB, dir string) []byte {
 	}
 	v, _ := builds.LoadOrStore(abs, &build{})
 	b := v.(*build)
-	b.once.Do(func() { b.wasm, b.err = goBuild(abs, t.TempDir()) })
+	b.once.Do(func() {
+		out := filepath.Join(t.TempDir(), filepath.Base(abs)+".wasm")
+		if _, b.err = toolchain.Build(context.Background(), abs, out); b.err == nil {
+			b.wasm, b.err = os.ReadFile(out)
+		}
+	})
 	if b.err != nil {
-		t.Fatalf("plugintest: %v", b.err)
+		t.Fatalf("plugintest: build: %v", b.err)
 	}
 	return b.wasm
-}
-
-func goBuild(dir, outDir string) ([]byte, error) {
-	gobin, err := exec.LookPath("go")
-	if err != nil {
-		return nil, fmt.Errorf("build %s: no go tool: %w", dir, err)
-	}
-	out := filepath.Join(outDir, filepath.Base(dir)+".wasm")
-	cmd := exec.Command(gobin, "build", "-buildmode=c-shared", "-o", out, ".")
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm", "CGO_ENABLED=0")
-	if msg, err := cmd.CombinedOutput(); err != nil {
-		return nil, fmt.Errorf("build %s: %w\n%s", dir, err, msg)
-	}
-	b, err := os.ReadFile(out)
-	if err != nil {
-		return nil, fmt.Errorf("build %s: %w", dir, err)
-	}
-	return b, nil
 }

@@ -30,24 +30,53 @@ type language struct {
 	ext   string
 	tool  string // the binary that must be on PATH
 	hint  string // how to install it
-	build func(tool, src, out string) *exec.Cmd
+	// build returns the command that compiles src into out; tmp is a
+	// scratch directory of the test.
+	build func(t *testing.T, tool, src, out, tmp string) *exec.Cmd
 }
+
+// ascConfig is the AssemblyScript SDK's compiler configuration: the flags
+// every AssemblyScript plugin builds with (sdk/assemblyscript/README.md).
+var ascConfig = filepath.Join("..", "assemblyscript", "asconfig.json")
 
 var languages = []language{
 	{
 		name: "wat", ext: ".wat", tool: "wat2wasm",
 		hint: "apt-get install wabt",
-		build: func(tool, src, out string) *exec.Cmd {
+		build: func(_ *testing.T, tool, src, out, _ string) *exec.Cmd {
 			return exec.Command(tool, src, "-o", out)
 		},
 	},
 	{
 		name: "c", ext: ".c", tool: "clang",
 		hint: "apt-get install clang lld wasi-libc libclang-rt-dev-wasm32",
-		build: func(tool, src, out string) *exec.Cmd {
+		build: func(_ *testing.T, tool, src, out, _ string) *exec.Cmd {
 			args := append(append([]string{}, ClangFlags...),
 				"-Wall", "-Wextra", "-Werror", "-I", filepath.Join("..", "c"), "-o", out, src)
 			return exec.Command(tool, args...)
+		},
+	},
+	{
+		// The compiler is the one pinned by sdk/assemblyscript's lockfile.
+		// The fixtures import "eventgw-sdk"; --path points the compiler at
+		// a directory where that name is a link to sdk/assemblyscript, as
+		// node_modules/eventgw-sdk is in a plugin project.
+		name: "assemblyscript", ext: ".ts",
+		tool: filepath.Join("..", "assemblyscript", "node_modules", ".bin", "asc"),
+		hint: "cd sdk/assemblyscript && npm ci (needs node and npm)",
+		build: func(t *testing.T, tool, src, out, tmp string) *exec.Cmd {
+			sdk, err := filepath.Abs(filepath.Join("..", "assemblyscript"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			mods := filepath.Join(tmp, "modules")
+			if err := os.MkdirAll(mods, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Symlink(sdk, filepath.Join(mods, "eventgw-sdk")); err != nil && !errors.Is(err, os.ErrExist) {
+				t.Fatal(err)
+			}
+			return exec.Command(tool, src, "--config", ascConfig, "--path", mods, "--outFile", out)
 		},
 	},
 }
@@ -64,7 +93,7 @@ func buildAll(t *testing.T, lang language) map[string][]byte {
 	for _, f := range fixtures {
 		src := filepath.Join("testdata", f+lang.ext)
 		dst := filepath.Join(dir, f+".wasm")
-		cmd := lang.build(tool, src, dst)
+		cmd := lang.build(t, tool, src, dst, dir)
 		if b, err := cmd.CombinedOutput(); err != nil {
 			t.Fatalf("build %s: %v\n%s\n(is the %s toolchain complete? install: %s)", src, err, b, lang.name, lang.hint)
 		}

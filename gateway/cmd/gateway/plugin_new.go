@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -16,6 +17,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/eventgw/gateway/gateway"
+	assdk "github.com/eventgw/gateway/sdk/assemblyscript"
 )
 
 // gatewayModule is the module the generated plugins require.
@@ -36,22 +38,28 @@ func newPluginNew(stdout io.Writer) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "new NAME",
 		Short: "Write a ready plugin project: source, a test, a README and a go.mod",
-		Long: `New writes DIR/NAME: main.go registering a handler of the kind, main_test.go
-testing it natively with sdk/sdktest (it passes at once), a README with the
-commands that test, build and run it, and a go.mod.
+		Long: `New writes DIR/NAME, a project whose tests pass at once, with a README giving
+the commands that test, build and run it:
+
+  --lang go              main.go registering a handler of the kind, and
+                         main_test.go testing it natively with sdk/sdktest
+  --lang c               src/NAME.c and a copy of gw.h, and plugin_test.go
+  --lang assemblyscript  assembly/index.ts, a copy of the SDK (eventgw-sdk/),
+                         package.json, asconfig.json, and plugin_test.go
+
+The C and AssemblyScript tests are Go tests too: they build the module as
+plugin build does and run it under the real host with gateway/plugintest.
 
 The go.mod requires github.com/eventgw/gateway. Inside the gateway's own
 module (like the first-party plugins in plugins/) no go.mod is written: the
 project shares the repository's. --replace points the go.mod at a local
-checkout of the gateway, for a development build of it or offline work.
-
-Only Go is supported for now.`,
+checkout of the gateway, for a development build of it or offline work.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return pluginNew(stdout, args[0], o)
 		},
 	}
-	cmd.Flags().StringVar(&o.lang, "lang", "go", "language: go (c and assemblyscript are not supported yet)")
+	cmd.Flags().StringVar(&o.lang, "lang", "go", "language: go, c or assemblyscript")
 	cmd.Flags().StringVar(&o.kind, "kind", "filter", "filter, transform or observer")
 	cmd.Flags().StringVar(&o.dir, "dir", ".", "directory to create the project in")
 	cmd.Flags().StringVar(&o.module, "module", "", "module path of the go.mod (default NAME)")
@@ -60,13 +68,6 @@ Only Go is supported for now.`,
 }
 
 func pluginNew(stdout io.Writer, name string, o newOptions) error {
-	switch o.lang {
-	case "go":
-	case "c", "assemblyscript":
-		return fmt.Errorf("plugin new: --lang %s is not supported yet: only go is; the ABI (sdk/abi) is language-neutral, so a module built by hand still runs with plugin run", o.lang)
-	default:
-		return fmt.Errorf("plugin new: --lang %q: want go", o.lang)
-	}
 	kind, err := parseKind(o.kind)
 	if err != nil || kind == "" {
 		return fmt.Errorf("plugin new: --kind %q: want filter, transform or observer", o.kind)
@@ -84,8 +85,11 @@ func pluginNew(stdout io.Writer, name string, o newOptions) error {
 		return fmt.Errorf("plugin new: %w", err)
 	}
 
-	data := scaffoldData{Name: name, Kind: kind}
-	files := goScaffold(kind)
+	files, err := scaffold(o.lang, kind)
+	if err != nil {
+		return fmt.Errorf("plugin new: %w", err)
+	}
+	data := scaffoldData{Name: name, Kind: kind, Lang: o.lang, ASCVersion: ascVersion()}
 	if mod, err := enclosingModule(dir); err != nil {
 		return fmt.Errorf("plugin new: %w", err)
 	} else if mod != gatewayModule {
@@ -102,7 +106,7 @@ func pluginNew(stdout io.Writer, name string, o newOptions) error {
 				return fmt.Errorf("plugin new: %w", err)
 			}
 		}
-		files = append(files, scaffoldFile{"go.mod", goModTmpl})
+		files = append(files, scaffoldFile{name: "go.mod", text: goModTmpl})
 	} else if o.replace != "" || o.module != "" {
 		return fmt.Errorf("plugin new: %s is inside the gateway's module, which the project shares: --module and --replace do not apply", dir)
 	}
@@ -111,14 +115,18 @@ func pluginNew(stdout io.Writer, name string, o newOptions) error {
 		return fmt.Errorf("plugin new: %w", err)
 	}
 	for _, f := range files {
-		var buf bytes.Buffer
-		if err := template.Must(template.New(f.name).Parse(f.text)).Execute(&buf, data); err != nil {
-			return fmt.Errorf("plugin new: %s: %w", f.name, err)
+		name, body := execTemplate(f.name, data), []byte(f.text)
+		if !f.raw {
+			body = []byte(execTemplate(f.text, data))
 		}
-		if err := os.WriteFile(filepath.Join(dir, f.name), buf.Bytes(), 0o644); err != nil {
+		path := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 			return fmt.Errorf("plugin new: %w", err)
 		}
-		fmt.Fprintln(stdout, filepath.Join(dir, f.name))
+		if err := os.WriteFile(path, body, 0o644); err != nil {
+			return fmt.Errorf("plugin new: %w", err)
+		}
+		fmt.Fprintln(stdout, path)
 	}
 	fmt.Fprintf(stdout, "\ntest:  cd %s && go test .\nbuild: gateway plugin build %s\n", dir, dir)
 	if data.Module != "" && data.Replace == "" && data.Require == zeroVersion {
@@ -126,6 +134,32 @@ func pluginNew(stdout io.Writer, name string, o newOptions) error {
 			"which resolves only through a replace: rerun with --replace <checkout>, or set a release version.\n", gatewayModule, zeroVersion)
 	}
 	return nil
+}
+
+// execTemplate runs the template text on data; the templates are constants,
+// so an error is a bug.
+func execTemplate(text string, data scaffoldData) string {
+	var buf bytes.Buffer
+	if err := template.Must(template.New("").Parse(text)).Execute(&buf, data); err != nil {
+		panic(fmt.Sprintf("plugin new: template: %v", err))
+	}
+	return buf.String()
+}
+
+// ascVersion is the assemblyscript compiler the AssemblyScript SDK pins
+// (its package.json), which new projects pin too.
+func ascVersion() string {
+	var pkg struct {
+		DevDependencies map[string]string `json:"devDependencies"`
+	}
+	b, err := fs.ReadFile(assdk.Files(), "package.json")
+	if err == nil {
+		err = json.Unmarshal(b, &pkg)
+	}
+	if v := pkg.DevDependencies["assemblyscript"]; err == nil && v != "" {
+		return v
+	}
+	panic(fmt.Sprintf("sdk/assemblyscript/package.json pins no assemblyscript version: %v", err))
 }
 
 // enclosingModule returns the module path of the go.mod nearest above dir

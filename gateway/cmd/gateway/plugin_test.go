@@ -117,15 +117,30 @@ func TestPluginRun_errors(t *testing.T) {
 	}
 }
 
-func TestPluginBuild_noGoFiles(t *testing.T) {
-	dir := t.TempDir()
-	writeFile(t, dir, "plugin.c", "int x;\n")
-	_, err := cli(t, "", "plugin", "build", dir)
-	require.Error(t, err)
-	require.Contains(t, err.Error(), "only Go plugins can be built for now")
-	_, err = cli(t, "", "plugin", "build", filepath.Join(dir, "nope"))
-	require.Error(t, err)
-	require.Contains(t, err.Error(), "no such directory")
+func TestPluginBuild_errors(t *testing.T) {
+	empty := t.TempDir()
+	writeFile(t, empty, "README.md", "no sources\n")
+	broken := t.TempDir()
+	writeFile(t, broken, "plugin.c", "int x = ;\n")
+	noEntry := t.TempDir()
+	writeFile(t, noEntry, "package.json", "{}\n")
+	for _, tt := range []struct {
+		name, dir string
+		want      []string
+	}{
+		{"no such directory", filepath.Join(empty, "nope"), []string{"no such directory"}},
+		{"no sources", empty, []string{"no plugin sources: want Go files"}},
+		{"C compile error", broken, []string{"c plugin in " + broken, "clang: exit status 1", "plugin.c:1:9: error: expected expression"}},
+		{"AssemblyScript without an entry", noEntry, []string{"assemblyscript plugin in " + noEntry, "the entry file assembly/index.ts is missing"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			out, err := cli(t, "", "plugin", "build", tt.dir)
+			require.Error(t, err, "output:\n%s", out)
+			for _, want := range tt.want {
+				require.Contains(t, err.Error(), want)
+			}
+		})
+	}
 }
 
 func TestPluginNew_errors(t *testing.T) {
@@ -134,9 +149,7 @@ func TestPluginNew_errors(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"x", "--lang", "c"}, "--lang c is not supported yet"},
-		{[]string{"x", "--lang", "assemblyscript"}, "--lang assemblyscript is not supported yet"},
-		{[]string{"x", "--lang", "rust"}, `--lang "rust": want go`},
+		{[]string{"x", "--lang", "rust"}, `--lang "rust": want go, c or assemblyscript`},
 		{[]string{"x", "--kind", "router"}, `--kind "router"`},
 		{[]string{"Bad Name"}, `name "Bad Name"`},
 	} {
@@ -165,10 +178,11 @@ func TestPluginNew_insideGatewayModule(t *testing.T) {
 	require.Contains(t, string(readme), "created inside the gateway's own module")
 }
 
-// TestPlugin_newBuildRun scaffolds a project of each kind with the real
-// binary, runs its generated tests, builds it and runs the module under
-// the host: the scaffold works out of the box. It builds offline against
-// this checkout.
+// TestPlugin_newBuildRun scaffolds a project of each language and kind
+// with the real binary, runs its generated tests, builds it and runs the
+// module under the host: the scaffold works out of the box. It builds
+// against this checkout, offline for Go; an AssemblyScript project's first
+// build runs npm install (from npm's cache when .ci/run has filled it).
 func TestPlugin_newBuildRun(t *testing.T) {
 	checkout, err := filepath.Abs(filepath.Join("..", "..", ".."))
 	require.NoError(t, err)
@@ -184,36 +198,44 @@ func TestPlugin_newBuildRun(t *testing.T) {
 		return string(out)
 	}
 	bin := gatewayBinary(t)
-	for _, tt := range []struct {
-		kind string
-		run  []string
-		want []string
-	}{
-		{"filter", []string{"--config", "max_amount=100"}, []string{"verdict: deny\n", "reason:  amount 250 is over 100\n"}},
-		{"transform", []string{"--config", "tag=billing"}, []string{"action:  replaced\n", `output:  {"amount":250,"tagged_by":"billing"}`}},
-		{"observer", nil, []string{"result:  ok\n", `msg="event payment.created evt_1"`, "metrics: events=1\n"}},
-	} {
-		t.Run(tt.kind, func(t *testing.T) {
-			t.Parallel()
-			dir := t.TempDir()
-			name := "my" + tt.kind
-			project := filepath.Join(dir, name)
-			out := exec1(t, dir, bin, "plugin", "new", name, "--kind", tt.kind, "--replace", checkout)
-			require.Contains(t, out, filepath.Join(project, "main.go"))
+	sources := map[string]string{"go": "main.go", "assemblyscript": filepath.Join("assembly", "index.ts")}
+	for _, lang := range []string{"go", "c", "assemblyscript"} {
+		for _, tt := range []struct {
+			kind string
+			run  []string
+			want []string
+		}{
+			{"filter", []string{"--config", "max_amount=100"}, []string{"verdict: deny\n", "reason:  amount 250 is over 100\n"}},
+			{"transform", []string{"--config", "tag=billing"}, []string{"action:  replaced\n", `"amount":`, `"tagged_by":"billing"}`}},
+			{"observer", nil, []string{"result:  ok\n", `msg="event payment.created evt_1"`, "metrics: events=1\n"}},
+		} {
+			t.Run(lang+"/"+tt.kind, func(t *testing.T) {
+				t.Parallel()
+				dir := t.TempDir()
+				name := "my" + tt.kind
+				project := filepath.Join(dir, name)
+				out := exec1(t, dir, bin, "plugin", "new", name, "--lang", lang, "--kind", tt.kind, "--replace", checkout)
+				src := sources[lang]
+				if lang == "c" {
+					src = filepath.Join("src", name+".c")
+				}
+				require.Contains(t, out, filepath.Join(project, src))
 
-			exec1(t, project, goTool, "test", ".")
+				exec1(t, project, goTool, "test", ".")
 
-			out = exec1(t, project, bin, "plugin", "build", ".", "-o", filepath.Join(dir, "p.wasm"))
-			wasm, err := os.ReadFile(filepath.Join(dir, "p.wasm"))
-			require.NoError(t, err)
-			sum := sha256.Sum256(wasm)
-			require.Contains(t, out, "sha256: "+hex.EncodeToString(sum[:]))
+				out = exec1(t, project, bin, "plugin", "build", ".", "-o", filepath.Join(dir, "p.wasm"))
+				wasm, err := os.ReadFile(filepath.Join(dir, "p.wasm"))
+				require.NoError(t, err)
+				sum := sha256.Sum256(wasm)
+				require.Contains(t, out, "lang:   "+lang+"\n")
+				require.Contains(t, out, "sha256: "+hex.EncodeToString(sum[:]))
 
-			ev := writeFile(t, dir, "event.json", paymentEvent)
-			out = exec1(t, dir, bin, append([]string{"plugin", "run", "p.wasm", "--event", ev}, tt.run...)...)
-			for _, want := range tt.want {
-				require.Contains(t, out, want)
-			}
-		})
+				ev := writeFile(t, dir, "event.json", paymentEvent)
+				out = exec1(t, dir, bin, append([]string{"plugin", "run", "p.wasm", "--event", ev}, tt.run...)...)
+				for _, want := range tt.want {
+					require.Contains(t, out, want)
+				}
+			})
+		}
 	}
 }

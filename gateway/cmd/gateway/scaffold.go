@@ -1,37 +1,82 @@
 package main
 
-import "github.com/eventgw/gateway/sdk/abi"
+import (
+	"fmt"
+	"io/fs"
+	"path"
 
-// scaffoldFile is one file `plugin new` writes, a text/template run on
-// scaffoldData.
+	"github.com/eventgw/gateway/sdk/abi"
+	assdk "github.com/eventgw/gateway/sdk/assemblyscript"
+	csdk "github.com/eventgw/gateway/sdk/c"
+)
+
+// scaffoldFile is one file `plugin new` writes: a text/template run on
+// scaffoldData, or, when raw, bytes copied as they are (the vendored SDK
+// files of C and AssemblyScript projects).
 type scaffoldFile struct {
 	name, text string
+	raw        bool
 }
 
 // scaffoldData fills the templates.
 type scaffoldData struct {
 	Name   string
 	Kind   abi.Kind
+	Lang   string // go, c or assemblyscript
 	Module string // module path of the go.mod written, "" when none
 	// Require and Replace fill the go.mod.
 	Require string
 	Replace string
+	// ASCVersion is the assemblyscript compiler an AssemblyScript project
+	// pins: the SDK's own.
+	ASCVersion string
 }
 
-// goScaffold returns the files of a Go project of kind k. The handler of
-// each kind reads its config in the call, not in init, so sdktest.SetConfig
-// reaches it (see sdk/README.md).
-func goScaffold(k abi.Kind) []scaffoldFile {
-	files := []scaffoldFile{{"README.md", readmeTmpl}}
-	switch k {
-	case abi.KindFilter:
-		files = append(files, scaffoldFile{"main.go", filterMain}, scaffoldFile{"main_test.go", filterTest})
-	case abi.KindTransform:
-		files = append(files, scaffoldFile{"main.go", transformMain}, scaffoldFile{"main_test.go", transformTest})
-	case abi.KindObserver:
-		files = append(files, scaffoldFile{"main.go", observerMain}, scaffoldFile{"main_test.go", observerTest})
+// scaffold returns the files of a project in lang of kind k: README.md, the
+// source, and its test. Every language's test runs with go test: a Go
+// project's natively with sdk/sdktest, a C or AssemblyScript project's by
+// building the module and running it under the real host with
+// gateway/plugintest.
+func scaffold(lang string, k abi.Kind) ([]scaffoldFile, error) {
+	files := []scaffoldFile{{name: "README.md", text: readmeTmpl}}
+	switch lang {
+	case "go":
+		src := map[abi.Kind][2]string{
+			abi.KindFilter:    {filterMain, filterTest},
+			abi.KindTransform: {transformMain, transformTest},
+			abi.KindObserver:  {observerMain, observerTest},
+		}[k]
+		return append(files, scaffoldFile{name: "main.go", text: src[0]}, scaffoldFile{name: "main_test.go", text: src[1]}), nil
+	case "c":
+		src := map[abi.Kind]string{abi.KindFilter: cFilter, abi.KindTransform: cTransform, abi.KindObserver: cObserver}[k]
+		files = append(files,
+			scaffoldFile{name: "src/{{.Name}}.c", text: src},
+			scaffoldFile{name: "src/" + csdk.HeaderName, text: string(csdk.Header()), raw: true},
+			scaffoldFile{name: "plugin_test.go", text: hostTest})
+		return files, nil
+	case "assemblyscript":
+		src := map[abi.Kind]string{abi.KindFilter: asFilter, abi.KindTransform: asTransform, abi.KindObserver: asObserver}[k]
+		files = append(files,
+			scaffoldFile{name: "assembly/index.ts", text: src},
+			scaffoldFile{name: "assembly/tsconfig.json", text: asTSConfig, raw: true},
+			scaffoldFile{name: "package.json", text: asPackageJSON},
+			scaffoldFile{name: "asconfig.json", text: asConfigJSON, raw: true},
+			scaffoldFile{name: ".gitignore", text: "node_modules/\n*.wasm\n", raw: true},
+			scaffoldFile{name: "plugin_test.go", text: hostTest})
+		sdkFiles, err := fs.ReadDir(assdk.Files(), ".")
+		if err != nil {
+			return nil, err
+		}
+		for _, f := range sdkFiles {
+			b, err := fs.ReadFile(assdk.Files(), f.Name())
+			if err != nil {
+				return nil, err
+			}
+			files = append(files, scaffoldFile{name: path.Join(assdk.PackageName, f.Name()), text: string(b), raw: true})
+		}
+		return files, nil
 	}
-	return files
+	return nil, fmt.Errorf("--lang %q: want go, c or assemblyscript", lang)
 }
 
 const goModTmpl = `module {{.Module}}
@@ -45,172 +90,14 @@ replace github.com/eventgw/gateway => {{.Replace}}
 {{- end}}
 `
 
-const filterMain = `// Command {{.Name}} is a gateway filter plugin: it denies an event whose
-// data.amount is over the max_amount config value and allows the rest.
-package main
-
-import (
-	"strconv"
-
-	"github.com/eventgw/gateway/sdk"
-)
-
-func main() {}
-
-func init() { sdk.Filter(filter) }
-
-func filter(e *sdk.Event) sdk.Verdict {
-	limit, ok := sdk.Config("max_amount")
-	if !ok {
-		return sdk.Allow()
-	}
-	maxAmount, err := strconv.ParseFloat(limit, 64)
-	if err != nil {
-		sdk.Warn("max_amount is not a number: " + limit)
-		return sdk.Allow()
-	}
-	amount, _ := e.Get("amount") // one field, without decoding the rest
-	if a, err := strconv.ParseFloat(amount, 64); err == nil && a > maxAmount {
-		return sdk.Deny("amount " + amount + " is over " + limit)
-	}
-	return sdk.Allow()
-}
-`
-
-const filterTest = `package main
-
-import (
-	"testing"
-
-	"github.com/eventgw/gateway/sdk/sdktest"
-)
-
-func TestFilter(t *testing.T) {
-	sdktest.Reset()
-	sdktest.SetConfig("max_amount", "100")
-	if r := sdktest.Run(sdktest.NewEvent("payment.created", ` + "`" + `{"amount": 250}` + "`" + `)); !r.Denied() {
-		t.Errorf("amount 250: got %v, want a deny", r)
-	}
-	if r := sdktest.Run(sdktest.NewEvent("payment.created", ` + "`" + `{"amount": 50}` + "`" + `)); !r.Allowed() || r.Flagged() {
-		t.Errorf("amount 50: got %v, want allow", r)
-	}
-}
-
-func TestFilter_noConfigAllows(t *testing.T) {
-	sdktest.Reset()
-	if r := sdktest.Run(sdktest.NewEvent("payment.created", ` + "`" + `{"amount": 1e9}` + "`" + `)); !r.Allowed() {
-		t.Errorf("got %v, want allow", r)
-	}
-}
-`
-
-const transformMain = `// Command {{.Name}} is a gateway transform plugin: it adds a "tagged_by"
-// field, the tag config value (default "{{.Name}}"), to the event's data.
-package main
-
-import (
-	"encoding/json"
-
-	"github.com/eventgw/gateway/sdk"
-)
-
-func main() {}
-
-func init() { sdk.Transform(transform) }
-
-func transform(e *sdk.Event) ([]byte, error) {
-	var data map[string]any
-	if err := e.Decode(&data); err != nil {
-		return nil, err // a plugin error: the gateway applies on_error
-	}
-	tag, ok := sdk.Config("tag")
-	if !ok {
-		tag = "{{.Name}}"
-	}
-	data["tagged_by"] = tag
-	return json.Marshal(data)
-}
-`
-
-const transformTest = `package main
-
-import (
-	"encoding/json"
-	"testing"
-
-	"github.com/eventgw/gateway/sdk/sdktest"
-)
-
-func TestTransform(t *testing.T) {
-	sdktest.Reset()
-	sdktest.SetConfig("tag", "billing")
-	r := sdktest.Run(sdktest.NewEvent("payment.created", ` + "`" + `{"amount": 250}` + "`" + `))
-	if !r.Replaced() {
-		t.Fatalf("got %v, want replaced", r)
-	}
-	var out map[string]any
-	if err := json.Unmarshal(r.Output, &out); err != nil {
-		t.Fatal(err)
-	}
-	if out["tagged_by"] != "billing" || out["amount"] != 250.0 {
-		t.Errorf("output %s, want amount 250 tagged by billing", r.Output)
-	}
-}
-
-func TestTransform_notAnObject(t *testing.T) {
-	sdktest.Reset()
-	if r := sdktest.Run(sdktest.NewEvent("payment.created", ` + "`" + `[1, 2]` + "`" + `)); !r.Failed() {
-		t.Errorf("got %v, want a plugin error", r)
-	}
-}
-`
-
-const observerMain = `// Command {{.Name}} is a gateway observer plugin: it logs one line per
-// event and counts the events in the "events" metric.
-package main
-
-import "github.com/eventgw/gateway/sdk"
-
-func main() {}
-
-func init() { sdk.Observe(observe) }
-
-func observe(e *sdk.Event) error {
-	sdk.Info("event " + e.Type() + " " + e.ID())
-	sdk.MetricAdd("events", 1)
-	return nil
-}
-`
-
-const observerTest = `package main
-
-import (
-	"strings"
-	"testing"
-
-	"github.com/eventgw/gateway/sdk/sdktest"
-)
-
-func TestObserve(t *testing.T) {
-	sdktest.Reset()
-	r := sdktest.Run(sdktest.NewEvent("payment.created", ` + "`" + `{"amount": 250}` + "`" + `))
-	if r.Failed() {
-		t.Fatalf("got %v", r)
-	}
-	logs := sdktest.Logs()
-	if len(logs) != 1 || !strings.Contains(logs[0].Msg, "payment.created") {
-		t.Errorf("logs %v, want one line naming the event type", logs)
-	}
-	if n := sdktest.Metric("events"); n != 1 {
-		t.Errorf("events metric %d, want 1", n)
-	}
-}
-`
-
 const readmeTmpl = `# {{.Name}}
 
-A gateway {{.Kind}} plugin, written in Go with the gateway's SDK
-(github.com/eventgw/gateway/sdk).
+A gateway {{.Kind}} plugin, written in
+{{- if eq .Lang "go"}} Go with the gateway's SDK (github.com/eventgw/gateway/sdk).
+{{- else if eq .Lang "c"}} C with the gateway's single-header SDK (` + "`src/gw.h`" + `).
+{{- else}} AssemblyScript with the gateway's SDK (` + "`eventgw-sdk/`" + `, a copy of
+` + "`sdk/assemblyscript`" + `).
+{{- end}}
 {{- if eq .Kind "filter"}} It denies an event whose ` + "`data.amount`" + ` is over the
 ` + "`max_amount`" + ` config value.
 {{- else if eq .Kind "transform"}} It adds a ` + "`tagged_by`" + ` field (config ` + "`tag`" + `,
@@ -218,21 +105,53 @@ default ` + "`{{.Name}}`" + `) to the event's data.
 {{- else}} It logs one line per event and counts events in the ` + "`events`" + ` metric.
 {{- end}}
 
+| File | What it is |
+|---|---|
+{{- if eq .Lang "go"}}
+| ` + "`main.go`" + ` | the plugin |
+| ` + "`main_test.go`" + ` | its tests, run natively with ` + "`sdk/sdktest`" + ` (a fake host with config, KV, logs and metrics) |
+{{- else if eq .Lang "c"}}
+| ` + "`src/{{.Name}}.c`" + ` | the plugin |
+| ` + "`src/gw.h`" + ` | the C SDK, one header |
+| ` + "`plugin_test.go`" + ` | its tests: they build the module and run it under the gateway's real host (` + "`gateway/plugintest`" + `) |
+{{- else}}
+| ` + "`assembly/index.ts`" + ` | the plugin |
+| ` + "`eventgw-sdk/`" + ` | the AssemblyScript SDK, installed into ` + "`node_modules`" + ` by a ` + "`file:`" + ` dependency |
+| ` + "`package.json`" + `, ` + "`asconfig.json`" + ` | the compiler (assemblyscript {{.ASCVersion}}) and its flags, which extend the SDK's |
+| ` + "`plugin_test.go`" + ` | its tests: they build the module and run it under the gateway's real host (` + "`gateway/plugintest`" + `) |
+{{- end}}
+{{- if .Module}}
+| ` + "`go.mod`" + ` | the module the tests build in |
+{{- end}}
+
 ## Test
 
 ` + "```sh" + `
 go test .
 ` + "```" + `
+{{- if ne .Lang "go"}}
 
-The tests run the handler natively with ` + "`sdk/sdktest`" + `: a fake host with
-config, KV, logs and metrics.
+The tests need Go as well as the
+{{- if eq .Lang "c"}} C toolchain (Debian: ` + "`apt-get install clang lld wasi-libc libclang-rt-dev-wasm32`" + `).
+{{- else}} Node.js and npm; the first build runs ` + "`npm install`" + `, which writes
+` + "`package-lock.json`" + ` (commit it).
+{{- end}}
+{{- end}}
 
 ## Build
 
 ` + "```sh" + `
 gateway plugin build . -o {{.Name}}.wasm
+{{- if eq .Lang "go"}}
 # or, without the gateway binary:
 GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared -o {{.Name}}.wasm .
+{{- else if eq .Lang "c"}}
+# or, without the gateway binary:
+clang --target=wasm32-wasi -mexec-model=reactor -O2 -Wall -I src -o {{.Name}}.wasm src/*.c
+{{- else}}
+# or, without the gateway binary:
+npm install && npm run build
+{{- end}}
 ` + "```" + `
 
 ## Try it under the real host
@@ -271,8 +190,8 @@ their ` + "`transform`" + ` field.
 
 ## go.mod
 
-The project is its own module, ` + "`{{.Module}}`" + `, requiring
-` + "`github.com/eventgw/gateway {{.Require}}`" + `.
+The project is its own Go module, ` + "`{{.Module}}`" + `, requiring
+` + "`github.com/eventgw/gateway {{.Require}}`" + `{{if ne .Lang "go"}} for the test harness{{end}}.
 {{- if .Replace}} A replace directive points it at
 the checkout in ` + "`{{.Replace}}`" + `.{{end}}
 {{- else}}

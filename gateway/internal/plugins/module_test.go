@@ -34,27 +34,3 @@ func TestModule_path(t *testing.T) {
 	require.Error(t, err)
 	require.Contains(t, err.Error(), `plugin "p": read`)
 }
-
-func TestHashDir(t *testing.T) {
-	dir := t.TempDir()
-	write := func(name, body string) {
-		require.NoError(t, os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755))
-		require.NoError(t, os.WriteFile(filepath.Join(dir, name), []byte(body), 0o600))
-	}
-	write("main.go", "package main")
-	write("go.mod", "module x")
-	a, err := hashDir(dir)
-	require.NoError(t, err)
-	write("README.md", "docs do not count")
-	write("testdata/x.go", "package x")
-	b, err := hashDir(dir)
-	require.NoError(t, err)
-	require.Equal(t, a, b)
-	write("main.go", "package main // changed")
-	c, err := hashDir(dir)
-	require.NoError(t, err)
-	require.True(t, a != c, "a source change must change the hash")
-
-	_, err = hashDir(t.TempDir())
-	require.Error(t, err)
-}
