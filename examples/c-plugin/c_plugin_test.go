@@ -37,21 +37,6 @@ func buildFilter(t *testing.T) string {
 	return out
 }
 
-// verdict is one plugin's decision, as GET /v1/events/{id} shows it.
-type verdict struct {
-	Plugin  string `json:"plugin"`
-	Outcome string `json:"outcome"`
-	Reason  string `json:"reason"`
-	Error   string `json:"error"`
-}
-
-// record is an event as GET /v1/events/{id} shows it.
-type record struct {
-	ID       string    `json:"id"`
-	Status   string    `json:"status"`
-	Verdicts []verdict `json:"verdicts"`
-}
-
 // TestCPlugin builds filter.c, runs the example's gateway.yaml with the
 // built module, publishes a blocked, a large and an ordinary order and
 // checks each status and verdict.
@@ -64,37 +49,5 @@ func TestCPlugin(t *testing.T) {
 		return strings.Replace(yaml, "path: filter.wasm", "path: "+wasm, 1)
 	})
 
-	cases := []struct {
-		name, data              string
-		status, outcome, reason string
-	}{
-		{"blocked country", `{"country":"IR","amount":20}`, "denied", "deny", "country IR is blocked"},
-		{"large amount", `{"country":"FR","amount":2500}`, "dispatched", "flag", "amount 2500 is above flag_above 1000"},
-		{"ordinary", `{"country":"FR","amount":25}`, "dispatched", "allow", ""},
-	}
-	ids := make([]string, len(cases))
-	for i, c := range cases {
-		var r record
-		gwtest.Do(t, "POST", gw.URL+"/v1/events", `{"type":"order.created","data":`+c.data+`}`, 202, &r)
-		if r.ID == "" {
-			t.Fatalf("%s: the publish answer has no id", c.name)
-		}
-		ids[i] = r.ID
-	}
-	for i, c := range cases {
-		var r record
-		gwtest.Eventually(t, "a verdict on "+c.name, func() bool {
-			r = record{}
-			gwtest.Do(t, "GET", gw.URL+"/v1/events/"+ids[i], "", 200, &r)
-			return r.Status != "pending"
-		})
-		if r.Status != c.status || len(r.Verdicts) != 1 {
-			t.Errorf("%s: want status %s with one verdict, got %s with %+v", c.name, c.status, r.Status, r.Verdicts)
-			continue
-		}
-		v := r.Verdicts[0]
-		if v.Plugin != "c-filter" || v.Outcome != c.outcome || v.Reason != c.reason || v.Error != "" {
-			t.Errorf("%s: want c-filter: %s (%q), got %+v", c.name, c.outcome, c.reason, v)
-		}
-	}
+	gwtest.CheckOrderFilter(t, gw, "c-filter")
 }

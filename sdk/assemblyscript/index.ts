@@ -253,7 +253,7 @@ export function config(key: string): string | null {
 export function configInt(key: string, def: i64): i64 {
   const v = config(key);
   if (v == null) return def;
-  const n = parseDecimal(v!);
+  const n = parseDecimal(v);
   return n.ok ? n.value : def;
 }
 
@@ -261,7 +261,7 @@ export function configInt(key: string, def: i64): i64 {
 export function configFloat(key: string, def: f64): f64 {
   const v = config(key);
   if (v == null) return def;
-  const n = parseNumber(v!);
+  const n = parseNumber(v);
   return isNaN(n) ? def : n;
 }
 
@@ -344,8 +344,8 @@ function setString(set: (p: usize, n: usize) => i32, s: string): i32 {
  * so the host discards the instance and applies on_error.
  */
 export function gwAbort(message: string | null, fileName: string | null, line: u32, column: u32): void {
-  let msg = "abort: " + (message != null ? message! : "(no message)");
-  if (fileName != null) msg += " at " + fileName! + ":" + line.toString() + ":" + column.toString();
+  let msg = "abort: " + (message != null ? message : "(no message)");
+  if (fileName != null) msg += " at " + fileName + ":" + line.toString() + ":" + column.toString();
   logError(msg);
   unreachable();
 }
@@ -561,7 +561,7 @@ function keyEqual(name: usize, nameLen: i32, key: usize, keyLen: i32): bool {
     if (load<u8>(name + <usize>j) == 0x5c) {
       const u = unquote(name, nameLen);
       const k = String.UTF8.decodeUnsafe(key, <usize>keyLen);
-      return u != null && u! == k;
+      return u != null && u == k;
     }
   }
   return false;
