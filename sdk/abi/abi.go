@@ -137,10 +137,12 @@ const (
 	StatusNotFound Status = -1
 	// StatusTooLarge: a value is over its limit (output, reason, KV value).
 	StatusTooLarge Status = -2
-	// StatusQuota: the plugin's KV store is full.
+	// StatusQuota: the plugin's KV store is full, or metric_add names a
+	// new metric when the plugin already has the host's maximum of
+	// metric names.
 	StatusQuota Status = -3
 	// StatusInvalid: an argument is malformed: an empty key or one over
-	// MaxKVKeyBytes, a bad level, an empty metric name or one over
+	// MaxKVKeyBytes, an empty metric name or one over
 	// MaxMetricName, a kv_incr on a value that is not 8 bytes, a negative
 	// TTL.
 	StatusInvalid Status = -4

@@ -25,8 +25,10 @@
 // bytes, writes the meta document and then the event data into it, and calls
 // the handler with meta_ptr at the start of the buffer and data_ptr right
 // after the meta. The buffer belongs to the guest from then on (a Go guest
-// lets its garbage collector reclaim it). gw_alloc returns 0 when it cannot
-// serve the request (a negative size); the host then fails the call.
+// lets its garbage collector reclaim it). gw_alloc returns 0 (or traps)
+// when it cannot serve the request; the host then writes nothing and treats
+// the call as a crash, as it does a buffer outside memory. The host never
+// asks for a negative size.
 //
 // # The plugin's kind: gw_kind
 //

@@ -90,24 +90,43 @@ export function gw_alloc(size: i32): usize {
 
 // ---- the event --------------------------------------------------------------
 
-/** Event is one event as a handler sees it. */
+/**
+ * Event is one event as a handler sees it. It reads the host's buffer in
+ * place, so it is valid only during the handler call: copy what you keep
+ * (e.data returns a copy).
+ */
 export class Event {
+  constructor(
+    private metaPtr: usize,
+    private metaLen: i32,
+    private dataPtr: usize,
+    private dataLen: i32,
+  ) {}
+
   /** The event's id (evt_...). */
-  id: string = "";
+  get id(): string { return metaString(this.metaPtr, this.metaLen, "id"); }
   /** The event's type, such as "payment.created". */
-  type: string = "";
+  get type(): string { return metaString(this.metaPtr, this.metaLen, "type"); }
   /** The producer's source, or "". */
-  source: string = "";
-  /** When the gateway accepted the event, RFC 3339 with nanoseconds. */
-  time: string = "";
+  get source(): string { return metaString(this.metaPtr, this.metaLen, "source"); }
+  /** When the gateway accepted the event, RFC 3339. */
+  get time(): string { return metaString(this.metaPtr, this.metaLen, "time"); }
   /** The webhook a per-webhook transform runs for, or "". */
-  webhookId: string = "";
-  /** The event's data exactly as the producer sent it (JSON). */
-  data: Uint8Array = new Uint8Array(0);
+  get webhookId(): string { return metaString(this.metaPtr, this.metaLen, "webhook_id"); }
+
+  /** A copy of the event's data exactly as the producer sent it (JSON). */
+  get data(): Uint8Array {
+    const b = new Uint8Array(this.dataLen);
+    memory.copy(b.dataStart, this.dataPtr, <usize>this.dataLen);
+    return b;
+  }
+
+  /** The data's length in bytes. */
+  get dataLength(): i32 { return this.dataLen; }
 
   /** The data as a string. */
   dataString(): string {
-    return String.UTF8.decodeUnsafe(this.data.dataStart, <usize>this.data.length);
+    return String.UTF8.decodeUnsafe(this.dataPtr, <usize>this.dataLen);
   }
 
   /**
@@ -116,31 +135,12 @@ export class Event {
    * when the path is missing. It scans the data without decoding the rest.
    */
   get(path: string): string | null {
-    return jsonGet(this.data.dataStart, this.data.length, path);
+    return jsonGet(this.dataPtr, this.dataLen, path);
   }
 }
 
-/**
- * readEvent builds an Event from a handler's arguments and frees the host's
- * buffer. filter, transform and observe call it; a handler that uses the raw
- * ABI may call it itself.
- */
-export function readEvent(metaPtr: usize, metaLen: usize, dataPtr: usize, dataLen: usize): Event {
-  const e = new Event();
-  e.id = metaString(metaPtr, metaLen, "id");
-  e.type = metaString(metaPtr, metaLen, "type");
-  e.source = metaString(metaPtr, metaLen, "source");
-  e.time = metaString(metaPtr, metaLen, "time");
-  e.webhookId = metaString(metaPtr, metaLen, "webhook_id");
-  const data = new Uint8Array(<i32>dataLen);
-  memory.copy(data.dataStart, dataPtr, dataLen);
-  e.data = data;
-  heap.free(metaPtr); // the meta starts the gw_alloc block; the data follows it
-  return e;
-}
-
-function metaString(p: usize, n: usize, key: string): string {
-  const v = jsonGet(p, <i32>n, key);
+function metaString(p: usize, n: i32, key: string): string {
+  const v = jsonGet(p, n, key);
   return v == null ? "" : v;
 }
 
@@ -191,20 +191,23 @@ export function fail(message: string): Result { return new Result(KIND_NONE, RES
 
 /** filter runs fn on the event and returns its verdict to the host. */
 export function filter(m: usize, ml: usize, d: usize, dl: usize, fn: (e: Event) => Result): i32 {
-  return finish(KIND_FILTER, fn(readEvent(m, ml, d, dl)));
+  return finish(KIND_FILTER, m, fn(new Event(m, <i32>ml, d, <i32>dl)));
 }
 
 /** transform runs fn on the event and returns its result to the host. */
 export function transform(m: usize, ml: usize, d: usize, dl: usize, fn: (e: Event) => Result): i32 {
-  return finish(KIND_TRANSFORM, fn(readEvent(m, ml, d, dl)));
+  return finish(KIND_TRANSFORM, m, fn(new Event(m, <i32>ml, d, <i32>dl)));
 }
 
 /** observe runs fn on the event. */
 export function observe(m: usize, ml: usize, d: usize, dl: usize, fn: (e: Event) => Result): i32 {
-  return finish(KIND_OBSERVER, fn(readEvent(m, ml, d, dl)));
+  return finish(KIND_OBSERVER, m, fn(new Event(m, <i32>ml, d, <i32>dl)));
 }
 
-function finish(kind: i32, r: Result): i32 {
+// finish frees the host's buffer (the meta starts the gw_alloc block and
+// the data follows it) and hands r to the host.
+function finish(kind: i32, buf: usize, r: Result): i32 {
+  heap.free(buf);
   if (r.kind == KIND_NONE) {
     logError(r.text != null ? r.text! : "plugin failed");
     return RESULT_FAILED;

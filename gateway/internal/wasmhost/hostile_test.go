@@ -102,6 +102,21 @@ func TestHostile_outOfBoundsPointer(t *testing.T) {
 	require.Error(t, err, "kv_incr trapped before incrementing")
 }
 
+// TestHostile_allocFails: a gw_alloc that returns 0 is a crash; the host
+// writes nothing at address 0 and the next call gets a fresh instance.
+func TestHostile_allocFails(t *testing.T) {
+	r := newRuntime(t, Options{})
+	p := load(t, r, Spec{Name: "alloc0", Wasm: wat(t, "alloc0")})
+	v, err := p.Filter(context.Background(), testMeta(), []byte("{}"))
+	require.NoError(t, err)
+	require.Equal(t, Allow, v.Verdict)
+	_, err = p.Filter(context.Background(), testMeta(), []byte("{}"))
+	requireErrContains(t, err, ErrCrashed, "gw_alloc failed: it returned 0 for")
+	v, err = p.Filter(context.Background(), testMeta(), []byte("{}"))
+	require.NoError(t, err, "a fresh instance serves the next call")
+	require.Equal(t, Allow, v.Verdict)
+}
+
 func TestHostile_breaker(t *testing.T) {
 	r := newRuntime(t, Options{})
 	p := load(t, r, Spec{Name: "crashy", Wasm: wat(t, "trap"), Limits: Limits{CrashLimit: 3}})

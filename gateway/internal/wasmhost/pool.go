@@ -195,8 +195,8 @@ func (in *instance) close(ctx context.Context) {
 	in.p.pool.live.Add(-1)
 }
 
-// errBadAlloc means gw_alloc returned a buffer outside memory.
-var errBadAlloc = errors.New("gw_alloc returned a buffer outside memory")
+// errBadAlloc means gw_alloc returned 0 or a buffer outside memory.
+var errBadAlloc = errors.New("gw_alloc failed")
 
 // call writes meta and data into one gw_alloc buffer and runs the handler.
 // A non-nil error means the instance must not be reused.
@@ -207,9 +207,12 @@ func (in *instance) call(ctx context.Context, data []byte) (int32, error) {
 		return 0, fmt.Errorf("%s: %w", abi.ExportAlloc, err)
 	}
 	ptr := api.DecodeU32(in.stack[0])
+	if ptr == 0 { // the guest could not allocate: writing at 0 would corrupt its memory
+		return 0, fmt.Errorf("%w: it returned 0 for %d bytes", errBadAlloc, ml+dl)
+	}
 	mem := in.mod.Memory()
 	if uint64(ptr)+uint64(ml)+uint64(dl) > uint64(mem.Size()) || !mem.Write(ptr, in.meta) || !mem.Write(ptr+ml, data) {
-		return 0, fmt.Errorf("%w (%d bytes at %d)", errBadAlloc, ml+dl, ptr)
+		return 0, fmt.Errorf("%w: its buffer of %d bytes at %d is outside memory", errBadAlloc, ml+dl, ptr)
 	}
 	in.stack[0] = uint64(ptr)
 	in.stack[1] = uint64(ml)

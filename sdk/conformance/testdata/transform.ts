@@ -11,9 +11,10 @@ const PRE = '{"wrapped":';
 
 function wrap(e: Event): Result {
   const pre = Uint8Array.wrap(String.UTF8.encode(PRE));
-  const out = new Uint8Array(pre.length + e.data.length + 1);
+  const data = e.data;
+  const out = new Uint8Array(pre.length + data.length + 1);
   out.set(pre, 0);
-  out.set(e.data, pre.length);
+  out.set(data, pre.length);
   out[out.length - 1] = 0x7d; // }
   logInfo("transform: wrapped");
   return replaceBytes(out);
