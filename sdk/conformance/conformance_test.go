@@ -26,10 +26,10 @@ var ClangFlags = []string{"--target=wasm32-wasi", "-mexec-model=reactor", "-O2"}
 // language builds one language's fixtures into .wasm files. A missing
 // toolchain fails the test (it is never skipped): .ci/run installs them.
 type language struct {
-	name  string
-	ext   string
-	tool  string // the binary that must be on PATH
-	hint  string // how to install it
+	name string
+	ext  string
+	tool string // the binary that must be on PATH
+	hint string // how to install it
 	// build returns the command that compiles src into out; tmp is a
 	// scratch directory of the test.
 	build func(t *testing.T, tool, src, out, tmp string) *exec.Cmd
