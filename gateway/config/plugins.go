@@ -15,8 +15,9 @@ type Plugin struct {
 	Name string `koanf:"name"`
 	// Path is a compiled .wasm file. Exactly one of Path and Source is set.
 	Path string `koanf:"path"`
-	// Source is the directory of a Go plugin; the gateway builds it with the
-	// local Go toolchain and caches the result by content hash.
+	// Source is the directory of a Go, C or AssemblyScript plugin; the
+	// gateway builds it with the language's toolchain (as `gateway plugin
+	// build` does) and caches the result by content hash.
 	Source string `koanf:"source"`
 	// SHA256, if set, pins the module: a different file is refused.
 	SHA256 string `koanf:"sha256"`
