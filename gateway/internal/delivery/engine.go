@@ -220,6 +220,10 @@ func (e *Engine) Close() {
 	close(e.outcomes)
 	<-e.recorderDone
 	e.cancelWork()
+	// Close the kept-alive connections to receivers: an embedding program
+	// outlives the engine, and a receiver's graceful shutdown waits for
+	// connections that stay open.
+	e.sender.client.CloseIdleConnections()
 }
 
 // do runs f on the loop goroutine and waits for it.
