@@ -217,13 +217,17 @@ function finish(kind: i32, buf: usize, r: Result): i32 {
     return RESULT_WRONG_KIND;
   }
   if (kind == KIND_FILTER && r.code != ALLOW) {
-    const st = setString(gw_reason_set, r.text!);
+    const st = setString(gw_reason_set, r.text != null ? r.text! : "");
     if (st != OK) {
       logError("reason refused by the host: status " + st.toString());
       return RESULT_FAILED;
     }
   }
   if (kind == KIND_TRANSFORM && r.code == REPLACED) {
+    if (r.output == null) {
+      logError("replaced without an output");
+      return RESULT_FAILED;
+    }
     const out = r.output!;
     const st = gw_output_set(out.dataStart, <usize>out.length);
     if (st != OK) {
@@ -365,7 +369,7 @@ export function gwTrace(message: string, n: i32 = 0, a0: f64 = 0, a1: f64 = 0, a
 export function gwSeed(): f64 {
   const b = new ArrayBuffer(8);
   wasi_random_get(changetype<usize>(b), 8);
-  return <f64>(load<u64>(changetype<usize>(b)) >> 11);
+  return reinterpret<f64>(load<u64>(changetype<usize>(b))); // the runtime reinterprets it back to 64 bits
 }
 
 // ---- numbers ------------------------------------------------------------------
@@ -374,7 +378,8 @@ class Parsed {
   constructor(public ok: bool, public value: i64) {}
 }
 
-// parseDecimal parses a whole optionally signed decimal integer.
+// parseDecimal parses a whole optionally signed decimal integer; a value
+// outside i64 is not ok.
 function parseDecimal(s: string): Parsed {
   let i = 0;
   let neg = false;
@@ -383,49 +388,102 @@ function parseDecimal(s: string): Parsed {
     i = 1;
   }
   if (i >= s.length) return new Parsed(false, 0);
-  let v: i64 = 0;
+  let v: u64 = 0;
+  const limit: u64 = neg ? <u64>i64.MAX_VALUE + 1 : <u64>i64.MAX_VALUE;
   for (; i < s.length; i++) {
     const c = s.charCodeAt(i);
     if (c < 48 || c > 57) return new Parsed(false, 0);
-    v = v * 10 + <i64>(c - 48);
+    const d = <u64>(c - 48);
+    if (v > (limit - d) / 10) return new Parsed(false, 0);
+    v = v * 10 + d;
   }
-  return new Parsed(true, neg ? -v : v);
+  return new Parsed(true, neg ? <i64>(0 - v) : <i64>v);
 }
 
+// arrayIndex parses an array index path segment as the Go SDK does: digits
+// only, leading zeros ignored, at most 9 significant digits; -1 otherwise.
+function arrayIndex(seg: string): i32 {
+  let i = 0;
+  while (i < seg.length - 1 && seg.charCodeAt(i) == 48) i++;
+  const n = seg.length - i;
+  if (n == 0 || n > 9) return -1;
+  let v = 0;
+  for (; i < seg.length; i++) {
+    const c = seg.charCodeAt(i);
+    if (c < 48 || c > 57) return -1;
+    v = v * 10 + (c - 48);
+  }
+  return v;
+}
+
+function isDigit(c: i32): bool { return c >= 48 && c <= 57; }
+
 /**
- * parseNumber parses a whole JSON-style number ("12", "-3.5", "1e3"); NaN
- * for anything else, including trailing text.
+ * parseNumber parses a whole JSON number ("12", "-3.5", "1e3"); NaN for
+ * anything else, including trailing text, a leading "+" or hex.
  */
 export function parseNumber(s: string): f64 {
-  if (s.length == 0) return NaN;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    const digit = c >= 48 && c <= 57;
-    // + - . e E
-    if (!digit && c != 43 && c != 45 && c != 46 && c != 101 && c != 69) return NaN;
+  const n = s.length;
+  let i = 0;
+  if (i < n && s.charCodeAt(i) == 45) i++; // -
+  if (i >= n) return NaN;
+  if (s.charCodeAt(i) == 48) {
+    i++;
+  } else if (isDigit(s.charCodeAt(i))) {
+    while (i < n && isDigit(s.charCodeAt(i))) i++;
+  } else {
+    return NaN;
   }
+  if (i < n && s.charCodeAt(i) == 46) { // .
+    i++;
+    if (i >= n || !isDigit(s.charCodeAt(i))) return NaN;
+    while (i < n && isDigit(s.charCodeAt(i))) i++;
+  }
+  if (i < n && (s.charCodeAt(i) == 101 || s.charCodeAt(i) == 69)) { // e E
+    i++;
+    if (i < n && (s.charCodeAt(i) == 43 || s.charCodeAt(i) == 45)) i++;
+    if (i >= n || !isDigit(s.charCodeAt(i))) return NaN;
+    while (i < n && isDigit(s.charCodeAt(i))) i++;
+  }
+  if (i != n) return NaN;
   return parseFloat(s);
 }
 
 // ---- JSON writing ---------------------------------------------------------------
 
-/** quote returns s as a JSON string literal, quotes included. */
+/**
+ * quote returns s as a JSON string literal, quotes included. A lone
+ * surrogate becomes U+FFFD, so the result is always valid UTF-8 once
+ * encoded.
+ */
 export function quote(s: string): string {
-  let out = "\"";
+  const parts = new Array<string>();
+  parts.push("\"");
   let from = 0;
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
-    if (c >= 0x20 && c != 0x22 && c != 0x5c) continue;
-    out += s.substring(from, i);
-    if (c == 0x22) out += "\\\"";
-    else if (c == 0x5c) out += "\\\\";
-    else if (c == 0x0a) out += "\\n";
-    else if (c == 0x0d) out += "\\r";
-    else if (c == 0x09) out += "\\t";
-    else out += "\\u00" + (c < 0x10 ? "0" : "") + c.toString(16);
+    let esc: string | null = null;
+    if (c == 0x22) esc = "\\\"";
+    else if (c == 0x5c) esc = "\\\\";
+    else if (c == 0x0a) esc = "\\n";
+    else if (c == 0x0d) esc = "\\r";
+    else if (c == 0x09) esc = "\\t";
+    else if (c < 0x20) esc = "\\u00" + (c < 0x10 ? "0" : "") + c.toString(16);
+    else if (c >= 0xd800 && c < 0xdc00) {
+      if (i + 1 < s.length && s.charCodeAt(i + 1) >= 0xdc00 && s.charCodeAt(i + 1) < 0xe000) {
+        i++; // a valid pair: keep it
+        continue;
+      }
+      esc = "\\ufffd";
+    } else if (c >= 0xdc00 && c < 0xe000) esc = "\\ufffd";
+    if (esc == null) continue;
+    parts.push(s.substring(from, i));
+    parts.push(esc);
     from = i + 1;
   }
-  return out + s.substring(from) + "\"";
+  parts.push(s.substring(from));
+  parts.push("\"");
+  return parts.join("");
 }
 
 // ---- JSON scanning --------------------------------------------------------------
@@ -446,9 +504,9 @@ function jsonGet(p: usize, n: i32, path: string): string | null {
     if (c == 0x7b) { // {
       i = member(p, n, i, seg);
     } else if (c == 0x5b) { // [
-      const idx = parseDecimal(seg);
-      if (!idx.ok || idx.value < 0) return null;
-      i = element(p, n, i, <i32>idx.value);
+      const idx = arrayIndex(seg);
+      if (idx < 0) return null;
+      i = element(p, n, i, idx);
     } else {
       return null;
     }
@@ -508,13 +566,15 @@ function skipValue(p: usize, n: i32, i: i32): i32 {
     }
     return -1;
   }
-  const s = i;
-  while (i < n) {
-    const d = load<u8>(p + <usize>i);
-    if (d == 0x2c || d == 0x7d || d == 0x5d || d == 0x20 || d == 0x09 || d == 0x0a || d == 0x0d) break;
-    i++;
-  }
-  return i > s ? i : -1;
+  if (c == 0x7d || c == 0x5d || c == 0x2c || c == 0x3a) return -1; // } ] , :
+  // A number, true, false or null: up to the next delimiter.
+  while (i < n && !isDelim(load<u8>(p + <usize>i))) i++;
+  return i;
+}
+
+function isDelim(c: u8): bool {
+  return c == 0x2c || c == 0x7d || c == 0x5d || c == 0x3a || c == 0x22 || c == 0x7b ||
+    c == 0x5b || c == 0x20 || c == 0x09 || c == 0x0a || c == 0x0d;
 }
 
 // member returns the index of key's value in the object at p[i], or -1.
@@ -588,46 +648,83 @@ function hex4(p: usize, n: i32, i: i32): i32 {
   return v;
 }
 
-// unquote decodes the body of a JSON string (without its quotes).
+// unquote decodes the body of a JSON string (without its quotes) as the
+// Go SDK does: a lone surrogate becomes U+FFFD; null on a bad escape. It
+// writes into one buffer no longer than the input (an escape never decodes
+// to more bytes than it takes), so its cost is linear.
 function unquote(p: usize, n: i32): string | null {
   let plain = true;
   for (let i = 0; i < n; i++) {
     if (load<u8>(p + <usize>i) == 0x5c) { plain = false; break; }
   }
   if (plain) return String.UTF8.decodeUnsafe(p, <usize>n);
-  let out = "";
-  let from = 0;
+  const buf = new Uint8Array(n);
+  const out = buf.dataStart;
+  let o: usize = 0;
   let i = 0;
   while (i < n) {
-    if (load<u8>(p + <usize>i) != 0x5c) { i++; continue; }
-    out += String.UTF8.decodeUnsafe(p + <usize>from, <usize>(i - from));
+    const c = load<u8>(p + <usize>i);
+    if (c != 0x5c) {
+      store<u8>(out + o++, c);
+      i++;
+      continue;
+    }
     if (i + 1 >= n) return null;
     const e = load<u8>(p + <usize>(i + 1));
-    i += 2;
-    if (e == 0x22) out += "\"";
-    else if (e == 0x5c) out += "\\";
-    else if (e == 0x2f) out += "/";
-    else if (e == 0x62) out += "\b";
-    else if (e == 0x66) out += "\f";
-    else if (e == 0x6e) out += "\n";
-    else if (e == 0x72) out += "\r";
-    else if (e == 0x74) out += "\t";
-    else if (e == 0x75) { // \uXXXX, with surrogate pairs
-      const u = hex4(p, n, i);
-      if (u < 0) return null;
-      i += 4;
-      let cp = u;
-      if (u >= 0xd800 && u < 0xdc00 && i + 6 <= n &&
-          load<u8>(p + <usize>i) == 0x5c && load<u8>(p + <usize>(i + 1)) == 0x75) {
+    let b: i32 = -1;
+    if (e == 0x22 || e == 0x5c || e == 0x2f) b = e;
+    else if (e == 0x62) b = 0x08;
+    else if (e == 0x66) b = 0x0c;
+    else if (e == 0x6e) b = 0x0a;
+    else if (e == 0x72) b = 0x0d;
+    else if (e == 0x74) b = 0x09;
+    if (b >= 0) {
+      store<u8>(out + o++, <u8>b);
+      i += 2;
+      continue;
+    }
+    if (e != 0x75) return null; // \u
+    let cp = hex4(p, n, i + 2);
+    if (cp < 0) return null;
+    i += 6;
+    if (cp >= 0xd800 && cp < 0xe000) {
+      let pair = -1;
+      if (cp < 0xdc00 && i + 6 <= n && load<u8>(p + <usize>i) == 0x5c && load<u8>(p + <usize>(i + 1)) == 0x75) {
         const lo = hex4(p, n, i + 2);
-        if (lo >= 0xdc00 && lo < 0xe000) {
-          cp = 0x10000 + ((u - 0xd800) << 10) + (lo - 0xdc00);
-          i += 6;
-        }
+        if (lo >= 0xdc00 && lo < 0xe000) pair = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
       }
-      out += String.fromCodePoint(cp);
-    } else return null;
-    from = i;
+      if (pair >= 0) {
+        cp = pair;
+        i += 6;
+      } else {
+        cp = 0xfffd;
+      }
+    }
+    o = putUTF8(out, o, cp);
   }
-  return out + String.UTF8.decodeUnsafe(p + <usize>from, <usize>(n - from));
+  return String.UTF8.decodeUnsafe(out, o);
+}
+
+// putUTF8 writes code point cp at out+o and returns the new offset.
+function putUTF8(out: usize, o: usize, cp: i32): usize {
+  if (cp < 0x80) {
+    store<u8>(out + o, <u8>cp);
+    return o + 1;
+  }
+  if (cp < 0x800) {
+    store<u8>(out + o, <u8>(0xc0 | (cp >> 6)));
+    store<u8>(out + o + 1, <u8>(0x80 | (cp & 0x3f)));
+    return o + 2;
+  }
+  if (cp < 0x10000) {
+    store<u8>(out + o, <u8>(0xe0 | (cp >> 12)));
+    store<u8>(out + o + 1, <u8>(0x80 | ((cp >> 6) & 0x3f)));
+    store<u8>(out + o + 2, <u8>(0x80 | (cp & 0x3f)));
+    return o + 3;
+  }
+  store<u8>(out + o, <u8>(0xf0 | (cp >> 18)));
+  store<u8>(out + o + 1, <u8>(0x80 | ((cp >> 12) & 0x3f)));
+  store<u8>(out + o + 2, <u8>(0x80 | ((cp >> 6) & 0x3f)));
+  store<u8>(out + o + 3, <u8>(0x80 | (cp & 0x3f)));
+  return o + 4;
 }

@@ -193,7 +193,7 @@ var table = []testCase{
 	{
 		name: "filter denies a blocked key found with kv_get", fixture: "filter", kind: abi.KindFilter,
 		config: map[string]string{"limit": "5"},
-		setKV:  map[string]string{"block": "a value longer than the guest's 8-byte buffer"},
+		setKV:  map[string]string{"block": "a value longer than the WAT guest's 8-byte buffer and the other SDKs' first 64-byte buffer: " + strings.Repeat("x", 100)},
 		steps: []step{
 			{data: `{"user":"dee"}`, code: abi.Deny, reason: "blocked"},
 		},

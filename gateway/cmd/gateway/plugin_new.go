@@ -3,12 +3,14 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -56,7 +58,7 @@ project shares the repository's. --replace points the go.mod at a local
 checkout of the gateway, for a development build of it or offline work.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return pluginNew(stdout, args[0], o)
+			return pluginNew(cmd.Context(), stdout, args[0], o)
 		},
 	}
 	cmd.Flags().StringVar(&o.lang, "lang", "go", "language: go, c or assemblyscript")
@@ -67,7 +69,7 @@ checkout of the gateway, for a development build of it or offline work.`,
 	return cmd
 }
 
-func pluginNew(stdout io.Writer, name string, o newOptions) error {
+func pluginNew(ctx context.Context, stdout io.Writer, name string, o newOptions) error {
 	kind, err := parseKind(o.kind)
 	if err != nil || kind == "" {
 		return fmt.Errorf("plugin new: --kind %q: want filter, transform or observer", o.kind)
@@ -128,10 +130,30 @@ func pluginNew(stdout io.Writer, name string, o newOptions) error {
 		}
 		fmt.Fprintln(stdout, path)
 	}
-	fmt.Fprintf(stdout, "\ntest:  cd %s && go test .\nbuild: gateway plugin build %s\n", dir, dir)
-	if data.Module != "" && data.Replace == "" && data.Require == zeroVersion {
+	switch {
+	case data.Module != "" && data.Replace == "" && data.Require == zeroVersion:
 		fmt.Fprintf(stdout, "\nnote: this gateway is a development build, so go.mod requires %s %s,\n"+
 			"which resolves only through a replace: rerun with --replace <checkout>, or set a release version.\n", gatewayModule, zeroVersion)
+	case data.Module != "":
+		// The test's imports need go.sum entries before go test runs.
+		if err := goModTidy(ctx, dir); err != nil {
+			fmt.Fprintf(stdout, "\nnote: go mod tidy failed, run it in %s before go test: %v\n", dir, err)
+		}
+	}
+	fmt.Fprintf(stdout, "\ntest:  cd %s && go test .\nbuild: gateway plugin build %s\n", dir, dir)
+	return nil
+}
+
+// goModTidy runs go mod tidy in dir, which writes go.sum.
+func goModTidy(ctx context.Context, dir string) error {
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		return err
+	}
+	cmd := exec.CommandContext(ctx, goBin, "mod", "tidy")
+	cmd.Dir = dir
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("%w\n%s", err, strings.TrimSpace(string(out)))
 	}
 	return nil
 }

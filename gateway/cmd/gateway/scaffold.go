@@ -131,8 +131,8 @@ go test .
 ` + "```" + `
 {{- if ne .Lang "go"}}
 
-The tests need Go as well as the
-{{- if eq .Lang "c"}} C toolchain (Debian: ` + "`apt-get install clang lld wasi-libc libclang-rt-dev-wasm32`" + `).
+The tests need Go as well as
+{{- if eq .Lang "c"}} the C toolchain (Debian: ` + "`apt-get install clang lld wasi-libc libclang-rt-dev-wasm32`" + `).
 {{- else}} Node.js and npm; the first build runs ` + "`npm install`" + `, which writes
 ` + "`package-lock.json`" + ` (commit it).
 {{- end}}

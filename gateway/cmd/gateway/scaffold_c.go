@@ -10,15 +10,21 @@ const cFilter = `/* {{.Name}}: a gateway filter plugin in C, built with gw.h (th
 
 #include "gw.h"
 
-/* number parses s[0:n] as a whole decimal number into *out. */
+/* number parses s[0:n] as a whole JSON number ("250", "-1.5e3") into *out;
+ * anything else (hex, "nan", "inf", spaces, trailing text) is not one. */
 static int number(const char *s, size_t n, double *out) {
     char buf[64];
     if (!s || n == 0 || n >= sizeof buf) return 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (!((c >= '0' && c <= '9') || c == '-' || c == '+' || c == '.' || c == 'e' || c == 'E')) return 0;
+    }
+    if (!((s[0] >= '0' && s[0] <= '9') || s[0] == '-')) return 0;
     memcpy(buf, s, n);
     buf[n] = 0;
     char *end;
     *out = strtod(buf, &end);
-    return *end == 0;
+    return *end == 0 && *out - *out == 0; /* whole, and finite */
 }
 
 GW_FILTER(filter) {
@@ -48,6 +54,8 @@ GW_FILTER(filter) {
 const cTransform = `/* {{.Name}}: a gateway transform plugin in C, built with gw.h (the gateway's
  * C SDK). It adds a "tagged_by" field, the tag config value (default
  * "{{.Name}}"), to the event's data, which must be a JSON object. */
+#include <stdio.h>
+
 #include "gw.h"
 
 static int space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
@@ -67,17 +75,21 @@ GW_TRANSFORM(transform) {
     char *tag = gw_config_get("tag", NULL);
     const char *t = tag ? tag : "{{.Name}}";
     size_t tl = strlen(t);
-    char *out = (char *)malloc((size_t)(e - p) + 2 * tl + 32);
+    char *out = (char *)malloc((size_t)(e - p) + 6 * tl + 32); /* \u00XX is 6 bytes */
     if (!out) { free(tag); return GW_RESULT_FAILED; }
     size_t n = (size_t)(e - 1 - p); /* the object without its closing brace */
     memcpy(out, p, n);
     if (!empty) out[n++] = ',';
     memcpy(out + n, "\"tagged_by\":\"", 13);
     n += 13;
-    for (size_t i = 0; i < tl; i++) { /* a JSON string: escape quotes and backslashes */
-        char c = t[i];
+    for (size_t i = 0; i < tl; i++) { /* a JSON string: escape quotes, backslashes, controls */
+        unsigned char c = (unsigned char)t[i];
+        if (c < 0x20) {
+            n += (size_t)snprintf(out + n, 7, "\\u%04x", c);
+            continue;
+        }
         if (c == '"' || c == '\\') out[n++] = '\\';
-        out[n++] = (unsigned char)c < 0x20 ? ' ' : c;
+        out[n++] = (char)c;
     }
     out[n++] = '"';
     out[n++] = '}';

@@ -157,7 +157,7 @@ func buildAS(ctx context.Context, dir, out string) error {
 		return fmt.Errorf("the entry file %s is missing: %w", ASEntry, err)
 	}
 	asc := filepath.Join(dir, "node_modules", ".bin", "asc")
-	if _, err := os.Stat(asc); err != nil {
+	if _, err := os.Stat(asc); err != nil || lockChanged(dir) {
 		if err := npmInstall(ctx, dir); err != nil {
 			return err
 		}
@@ -171,12 +171,24 @@ func buildAS(ctx context.Context, dir, out string) error {
 	return run(cmd)
 }
 
+// lockChanged reports whether the project's package-lock.json is newer than
+// what npm last installed (node_modules/.package-lock.json): a compiler
+// bump must not build with the old compiler.
+func lockChanged(dir string) bool {
+	lock, err := os.Stat(filepath.Join(dir, "package-lock.json"))
+	if err != nil {
+		return false
+	}
+	installed, err := os.Stat(filepath.Join(dir, "node_modules", ".package-lock.json"))
+	return err != nil || lock.ModTime().After(installed.ModTime())
+}
+
 // npmInstall installs a project's dependencies: npm ci when it has a
 // lockfile, npm install (which writes one) when not.
 func npmInstall(ctx context.Context, dir string) error {
 	npm, err := exec.LookPath("npm")
 	if err != nil {
-		return fmt.Errorf("%w: node_modules/.bin/asc is missing and there is no npm on PATH to install it (Debian: apt-get install nodejs npm)", ErrNoToolchain)
+		return fmt.Errorf("%w: node_modules/.bin/asc is missing and there is no npm on PATH to install it (Node.js 20 or later with npm: https://nodejs.org)", ErrNoToolchain)
 	}
 	verb := "install"
 	if _, err := os.Stat(filepath.Join(dir, "package-lock.json")); err == nil {
