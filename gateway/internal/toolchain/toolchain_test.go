@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/eventgw/gateway/gateway/internal/require"
 )
@@ -113,4 +114,20 @@ func TestHash(t *testing.T) {
 
 	_, err = Hash(t.TempDir())
 	require.True(t, errors.Is(err, ErrNoSource), "%v", err)
+}
+
+// TestLockChanged: a lockfile newer than npm's record of the last install
+// means the installed compiler may be stale.
+func TestLockChanged(t *testing.T) {
+	dir := t.TempDir()
+	require.True(t, !lockChanged(dir), "no lockfile: nothing to compare")
+	write(t, dir, "package-lock.json", "{}")
+	require.True(t, lockChanged(dir), "never installed")
+	write(t, dir, "node_modules/.package-lock.json", "{}")
+	old := time.Now().Add(-time.Hour)
+	require.NoError(t, os.Chtimes(filepath.Join(dir, "package-lock.json"), old, old))
+	require.True(t, !lockChanged(dir), "installed after the lockfile was written")
+	require.NoError(t, os.Chtimes(filepath.Join(dir, "package-lock.json"), time.Now(), time.Now()))
+	require.NoError(t, os.Chtimes(filepath.Join(dir, "node_modules", ".package-lock.json"), old, old))
+	require.True(t, lockChanged(dir), "the lockfile changed after the install")
 }
