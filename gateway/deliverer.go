@@ -32,12 +32,11 @@ func newDeliverer(cfg *config.Config, st *store.Store, pm *plugins.Manager, logg
 		BreakerFailures:  d.BreakerFailures,
 		DisableAfter:     d.DisableAfter,
 		ShutdownGrace:    d.ShutdownGrace,
-		SecretOverlap:    d.SecretOverlap,
 		Version:          Version(),
 		Logger:           logger,
 		Pipeline:         pm.Pipeline,
 		Transform:        pm.Transform,
-		Notify:           pm.Observe,
+		Observer:         pm,
 	})
 	return e, policy, nil
 }

@@ -102,7 +102,7 @@ func TestDelivery_fanOut(t *testing.T) {
 	r := s.start(s.deliveryConfig())
 	patterns := []string{"link.*", "link.>", ">", "order.*"}
 	rcs := make([]*receiver, len(patterns))
-	hooks := make([]hookView, len(patterns))
+	hooks := make([]webhookView, len(patterns))
 	for i, p := range patterns {
 		rcs[i] = newReceiver(t, nil)
 		hooks[i] = r.createHook(t, rcs[i].URL, []string{p}, "")
@@ -189,7 +189,7 @@ func TestDelivery_alwaysFailingEndsDead(t *testing.T) {
 // goneSetup registers a webhook (one request at a time, so arrival order is
 // dispatch order) whose receiver answers 410 to the first request, and
 // returns once the webhook is disabled and its deliveries parked.
-func goneSetup(t *testing.T) (*running, *receiver, hookView, []string) {
+func goneSetup(t *testing.T) (*running, *receiver, webhookView, []string) {
 	t.Helper()
 	s := newSite(t)
 	r := s.start(s.deliveryConfig())
@@ -198,8 +198,8 @@ func goneSetup(t *testing.T) (*running, *receiver, hookView, []string) {
 	})
 	wh := r.createHook(t, rc.URL, []string{">"}, `"max_in_flight":1`)
 	first := r.publish(t, "a.b", `{"n":0}`).ID
-	require.Eventually(t, "the webhook to be disabled", func() bool { return !r.hook(t, wh.ID).Enabled })
-	got := r.hook(t, wh.ID)
+	require.Eventually(t, "the webhook to be disabled", func() bool { return !r.webhook(t, wh.ID).Enabled })
+	got := r.webhook(t, wh.ID)
 	require.Contains(t, got.DisabledReason, "410")
 	d := r.waitDelivery(t, first, wh.ID, store.StatusParked)
 	require.Equal(t, 1, d.Attempts)
@@ -219,7 +219,7 @@ func TestDelivery_goneParksThenEnableResumes(t *testing.T) {
 	t.Parallel()
 	r, rc, wh, ids := goneSetup(t)
 
-	var v hookView
+	var v webhookView
 	r.mustDo(t, http.MethodPatch, "/v1/webhooks/"+wh.ID, `{"enabled":true}`, http.StatusOK, &v)
 	require.True(t, v.Enabled, "PATCH answer: enabled")
 	require.Equal(t, "", v.DisabledReason)
@@ -338,7 +338,7 @@ func TestDelivery_secretRotation(t *testing.T) {
 	require.Equal(t, e1.ID, h1.ID)
 	require.Equal(t, 1, len(signatures(h1.Header)))
 
-	var rotated hookView
+	var rotated webhookView
 	r.mustDo(t, http.MethodPost, "/v1/webhooks/"+wh.ID+"/secret/rotate", "", http.StatusOK, &rotated)
 	newSecret := rotated.Secret
 	require.True(t, newSecret != "" && newSecret != oldSecret, "rotate must return a new secret")
@@ -372,7 +372,7 @@ func TestDelivery_asymmetricSignature(t *testing.T) {
 	rc := newReceiver(t, nil)
 	wh := r.createHook(t, rc.URL, []string{">"}, `"signature_scheme":"v1a"`)
 	require.True(t, strings.HasPrefix(wh.PublicKey, "whpk_"), "public_key %q", wh.PublicKey)
-	require.Equal(t, wh.PublicKey, r.hook(t, wh.ID).PublicKey)
+	require.Equal(t, wh.PublicKey, r.webhook(t, wh.ID).PublicKey)
 
 	ev := r.publish(t, "a.b", `{"x":1}`)
 	h := rc.waitCount(t, 1)[0]
@@ -639,13 +639,20 @@ func TestDelivery_restart(t *testing.T) {
 	rc.waitCount(t, 10)
 	require.NoError(t, r.stop(t))
 	failedBefore := rc.count()
+	triedBefore := rc.ids()
 
 	rc.script(nil)
 	r = s.start(cfg)
 	require.Eventually(t, "every event to reach the receiver", func() bool { return len(rc.ids()) == n })
 	for _, id := range ids {
+		r.waitDelivery(t, id, wh.ID, store.StatusSucceeded)
+	}
+	// The failures before the restart are still on record: the restarted
+	// gateway retried those deliveries, it did not start them afresh.
+	for _, id := range triedBefore {
 		d := r.waitDelivery(t, id, wh.ID, store.StatusSucceeded)
-		require.True(t, d.Attempts >= 1, "delivery of %s has no attempt", id)
+		require.True(t, d.Attempts >= 2, "delivery of %s: %d attempts, want the failure before the restart and the success", id, d.Attempts)
+		require.Equal(t, http.StatusInternalServerError, d.AttemptLog[0].StatusCode, "first attempt of %s", id)
 	}
 	t.Logf("%d failed requests before the restart, %d requests in all for %d events", failedBefore, rc.count(), n)
 	require.NoError(t, r.stop(t))
@@ -704,8 +711,8 @@ func TestDelivery_autoDisable(t *testing.T) {
 	wh := r.createHook(t, rc.URL, []string{">"}, "")
 	ev := r.publish(t, "a.b", `{}`)
 
-	require.Eventually(t, "the webhook to be disabled", func() bool { return !r.hook(t, wh.ID).Enabled })
-	require.Contains(t, r.hook(t, wh.ID).DisabledReason, "failing continuously")
+	require.Eventually(t, "the webhook to be disabled", func() bool { return !r.webhook(t, wh.ID).Enabled })
+	require.Contains(t, r.webhook(t, wh.ID).DisabledReason, "failing continuously")
 	d := r.waitDelivery(t, ev.ID, wh.ID, store.StatusParked)
 	require.True(t, d.Attempts >= 2, "want several failed attempts before the disable, got %d", d.Attempts)
 }

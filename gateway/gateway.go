@@ -16,7 +16,6 @@ import (
 	"github.com/eventgw/gateway/gateway/event"
 	"github.com/eventgw/gateway/gateway/internal/bus"
 	"github.com/eventgw/gateway/gateway/internal/delivery"
-	"github.com/eventgw/gateway/gateway/internal/egress"
 	"github.com/eventgw/gateway/gateway/internal/httpapi"
 	"github.com/eventgw/gateway/gateway/internal/plugins"
 	"github.com/eventgw/gateway/gateway/internal/store"
@@ -33,7 +32,6 @@ type Gateway struct {
 	ln     net.Listener
 
 	deliverer *delivery.Engine
-	egress    *egress.Policy
 	plugins   *plugins.Manager
 
 	ready   atomic.Bool
@@ -228,7 +226,7 @@ func (g *Gateway) start(ctx context.Context) (*store.Store, *bus.Bus, error) {
 	if err := deliverer.Start(ctx); err != nil {
 		return fail(fmt.Errorf("gateway: %w", err))
 	}
-	g.deliverer, g.egress = deliverer, policy
+	g.deliverer = deliverer
 	subs := append(subscriptions(deliverer, pm), g.extra...)
 	for _, sub := range subs {
 		if err := b.Subscribe(sub); err != nil {
@@ -245,7 +243,7 @@ func (g *Gateway) start(ctx context.Context) (*store.Store, *bus.Bus, error) {
 		Progress:       b,
 		Deliveries:     st,
 		Control:        deliverer,
-		CheckURL:       g.egress.CheckURL,
+		CheckURL:       policy.CheckURL,
 		SecretOverlap:  g.cfg.Delivery.SecretOverlap,
 		IngestFilter:   pm.IngestFilter,
 		Plugins:        pm,

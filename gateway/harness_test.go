@@ -194,12 +194,15 @@ func (r *running) publish(tb testing.TB, typ, data string) receipt {
 
 // webhookView is the API view of a webhook, reduced to what tests check.
 type webhookView struct {
-	ID         string   `json:"id"`
-	URL        string   `json:"url"`
-	EventTypes []string `json:"event_types"`
-	Enabled    bool     `json:"enabled"`
-	ManagedBy  string   `json:"managed_by"`
-	SecretHint string   `json:"secret_hint"`
+	ID             string   `json:"id"`
+	URL            string   `json:"url"`
+	EventTypes     []string `json:"event_types"`
+	Enabled        bool     `json:"enabled"`
+	DisabledReason string   `json:"disabled_reason"`
+	ManagedBy      string   `json:"managed_by"`
+	Secret         string   `json:"secret"`
+	SecretHint     string   `json:"secret_hint"`
+	PublicKey      string   `json:"public_key"`
 }
 
 func (r *running) webhook(tb testing.TB, id string) webhookView {

@@ -168,26 +168,15 @@ func deliveryConfig(extra ...string) string {
 	return b.String()
 }
 
-// deliverySite is a site whose config has the given delivery section.
+// deliveryConfig loads a config with the given delivery section.
 func (s *site) deliveryConfig(extra ...string) *config.Config {
 	s.tb.Helper()
 	return s.config(deliveryConfig(extra...))
 }
 
-// hookView is the API view of a webhook, as the delivery tests need it.
-type hookView struct {
-	ID             string   `json:"id"`
-	URL            string   `json:"url"`
-	EventTypes     []string `json:"event_types"`
-	Enabled        bool     `json:"enabled"`
-	DisabledReason string   `json:"disabled_reason"`
-	Secret         string   `json:"secret"`
-	PublicKey      string   `json:"public_key"`
-}
-
 // createHook registers a webhook; fields is extra JSON members, e.g.
 // `"ordered": true` (may be empty).
-func (r *running) createHook(tb testing.TB, url string, types []string, fields string) hookView {
+func (r *running) createHook(tb testing.TB, url string, types []string, fields string) webhookView {
 	tb.Helper()
 	ts, err := json.Marshal(types)
 	require.NoError(tb, err)
@@ -196,15 +185,8 @@ func (r *running) createHook(tb testing.TB, url string, types []string, fields s
 		body += "," + fields
 	}
 	body += "}"
-	var v hookView
+	var v webhookView
 	r.mustDo(tb, http.MethodPost, "/v1/webhooks", body, http.StatusCreated, &v)
-	return v
-}
-
-func (r *running) hook(tb testing.TB, id string) hookView {
-	tb.Helper()
-	var v hookView
-	r.mustDo(tb, http.MethodGet, "/v1/webhooks/"+id, "", http.StatusOK, &v)
 	return v
 }
 

@@ -53,7 +53,7 @@ func TestBuildWasip1(t *testing.T) {
 	}
 	gobin, err := exec.LookPath("go")
 	if err != nil {
-		t.Skip("no go toolchain")
+		t.Fatalf("go not found on PATH: %v", err)
 	}
 	root, err := filepath.Abs("..")
 	if err != nil {

@@ -42,7 +42,6 @@ func TestFilter_verdicts(t *testing.T) {
 	}{
 		{Allow(), abi.Allow, "", "allow"},
 		{Verdict{}, abi.Allow, "", "allow"},
-		{Allow(), abi.Allow, "", "allow"},
 		{Flag("odd"), abi.Flag, "odd", "flag: odd"},
 		{Flag(""), abi.Flag, "", "flag"},
 		{Deny("too much"), abi.Deny, "too much", "deny: too much"},

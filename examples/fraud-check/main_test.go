@@ -55,7 +55,7 @@ func TestFraudCheck(t *testing.T) {
 			continue
 		}
 		v := r.Verdicts[0]
-		if v.Plugin != "fraud" || v.Outcome != w.outcome || !strings.Contains(v.Reason, w.reason) {
+		if v.Plugin != "fraud" || v.Outcome != w.outcome || v.Reason != w.reason || v.Error != "" {
 			t.Errorf("%s: want fraud: %s (%s), got %+v", r.Name, w.outcome, w.reason, v)
 		}
 	}

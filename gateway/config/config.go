@@ -17,8 +17,8 @@ type Config struct {
 	Delivery Delivery  `koanf:"delivery"`
 	Plugins  []Plugin  `koanf:"plugins"`
 	Webhooks []Webhook `koanf:"webhooks"`
-	// Later sections (delivery, plugins, metrics) are added here as fields of
-	// their own struct type; Defaults and Validate grow with them.
+	// Later sections (metrics) are added here as fields of their own struct
+	// type; Defaults and Validate grow with them.
 }
 
 // Server is the HTTP front door.

@@ -63,68 +63,86 @@ func validatePlugins(ps *problems, plugins []Plugin) map[string]Plugin {
 	byName := make(map[string]Plugin, len(plugins))
 	for i, p := range plugins {
 		path := fmt.Sprintf("plugins[%d]", i)
-		switch {
-		case p.Name == "":
-			ps.add(path+".name", "is required")
-		case event.ValidateType(p.Name) != nil:
-			ps.add(path+".name", "must be letters, digits, '_', '-' or '.' (it appears in metrics and URLs)")
-		default:
+		p.validate(ps, path+".")
+		if p.Name != "" && event.ValidateType(p.Name) == nil {
 			if _, dup := byName[p.Name]; dup {
 				ps.addf(path+".name", "%q is used by another plugin", p.Name)
 			}
 			byName[p.Name] = p
 		}
 		if (p.Path == "") == (p.Source == "") {
-			ps.add(path, "needs exactly one of path (a .wasm file) or source (a Go plugin directory)")
-		}
-		if p.SHA256 != "" {
-			if b, err := hex.DecodeString(p.SHA256); err != nil || len(b) != 32 {
-				ps.add(path+".sha256", "must be 64 hexadecimal characters")
-			}
-		}
-		switch p.Kind {
-		case "", "observer", "filter", "transform":
-		default:
-			ps.addf(path+".kind", "must be observer, filter or transform, got %q", p.Kind)
-		}
-		for j, t := range p.EventTypes {
-			if _, err := event.ParsePattern(t); err != nil {
-				ps.addf(fmt.Sprintf("%s.event_types[%d]", path, j), "%v", err)
-			}
-		}
-		switch p.OnError {
-		case "", "allow", "deny", "pass", "drop":
-		default:
-			ps.addf(path+".on_error", "must be allow or deny (filters), pass or drop (transforms), got %q", p.OnError)
-		}
-		if (p.OnError == "allow" || p.OnError == "deny") && p.Kind != "" && p.Kind != "filter" {
-			ps.addf(path+".on_error", "%q applies to filters; this plugin is a %s", p.OnError, p.Kind)
-		}
-		if (p.OnError == "pass" || p.OnError == "drop") && p.Kind != "" && p.Kind != "transform" {
-			ps.addf(path+".on_error", "%q applies to transforms; this plugin is a %s", p.OnError, p.Kind)
-		}
-		switch p.Stage {
-		case "", "dispatch":
-		case "ingest":
-			if p.Kind != "filter" {
-				ps.add(path+".stage", "ingest applies to filters only; set kind: filter")
-			}
-		default:
-			ps.addf(path+".stage", "must be dispatch or ingest, got %q", p.Stage)
-		}
-		l := p.Limits
-		if l.MemoryMiB < 0 || l.MemoryMiB > MaxPluginMemoryMiB {
-			ps.addf(path+".limits.memory_mib", "must be from 1 to %d (0 means 16), got %d", MaxPluginMemoryMiB, l.MemoryMiB)
-		}
-		if l.Timeout < 0 || l.Timeout > MaxPluginTimeout {
-			ps.addf(path+".limits.timeout", "must be at most %s, got %s", MaxPluginTimeout, l.Timeout)
-		}
-		if l.Instances < 0 || l.Instances > MaxPluginInstances {
-			ps.addf(path+".limits.instances", "must be from 1 to %d (0 means the number of CPUs), got %d", MaxPluginInstances, l.Instances)
-		}
-		if l.KVBytes < 0 {
-			ps.addf(path+".limits.kv_bytes", "must not be negative, got %d", l.KVBytes)
+			ps.add(path, "needs exactly one of path (a .wasm file) or source (a Go, C or AssemblyScript plugin directory)")
 		}
 	}
 	return byName
+}
+
+// Validate checks one plugin's fields as the plugins section of the config
+// does, except path and source (a plugin uploaded through the API has
+// neither) and the uniqueness of its name. It returns nil or a
+// *ValidationError whose paths are the plugin's own keys ("kind",
+// "limits.timeout").
+func (p Plugin) Validate() error {
+	var ps problems
+	p.validate(&ps, "")
+	return ps.err()
+}
+
+// validate adds the problems of p's own fields to ps, each key path
+// prefixed with prefix.
+func (p Plugin) validate(ps *problems, prefix string) {
+	switch {
+	case p.Name == "":
+		ps.add(prefix+"name", "is required")
+	case event.ValidateType(p.Name) != nil:
+		ps.add(prefix+"name", "must be letters, digits, '_', '-' or '.' (it appears in metrics and URLs)")
+	}
+	if p.SHA256 != "" {
+		if b, err := hex.DecodeString(p.SHA256); err != nil || len(b) != 32 {
+			ps.add(prefix+"sha256", "must be 64 hexadecimal characters")
+		}
+	}
+	switch p.Kind {
+	case "", "observer", "filter", "transform":
+	default:
+		ps.addf(prefix+"kind", "must be observer, filter or transform, got %q", p.Kind)
+	}
+	for j, t := range p.EventTypes {
+		if _, err := event.ParsePattern(t); err != nil {
+			ps.addf(fmt.Sprintf("%sevent_types[%d]", prefix, j), "%v", err)
+		}
+	}
+	switch p.OnError {
+	case "", "allow", "deny", "pass", "drop":
+	default:
+		ps.addf(prefix+"on_error", "must be allow or deny (filters), pass or drop (transforms), got %q", p.OnError)
+	}
+	if (p.OnError == "allow" || p.OnError == "deny") && p.Kind != "" && p.Kind != "filter" {
+		ps.addf(prefix+"on_error", "%q applies to filters; this plugin is a %s", p.OnError, p.Kind)
+	}
+	if (p.OnError == "pass" || p.OnError == "drop") && p.Kind != "" && p.Kind != "transform" {
+		ps.addf(prefix+"on_error", "%q applies to transforms; this plugin is a %s", p.OnError, p.Kind)
+	}
+	switch p.Stage {
+	case "", "dispatch":
+	case "ingest":
+		if p.Kind != "filter" {
+			ps.add(prefix+"stage", "ingest applies to filters only; set kind: filter")
+		}
+	default:
+		ps.addf(prefix+"stage", "must be dispatch or ingest, got %q", p.Stage)
+	}
+	l := p.Limits
+	if l.MemoryMiB < 0 || l.MemoryMiB > MaxPluginMemoryMiB {
+		ps.addf(prefix+"limits.memory_mib", "must be from 1 to %d (0 means 16), got %d", MaxPluginMemoryMiB, l.MemoryMiB)
+	}
+	if l.Timeout < 0 || l.Timeout > MaxPluginTimeout {
+		ps.addf(prefix+"limits.timeout", "must be at most %s, got %s", MaxPluginTimeout, l.Timeout)
+	}
+	if l.Instances < 0 || l.Instances > MaxPluginInstances {
+		ps.addf(prefix+"limits.instances", "must be from 1 to %d (0 means the number of CPUs), got %d", MaxPluginInstances, l.Instances)
+	}
+	if l.KVBytes < 0 {
+		ps.addf(prefix+"limits.kv_bytes", "must not be negative, got %d", l.KVBytes)
+	}
 }

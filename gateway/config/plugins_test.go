@@ -26,7 +26,7 @@ func TestLoad_plugins(t *testing.T) {
 		{
 			name: "path and source",
 			yaml: "plugins:\n  - name: a\n    path: a.wasm\n    source: a\n",
-			want: []string{"plugins[0]: needs exactly one of path (a .wasm file) or source (a Go plugin directory)"},
+			want: []string{"plugins[0]: needs exactly one of path (a .wasm file) or source (a Go, C or AssemblyScript plugin directory)"},
 		},
 		{
 			name: "everything wrong",

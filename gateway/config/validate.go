@@ -271,7 +271,7 @@ func validateWebhooks(ps *problems, hooks []Webhook, d Delivery) {
 				ps.add(p+".url", err.Error())
 			}
 		}
-		for _, wp := range w.spec().Validate(true) {
+		for _, wp := range w.Spec().Validate(true) {
 			path, msg := p+"."+wp.Field, wp.Message
 			if wp.Field == "secret" && w.SecretEnv != "" {
 				path, msg = p+".secret_env", "the value of "+w.SecretEnv+" "+msg
@@ -281,8 +281,9 @@ func validateWebhooks(ps *problems, hooks []Webhook, d Delivery) {
 	}
 }
 
-// spec returns w as a webhook.Spec, leaving out fields the file did not set.
-func (w Webhook) spec() webhook.Spec {
+// Spec returns w as a webhook.Spec, as the API would receive it, leaving out
+// fields the file did not set.
+func (w Webhook) Spec() webhook.Spec {
 	var s webhook.Spec
 	if w.URL != "" {
 		s.URL = &w.URL
@@ -316,6 +317,3 @@ func (w Webhook) spec() webhook.Spec {
 	}
 	return s
 }
-
-// Spec returns the webhook as a webhook.Spec, as the API would receive it.
-func (w Webhook) Spec() webhook.Spec { return w.spec() }

@@ -85,14 +85,25 @@ func TestObserve_sampling(t *testing.T) {
 			t.Errorf("rate %s: logged+sampled_out = %d", tc.rate, got)
 		}
 	}
-	// The same id gets the same decision every time.
+	// The same id gets the same decision every time: two calls, each with
+	// its own config load, log an event both times or neither time.
 	setConfig(map[string]string{"rate": "0.5"})
-	c, _ := loadConfig(sdk.Config)
+	ev := sdktest.NewEvent("a.b", `{}`)
+	kept := 0
 	for i := range 100 {
-		id := fmt.Sprintf("evt_%d", i)
-		if c.sampled(id) != c.sampled(id) {
-			t.Fatalf("%s: sampling is not stable", id)
+		ev.ID = fmt.Sprintf("evt_%d", i)
+		before := sdktest.Metric("logged")
+		sdktest.Run(ev)
+		sdktest.Run(ev)
+		switch sdktest.Metric("logged") - before {
+		case 2:
+			kept++
+		case 1:
+			t.Fatalf("%s: logged once in two calls; sampling is not stable", ev.ID)
 		}
+	}
+	if kept == 0 || kept == 100 {
+		t.Fatalf("rate 0.5 kept %d of 100 ids; the stability check saw one outcome only", kept)
 	}
 }
 

@@ -81,7 +81,8 @@ export function gw_abi_v1(): void {}
 
 /**
  * gw_alloc returns size bytes the host writes one call's meta and data into.
- * The handler helpers copy what they need and free the block.
+ * The handler helpers read the event in place and free the block when the
+ * handler returns.
  */
 export function gw_alloc(size: i32): usize {
   if (size < 0) return 0;

@@ -76,6 +76,9 @@ func TestRun(t *testing.T) {
 	}
 
 	sdktest.Reset()
+	if logs, m, keys := sdktest.Logs(), sdktest.Metrics(), sdktest.KVKeys(); len(logs) != 0 || len(m) != 0 || len(keys) != 0 {
+		t.Errorf("after Reset: logs %v, metrics %v, KV keys %v; want none", logs, m, keys)
+	}
 	sdktest.SetKVQuota(10)
 	if r := sdktest.Run(sdktest.NewEvent("user.created", `{"name":"a long enough name"}`)); !r.Failed() || !errors.Is(r.Err, sdk.ErrQuota) {
 		t.Errorf("over quota: %v", r)
@@ -83,8 +86,13 @@ func TestRun(t *testing.T) {
 	if err := sdktest.SetKV("k", []byte("v"), 0); err != nil {
 		t.Errorf("SetKV: %v", err)
 	}
-	if len(sdktest.Logs()) == 0 {
-		t.Error("Reset then Run: logs expected")
+	// The info line and the failed call's error, and nothing from before
+	// Reset.
+	if logs := sdktest.Logs(); len(logs) != 2 || logs[0].Level != sdk.LevelInfo || logs[1].Level != sdk.LevelError {
+		t.Errorf("Reset then Run: logs %v, want one info and one error line", logs)
+	}
+	if sdktest.Metric("renamed") != 1 {
+		t.Errorf("Reset then Run: renamed = %d, want 1", sdktest.Metric("renamed"))
 	}
 }
 

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -14,6 +13,9 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/eventgw/gateway/gateway/internal/delivery"
+	"github.com/eventgw/gateway/gateway/internal/webhook"
 )
 
 // eventType is the type of every event the delivery modes publish; the
@@ -273,7 +275,7 @@ func publishClient(conns int) *http.Client {
 // runDeliver runs -mode deliver: the raw ceiling (unless -raw-c 0), then
 // the end-to-end load through the gateway, against one receiver.
 func runDeliver(ctx context.Context, c config) (*deliveryResult, error) {
-	secret := newSecret()
+	secret := webhook.NewSecret()
 	rcv, err := startReceiver(ctx, c.Recv, secret, 0)
 	if err != nil {
 		return nil, fmt.Errorf("receiver: %w", err)
@@ -441,36 +443,18 @@ func runDeliver(ctx context.Context, c config) (*deliveryResult, error) {
 	return res, nil
 }
 
-// rawClient is an HTTP client set up as the gateway's delivery sender sets
-// up its own (internal/delivery, newSender): the same transport limits for
-// that many workers, no proxy, redirects not followed.
-func rawClient(workers int, timeout time.Duration) *http.Client {
-	tr := &http.Transport{
-		DialContext:           (&net.Dialer{Timeout: timeout}).DialContext,
-		Proxy:                 nil,
-		ForceAttemptHTTP2:     true,
-		MaxIdleConns:          max(100, workers),
-		MaxIdleConnsPerHost:   max(8, workers),
-		IdleConnTimeout:       90 * time.Second,
-		TLSHandshakeTimeout:   10 * time.Second,
-		ExpectContinueTimeout: time.Second,
-		ResponseHeaderTimeout: timeout,
-	}
-	return &http.Client{
-		Transport:     tr,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}
-}
-
 // runRaw POSTs signed deliveries from -raw-c workers straight to webhook 0
 // of the receiver: the same body shape, headers and signature the gateway
 // sends, with no gateway in between.
 func runRaw(ctx context.Context, c config, rcv *receiver, secret string) (*rawResult, error) {
-	key, err := base64Secret(secret)
+	sg, err := delivery.NewSigner(delivery.Key(secret))
 	if err != nil {
 		return nil, err
 	}
-	client := rawClient(c.RawConc, 15*time.Second)
+	// The gateway's own client and signer: the same transport limits for
+	// that many workers, no proxy, redirects not followed.
+	const timeout = 15 * time.Second
+	client := delivery.NewClient((&net.Dialer{Timeout: timeout}).DialContext, timeout, c.RawConc)
 	defer client.CloseIdleConnections()
 	start := time.Now()
 	from := start.Add(c.Warmup)
@@ -511,9 +495,7 @@ func runRaw(ctx context.Context, c config, rcv *receiver, secret string) (*rawRe
 				}
 				req.Header.Set("Content-Type", "application/json")
 				req.Header.Set("User-Agent", "gateway-load")
-				req.Header["webhook-id"] = []string{id}
-				req.Header["webhook-timestamp"] = []string{strconv.FormatInt(now.Unix(), 10)}
-				req.Header["webhook-signature"] = []string{sign(key, id, now.Unix(), body)}
+				delivery.SetHeaders(req.Header, id, now, sg.Sign(id, now, body))
 				resp, err := client.Do(req)
 				if err != nil {
 					errs.Add(1)
@@ -542,13 +524,4 @@ func runRaw(ctx context.Context, c config, rcv *receiver, secret string) (*rawRe
 	r.latencyMS = newLatency(t.latencies())
 	r.Missing, r.Duplicates = t.check(acked.snapshot())
 	return r, nil
-}
-
-// base64Secret decodes a "whsec_" secret into its key bytes.
-func base64Secret(s string) ([]byte, error) {
-	b, ok := strings.CutPrefix(s, "whsec_")
-	if !ok {
-		return nil, errors.New("secret must start with whsec_")
-	}
-	return decodeStd(b)
 }

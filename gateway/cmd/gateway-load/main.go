@@ -18,6 +18,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	gwconfig "github.com/eventgw/gateway/gateway/config"
 )
 
 func main() {
@@ -182,14 +184,15 @@ func serveBare(ctx context.Context, addr string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	// The gateway's default server timeouts (gateway.yaml), so that both
-	// servers pay for the same deadlines.
+	// The gateway's default server timeouts, so that both servers pay for
+	// the same deadlines.
+	def := gwconfig.Defaults().Server
 	srv := &http.Server{
 		Handler:           bareHandler(),
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       120 * time.Second,
+		ReadHeaderTimeout: def.ReadHeaderTimeout,
+		ReadTimeout:       def.ReadTimeout,
+		WriteTimeout:      def.WriteTimeout,
+		IdleTimeout:       def.IdleTimeout,
 		MaxHeaderBytes:    64 << 10,
 	}
 	fmt.Fprintf(stderr, "gateway-load: bare handler listening on %s\n", ln.Addr())

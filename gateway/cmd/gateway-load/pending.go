@@ -11,6 +11,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/eventgw/gateway/gateway/internal/webhook"
 )
 
 // pendingResult is what -mode pending measured.
@@ -46,7 +48,7 @@ func (r *pendingResult) writeText(w io.Writer) {
 // slowly, -n events published to them in batches, and the gateway's memory
 // once every delivery exists and is waiting.
 func runPending(ctx context.Context, c config) (*pendingResult, error) {
-	secret := newSecret()
+	secret := webhook.NewSecret()
 	rcv, err := startReceiver(ctx, c.Recv, secret, c.Slow)
 	if err != nil {
 		return nil, fmt.Errorf("receiver: %w", err)

@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"bytes"
-	"encoding/base64"
 	"fmt"
 	"os"
 	"runtime"
@@ -143,9 +142,4 @@ func (s *cpuSampler) end(pid int) *cpuUse {
 	u := &cpuUse{Gateway: pct(gw - s.gw), Tool: pct(self - s.self), Cores: runtime.NumCPU()}
 	u.Other = max(0, pct(machine-s.machine)-u.Gateway-u.Tool)
 	return u
-}
-
-// decodeStd decodes standard base64, padded or not.
-func decodeStd(s string) ([]byte, error) {
-	return base64.RawStdEncoding.DecodeString(strings.TrimRight(s, "="))
 }

@@ -2,10 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -51,13 +47,6 @@ type tally struct {
 
 func newTally(hooks int, from, to time.Time) *tally {
 	return &tally{from: from, to: to, counts: make([][]uint8, hooks)}
-}
-
-// newSecret returns a fresh Standard Webhooks "whsec_" secret.
-func newSecret() string {
-	b := make([]byte, 24)
-	_, _ = rand.Read(b)
-	return "whsec_" + base64.StdEncoding.EncodeToString(b)
 }
 
 // startReceiver listens on addr and serves the receiver until ctx ends.
@@ -187,16 +176,4 @@ func (t *tally) latencies() []time.Duration {
 	lat := slices.Clone(t.lat)
 	slices.Sort(lat)
 	return lat
-}
-
-// sign returns the Standard Webhooks v1 signature header value of a message,
-// as the gateway computes it.
-func sign(key []byte, id string, ts int64, body []byte) string {
-	m := hmac.New(sha256.New, key)
-	m.Write([]byte(id))
-	m.Write([]byte{'.'})
-	m.Write(strconv.AppendInt(nil, ts, 10))
-	m.Write([]byte{'.'})
-	m.Write(body)
-	return "v1," + base64.StdEncoding.EncodeToString(m.Sum(nil))
 }

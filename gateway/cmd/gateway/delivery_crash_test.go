@@ -1,8 +1,6 @@
 package main
 
 import (
-	"crypto/rand"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -16,6 +14,7 @@ import (
 	"time"
 
 	"github.com/eventgw/gateway/gateway/internal/require"
+	"github.com/eventgw/gateway/gateway/internal/webhook"
 	"github.com/eventgw/gateway/sdk/verify"
 )
 
@@ -40,7 +39,7 @@ const deliveryLimit = 90 * time.Second
 func TestServe_deliveryCrash(t *testing.T) {
 	const perRound, batch = 2000, 100
 	dir := t.TempDir()
-	secret := newTestSecret(t)
+	secret := webhook.NewSecret()
 	addr := reservePort(t)
 	cfg := writeDeliveryConfig(t, dir, "http://"+addr+"/hook", secret)
 
@@ -77,15 +76,6 @@ func TestServe_deliveryCrash(t *testing.T) {
 	require.Equal(t, dup1, rcv.duplicates(round1), "round 1 events delivered again in round 2")
 	bad := rcv.rejected()
 	require.True(t, len(bad) == 0, "%d requests failed verification, e.g. %v", len(bad), bad[:min(len(bad), 5)])
-}
-
-// newTestSecret returns a fresh "whsec_" signing secret.
-func newTestSecret(tb testing.TB) string {
-	tb.Helper()
-	b := make([]byte, 32)
-	_, err := rand.Read(b)
-	require.NoError(tb, err)
-	return "whsec_" + base64.StdEncoding.EncodeToString(b)
 }
 
 // reservePort returns a loopback host:port that nothing listens on: it

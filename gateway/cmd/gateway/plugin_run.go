@@ -3,8 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -120,8 +118,7 @@ func pluginRun(ctx context.Context, stdin io.Reader, stdout io.Writer, file stri
 		return fmt.Errorf("plugin run: %w", err)
 	}
 	loadTime := time.Since(start)
-	sum := sha256.Sum256(wasm)
-	fmt.Fprintf(stdout, "plugin:  %s (%s, %d bytes, sha256 %s)\n", file, p.Kind(), len(wasm), hex.EncodeToString(sum[:]))
+	fmt.Fprintf(stdout, "plugin:  %s (%s, %d bytes, sha256 %s)\n", file, p.Kind(), len(wasm), p.Hash())
 	fmt.Fprintf(stdout, "event:   %s %s\n", meta.Type, meta.ID)
 
 	start = time.Now()

@@ -74,39 +74,42 @@ func (e *Engine) WebhookChanged(ctx context.Context, id string) error {
 // for an endpoint that no longer exists.
 func (e *Engine) closeDeleted(ctx context.Context, id string) error {
 	now := time.Now().UTC()
-	var us []store.DeliveryUpdate
-	err := e.opts.Deliveries.Unfinished(ctx, id, func(d store.Delivery) error {
+	_, err := e.rewriteUnfinished(ctx, id, "", func(d *store.Delivery) {
 		d.Status, d.Note, d.NextAttemptAt, d.UpdatedAt = store.StatusDead, "webhook deleted", time.Time{}, now
-		us = append(us, store.DeliveryUpdate{Delivery: d})
-		return nil
 	})
-	if err == nil {
-		err = e.opts.Deliveries.UpdateDeliveries(ctx, us)
-	}
 	if err != nil {
 		return fmt.Errorf("delivery: close deliveries of deleted webhook %s: %w", id, err)
 	}
 	return nil
 }
 
-// resumeParked turns the parked deliveries of q's webhook pending again and
-// queues them in event order. It runs on the loop.
-func (e *Engine) resumeParked(ctx context.Context, q *queue) error {
-	id := q.wh.ID
-	now := time.Now().UTC()
+// rewriteUnfinished applies set to every unfinished delivery of webhook id
+// (only those in status only, if given) and writes them back. It returns
+// the updates it wrote.
+func (e *Engine) rewriteUnfinished(ctx context.Context, id, only string, set func(d *store.Delivery)) ([]store.DeliveryUpdate, error) {
 	var us []store.DeliveryUpdate
 	err := e.opts.Deliveries.Unfinished(ctx, id, func(d store.Delivery) error {
-		if d.Status == store.StatusParked {
-			d.Status, d.Note, d.NextAttemptAt, d.UpdatedAt = store.StatusPending, "", time.Time{}, now
+		if only == "" || d.Status == only {
+			set(&d)
 			us = append(us, store.DeliveryUpdate{Delivery: d})
 		}
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("delivery: resume %s: %w", id, err)
+		return nil, err
 	}
-	if err := e.opts.Deliveries.UpdateDeliveries(ctx, us); err != nil {
-		return fmt.Errorf("delivery: resume %s: %w", id, err)
+	return us, e.opts.Deliveries.UpdateDeliveries(ctx, us)
+}
+
+// resumeParked turns the parked deliveries of q's webhook pending again and
+// queues them in event order. It runs on the loop.
+func (e *Engine) resumeParked(ctx context.Context, q *queue) error {
+	now := time.Now().UTC()
+	us, err := e.rewriteUnfinished(ctx, q.wh.ID, store.StatusParked, func(d *store.Delivery) {
+		d.Status, d.Note, d.NextAttemptAt, d.UpdatedAt = store.StatusPending, "", time.Time{}, now
+	})
+	if err != nil {
+		return fmt.Errorf("delivery: resume %s: %w", q.wh.ID, err)
 	}
 	for i := range us {
 		q.push(us[i].Delivery)
@@ -119,17 +122,9 @@ func (e *Engine) resumeParked(ctx context.Context, q *queue) error {
 func (e *Engine) DiscardParked(ctx context.Context, id string) (int, error) {
 	ctx = context.WithoutCancel(ctx)
 	now := time.Now().UTC()
-	var us []store.DeliveryUpdate
-	err := e.opts.Deliveries.Unfinished(ctx, id, func(d store.Delivery) error {
-		if d.Status == store.StatusParked {
-			d.Status, d.Note, d.UpdatedAt = store.StatusDead, "discarded through the API while the webhook was disabled", now
-			us = append(us, store.DeliveryUpdate{Delivery: d})
-		}
-		return nil
+	us, err := e.rewriteUnfinished(ctx, id, store.StatusParked, func(d *store.Delivery) {
+		d.Status, d.Note, d.UpdatedAt = store.StatusDead, "discarded through the API while the webhook was disabled", now
 	})
-	if err == nil {
-		err = e.opts.Deliveries.UpdateDeliveries(ctx, us)
-	}
 	if err != nil {
 		return 0, fmt.Errorf("delivery: discard parked deliveries of %s: %w", id, err)
 	}

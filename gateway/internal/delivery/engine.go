@@ -57,8 +57,6 @@ type Options struct {
 	ShutdownGrace    time.Duration
 	Version          string
 	Logger           *slog.Logger
-	// SecretOverlap is how long a rotated-out secret keeps signing.
-	SecretOverlap time.Duration
 	// Pipeline returns the plugin pipeline events pass before fan-out (nil
 	// or empty: none). It is called once per batch, so a hot reload takes
 	// effect at the next batch.
@@ -66,10 +64,18 @@ type Options struct {
 	// Transform looks up a transform plugin by name, for webhooks that name
 	// one (nil: no plugins).
 	Transform func(name string) (pipeline.Stage, bool)
-	// Notify, if set, receives the gateway's operational events
-	// (OperationalTypes) after they happened and were recorded. It must not
-	// block: it is called from the recorder and the scheduling loop.
-	Notify func(ev event.Event)
+	// Observer, if set, receives the gateway's operational events
+	// (gateway.delivery.*, gateway.webhook.disabled) after they happened
+	// and were recorded.
+	Observer Observer
+}
+
+// Observer receives operational events. The engine asks Observes first and
+// builds an event only for a type someone listens to. Observe must not
+// block: it is called from the recorder and the scheduling loop.
+type Observer interface {
+	Observes(typ string) bool
+	Observe(ev event.Event)
 }
 
 // Engine owns delivery: it is the bus subscriber that fans events out into

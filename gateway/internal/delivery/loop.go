@@ -134,11 +134,7 @@ func (e *Engine) finish(ctx context.Context, r result) {
 			e.logger.Error("recording a delivery attempt failed; it will be attempted again", "delivery", r.d.ID(), "err", r.err)
 			r.before.NextAttemptAt = time.Now().Add(time.Second)
 		}
-		if q.wh.Enabled {
-			q.push(r.before)
-		} else {
-			e.park(ctx, []store.Delivery{r.before}, q.wh.DisabledReason)
-		}
+		e.requeue(ctx, q, r.before)
 		return
 	}
 	now := time.Now()
@@ -161,11 +157,17 @@ func (e *Engine) finish(ctx context.Context, r result) {
 		}
 	}
 	if r.d.Status == store.StatusFailed {
-		if q.wh.Enabled {
-			q.push(r.d)
-		} else {
-			e.park(ctx, []store.Delivery{r.d}, q.wh.DisabledReason)
-		}
+		e.requeue(ctx, q, r.d)
+	}
+}
+
+// requeue queues d for another attempt, or parks it if its webhook was
+// disabled meanwhile.
+func (e *Engine) requeue(ctx context.Context, q *queue, d store.Delivery) {
+	if q.wh.Enabled {
+		q.push(d)
+	} else {
+		e.park(ctx, []store.Delivery{d}, q.wh.DisabledReason)
 	}
 }
 
@@ -198,7 +200,9 @@ func (e *Engine) disable(ctx context.Context, q *queue, reason string) {
 		return
 	}
 	e.logger.Warn("webhook disabled; its deliveries are parked until it is enabled again", "webhook", q.wh.ID, "reason", reason)
-	e.notify(TypeWebhookDisabled, opEvent{WebhookID: q.wh.ID, Reason: reason})
+	if e.observes(TypeWebhookDisabled) {
+		e.notify(TypeWebhookDisabled, opEvent{WebhookID: q.wh.ID, Reason: reason})
+	}
 	e.configure(q, *updated)
 	e.park(ctx, e.drain(q), reason)
 	e.publishHooks()

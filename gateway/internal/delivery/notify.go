@@ -8,7 +8,7 @@ import (
 	"github.com/eventgw/gateway/gateway/internal/store"
 )
 
-// Operational event types the engine reports through Options.Notify.
+// Operational event types the engine reports to Options.Observer.
 const (
 	TypeDeliverySucceeded = "gateway.delivery.succeeded"
 	TypeDeliveryFailed    = "gateway.delivery.failed"
@@ -29,27 +29,40 @@ type opEvent struct {
 	Reason        string `json:"reason,omitempty"`
 }
 
-// notify reports one operational event, if anyone listens.
-func (e *Engine) notify(typ string, data opEvent) {
-	if e.opts.Notify == nil {
-		return
-	}
-	b, _ := json.Marshal(data)
-	now := time.Now().UTC()
-	e.opts.Notify(event.Event{ID: "op_" + e.opIDs.Next().String(), Type: typ, Source: "gateway", Time: now, Data: b})
+// observes reports whether an observer listens to operational events of
+// type typ.
+func (e *Engine) observes(typ string) bool {
+	return e.opts.Observer != nil && e.opts.Observer.Observes(typ)
 }
 
-// notifyOutcome reports what an attempt came to.
+// notify reports one operational event; callers check observes first, so
+// nothing is built for a type no one listens to.
+func (e *Engine) notify(typ string, data opEvent) {
+	b, _ := json.Marshal(data)
+	now := time.Now().UTC()
+	e.opts.Observer.Observe(event.Event{ID: "op_" + e.opIDs.Next().String(), Type: typ, Source: "gateway", Time: now, Data: b})
+}
+
+// notifyOutcome reports what an attempt came to, if anyone listens.
 func (e *Engine) notifyOutcome(d *store.Delivery) {
-	data := opEvent{DeliveryID: d.ID(), EventID: d.EventID, EventType: d.EventType, WebhookID: d.WebhookID,
-		Attempts: d.Attempts, StatusCode: d.LastStatus, Error: d.LastError}
+	var typ string
 	switch d.Status {
 	case store.StatusSucceeded:
-		e.notify(TypeDeliverySucceeded, data)
+		typ = TypeDeliverySucceeded
 	case store.StatusFailed:
-		data.NextAttemptAt = d.NextAttemptAt.UTC().Format(time.RFC3339Nano)
-		e.notify(TypeDeliveryFailed, data)
+		typ = TypeDeliveryFailed
 	case store.StatusDead:
-		e.notify(TypeDeliveryDead, data)
+		typ = TypeDeliveryDead
+	default:
+		return
 	}
+	if !e.observes(typ) {
+		return
+	}
+	data := opEvent{DeliveryID: d.ID(), EventID: d.EventID, EventType: d.EventType, WebhookID: d.WebhookID,
+		Attempts: d.Attempts, StatusCode: d.LastStatus, Error: d.LastError}
+	if d.Status == store.StatusFailed {
+		data.NextAttemptAt = d.NextAttemptAt.UTC().Format(time.RFC3339Nano)
+	}
+	e.notify(typ, data)
 }

@@ -58,10 +58,21 @@ type sender struct {
 	timeout     time.Duration
 }
 
-// newSender returns a sender that dials through dial (the egress guard),
-// never follows redirects and never uses a proxy from the environment,
-// which would bypass the guard.
+// newSender returns a sender whose client is NewClient's.
 func newSender(dial func(ctx context.Context, network, addr string) (net.Conn, error), version string, maxResponse int, timeout time.Duration, workers int) *sender {
+	return &sender{
+		client:      NewClient(dial, timeout, workers),
+		userAgent:   "gateway/" + version,
+		maxResponse: maxResponse,
+		timeout:     timeout,
+	}
+}
+
+// NewClient returns the HTTP client deliveries are sent with, sized for
+// that many workers. It dials through dial (the egress guard), never
+// follows redirects and never uses a proxy from the environment, which
+// would bypass the guard. The load tool's raw ceiling uses it too.
+func NewClient(dial func(ctx context.Context, network, addr string) (net.Conn, error), timeout time.Duration, workers int) *http.Client {
 	tr := &http.Transport{
 		DialContext:           dial,
 		Proxy:                 nil,
@@ -73,14 +84,9 @@ func newSender(dial func(ctx context.Context, network, addr string) (net.Conn, e
 		ExpectContinueTimeout: time.Second,
 		ResponseHeaderTimeout: timeout,
 	}
-	return &sender{
-		client: &http.Client{
-			Transport:     tr,
-			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-		},
-		userAgent:   "gateway/" + version,
-		maxResponse: maxResponse,
-		timeout:     timeout,
+	return &http.Client{
+		Transport:     tr,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
 }
 

@@ -99,7 +99,11 @@ func (a *API) listDeliveries(w http.ResponseWriter, r *http.Request, ps httprout
 	return nil
 }
 
+// loadDelivery checks that delivery is running and reads the delivery id.
 func (a *API) loadDelivery(ctx context.Context, id string) (store.Delivery, error) {
+	if err := a.deliveriesReady(); err != nil {
+		return store.Delivery{}, err
+	}
 	d, err := a.opts.Deliveries.Delivery(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
 		return d, errorf(http.StatusNotFound, CodeNotFound, "id", "no delivery with id %q", id)
@@ -109,9 +113,6 @@ func (a *API) loadDelivery(ctx context.Context, id string) (store.Delivery, erro
 
 // getDelivery handles GET /v1/deliveries/:id, with its attempts.
 func (a *API) getDelivery(w http.ResponseWriter, r *http.Request, ps httprouter.Params) error {
-	if err := a.deliveriesReady(); err != nil {
-		return err
-	}
 	d, err := a.loadDelivery(r.Context(), ps.ByName("id"))
 	if err != nil {
 		return err
@@ -131,9 +132,6 @@ func (a *API) getDelivery(w http.ResponseWriter, r *http.Request, ps httprouter.
 
 // retryDelivery handles POST /v1/deliveries/:id/retry: attempt now.
 func (a *API) retryDelivery(w http.ResponseWriter, r *http.Request, ps httprouter.Params) error {
-	if err := a.deliveriesReady(); err != nil {
-		return err
-	}
 	d, err := a.loadDelivery(r.Context(), ps.ByName("id"))
 	if err != nil {
 		return err
@@ -204,13 +202,14 @@ func (a *API) replayWebhook(w http.ResponseWriter, r *http.Request, ps httproute
 			if !patterns.Match(ev.Type) {
 				continue
 			}
-			d, err := a.opts.Deliveries.Delivery(r.Context(), store.DeliveryIDPrefix+ev.Seq.String()+"_"+wh.ID)
+			fresh := store.Delivery{EventSeq: ev.Seq, EventID: ev.ID, EventType: ev.Type, WebhookID: wh.ID}
+			d, err := a.opts.Deliveries.Delivery(r.Context(), fresh.ID())
 			switch {
 			case errors.Is(err, store.ErrNotFound):
 				if len(body.Status) > 0 {
 					continue
 				}
-				d = store.Delivery{EventSeq: ev.Seq, EventID: ev.ID, EventType: ev.Type, WebhookID: wh.ID}
+				d = fresh
 			case err != nil:
 				return err
 			case len(body.Status) > 0 && !slices.Contains(body.Status, d.Status):

@@ -96,6 +96,16 @@ func TestManager_Put_loadFailure(t *testing.T) {
 	}
 	_, err = m.Put(ctx, Settings{Name: "gate", Stage: "later"}, wat(t, "allow"))
 	require.ErrorIs(t, err, ErrInvalid)
+	// The same rules as the config file's plugins section.
+	_, err = m.Put(ctx, Settings{Name: "gate", Kind: "transform", OnError: "deny"}, wat(t, "allow"))
+	require.ErrorIs(t, err, ErrInvalid)
+	require.Contains(t, err.Error(), `on_error: "deny" applies to filters; this plugin is a transform`)
+	_, err = m.Put(ctx, Settings{Name: "gate", Kind: "observer", Stage: "ingest"}, wat(t, "allow"))
+	require.ErrorIs(t, err, ErrInvalid)
+	require.Contains(t, err.Error(), "stage: ingest applies to filters only")
+	_, err = m.Put(ctx, Settings{Name: "gate", Limits: LimitSettings{Timeout: "11s"}}, wat(t, "allow"))
+	require.ErrorIs(t, err, ErrInvalid)
+	require.Contains(t, err.Error(), "limits.timeout: must be at most 10s")
 	_, err = m.Put(ctx, Settings{Name: "gate", SHA256: good.SHA256[:62] + "00"}, wat(t, "allow"))
 	require.ErrorIs(t, err, ErrInvalid)
 	got, ok := m.Get("gate")
@@ -187,10 +197,12 @@ func TestManager_observers(t *testing.T) {
 		return out
 	}
 	require.NoError(t, sub.Handle(ctx, evs("a.x"))) // no observer yet: nothing to do
+	require.True(t, !m.Observes("gateway.delivery.succeeded"), "no observer, yet Observes says yes")
 
 	counter := wat(t, "counter")
 	_, err := m.Put(ctx, Settings{Name: "counter", Kind: "observer"}, counter)
 	require.NoError(t, err)
+	require.True(t, m.Observes("gateway.delivery.succeeded"), "an observer of every type")
 	require.NoError(t, sub.Handle(ctx, evs("a.x", "a.y", "b.z")))
 	require.Eventually(t, "the observer to see 3 events", func() bool { return seen() == 3 })
 
@@ -198,6 +210,7 @@ func TestManager_observers(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, sub.Handle(ctx, evs("a.x", "b.y", "b.z")))
 	require.Eventually(t, "the new version to see the 2 b events", func() bool { return seen() == 2 })
+	require.True(t, m.Observes("b.y") && !m.Observes("gateway.delivery.succeeded"), "Observes follows event_types")
 
 	require.NoError(t, m.Delete(ctx, "counter"))
 	require.NoError(t, sub.Handle(ctx, evs("b.x")))

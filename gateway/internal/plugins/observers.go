@@ -41,6 +41,10 @@ func (m *Manager) Subscription() bus.Subscription {
 	return bus.Subscription{Name: "plugins:observers", Patterns: event.Patterns{event.MustParsePattern(">")}, Subscriber: &m.obs}
 }
 
+// Observes reports whether a loaded observer's event_types match typ: the
+// delivery engine asks before it builds an operational event.
+func (m *Manager) Observes(typ string) bool { return m.Current().observes(typ) }
+
 // Observe hands one event that is not in the log (an operational event such
 // as gateway.delivery.succeeded) to the matching observers, without
 // blocking.

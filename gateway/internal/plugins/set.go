@@ -53,7 +53,8 @@ type loaded struct {
 	stage     pipeline.Stage
 }
 
-// newSet builds the pipelines of ls, which are in run order.
+// newSet builds the pipelines of ls, which are in run order. A transform
+// without event types is per-webhook only: pipeline.New leaves it out.
 func newSet(ls []*loaded) (*Set, error) {
 	s := &Set{loaded: ls, transforms: make(map[string]pipeline.Stage)}
 	var stages, ingest []pipeline.Stage
@@ -61,7 +62,6 @@ func newSet(ls []*loaded) (*Set, error) {
 		switch {
 		case l.plugin.Kind() == abi.KindFilter && l.cfg.Stage == "ingest":
 			ingest = append(ingest, l.stage)
-		case l.plugin.Kind() == abi.KindTransform && len(l.cfg.EventTypes) == 0:
 		case l.plugin.Kind() != abi.KindObserver:
 			stages = append(stages, l.stage)
 		}
@@ -90,6 +90,16 @@ func (s *Set) find(name string) *loaded {
 		}
 	}
 	return nil
+}
+
+// observes reports whether an observer of s matches events of type typ.
+func (s *Set) observes(typ string) bool {
+	for _, l := range s.loaded {
+		if l.plugin.Kind() == abi.KindObserver && l.stage.Patterns.Match(typ) {
+			return true
+		}
+	}
+	return false
 }
 
 // Pipeline returns the dispatch pipeline (filters, then global transforms).
@@ -121,11 +131,7 @@ func (m *Manager) load(ctx context.Context, pc config.Plugin, wasm []byte, manag
 	if err != nil {
 		return nil, fmt.Errorf("plugin %q: %w", pc.Name, err)
 	}
-	quota := pc.Limits.KVBytes
-	if quota == 0 {
-		quota = defaultKVBytes
-	}
-	pkv, err := m.store.PluginKV(pc.Name, quota)
+	pkv, err := m.store.PluginKV(pc.Name, kvBytes(pc.Limits.KVBytes))
 	if err != nil {
 		return nil, fmt.Errorf("plugin %q: %w", pc.Name, err)
 	}
@@ -193,38 +199,31 @@ func (a adapter) next(p *wasmhost.Plugin, err error) *wasmhost.Plugin {
 	return nil
 }
 
-func (a adapter) Filter(ctx context.Context, meta abi.Meta, data []byte) (int32, string, error) {
+// call runs f on the adapter's plugin, and again on its successor after a
+// swap (see adapter).
+func call[T any](a adapter, f func(*wasmhost.Plugin) (T, error)) (T, error) {
 	p := a.p
 	for i := 0; ; i++ {
-		r, err := p.Filter(ctx, meta, data)
+		r, err := f(p)
 		if np := a.next(p, err); np != nil && i < retries {
 			p = np
 			continue
 		}
-		return int32(r.Verdict), r.Reason, err
+		return r, err
 	}
+}
+
+func (a adapter) Filter(ctx context.Context, meta abi.Meta, data []byte) (int32, string, error) {
+	r, err := call(a, func(p *wasmhost.Plugin) (wasmhost.FilterResult, error) { return p.Filter(ctx, meta, data) })
+	return int32(r.Verdict), r.Reason, err
 }
 
 func (a adapter) Transform(ctx context.Context, meta abi.Meta, data []byte) (int32, []byte, error) {
-	p := a.p
-	for i := 0; ; i++ {
-		r, err := p.Transform(ctx, meta, data)
-		if np := a.next(p, err); np != nil && i < retries {
-			p = np
-			continue
-		}
-		return int32(r.Action), r.Output, err
-	}
+	r, err := call(a, func(p *wasmhost.Plugin) (wasmhost.TransformResult, error) { return p.Transform(ctx, meta, data) })
+	return int32(r.Action), r.Output, err
 }
 
 func (a adapter) Observe(ctx context.Context, meta abi.Meta, data []byte) error {
-	p := a.p
-	for i := 0; ; i++ {
-		err := p.Observe(ctx, meta, data)
-		if np := a.next(p, err); np != nil && i < retries {
-			p = np
-			continue
-		}
-		return err
-	}
+	_, err := call(a, func(p *wasmhost.Plugin) (struct{}, error) { return struct{}{}, p.Observe(ctx, meta, data) })
+	return err
 }

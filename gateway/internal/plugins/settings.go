@@ -4,13 +4,13 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"strings"
 	"time"
 
 	"github.com/eventgw/gateway/gateway/config"
-	"github.com/eventgw/gateway/gateway/event"
 	"github.com/eventgw/gateway/gateway/internal/wasmhost"
 )
 
@@ -39,63 +39,33 @@ type LimitSettings struct {
 	KVBytes   int64  `json:"kv_bytes,omitempty"`
 }
 
-// plugin validates s and returns it as a config plugin; problems wrap
-// ErrInvalid.
+// plugin validates s, with the rules of the config file's plugins section
+// (config.Plugin.Validate), and returns it as a config plugin; problems
+// wrap ErrInvalid.
 func (s Settings) plugin() (config.Plugin, error) {
-	bad := func(format string, args ...any) (config.Plugin, error) {
-		return config.Plugin{}, fmt.Errorf("%w: %s", ErrInvalid, fmt.Sprintf(format, args...))
-	}
-	if s.Name == "" || event.ValidateType(s.Name) != nil {
-		return bad("name: must be letters, digits, '_', '-' or '.', got %q", s.Name)
-	}
-	switch s.Kind {
-	case "", "observer", "filter", "transform":
-	default:
-		return bad("kind: must be observer, filter or transform, got %q", s.Kind)
-	}
-	for i, t := range s.EventTypes {
-		if _, err := event.ParsePattern(t); err != nil {
-			return bad("event_types[%d]: %v", i, err)
-		}
-	}
-	switch s.OnError {
-	case "", "allow", "deny", "pass", "drop":
-	default:
-		return bad("on_error: must be allow or deny (filters), pass or drop (transforms), got %q", s.OnError)
-	}
-	switch s.Stage {
-	case "", "dispatch", "ingest":
-	default:
-		return bad("stage: must be dispatch or ingest, got %q", s.Stage)
-	}
-	if s.SHA256 != "" {
-		if b, err := hex.DecodeString(s.SHA256); err != nil || len(b) != sha256.Size {
-			return bad("sha256: must be 64 hexadecimal characters")
-		}
-	}
-	l := s.Limits
 	var timeout time.Duration
-	if l.Timeout != "" {
-		d, err := time.ParseDuration(l.Timeout)
-		if err != nil || d < 0 || d > config.MaxPluginTimeout {
-			return bad("limits.timeout: must be a duration up to %s, got %q", config.MaxPluginTimeout, l.Timeout)
+	if t := s.Limits.Timeout; t != "" {
+		d, err := time.ParseDuration(t)
+		if err != nil {
+			return config.Plugin{}, fmt.Errorf("%w: limits.timeout: must be a duration up to %s, got %q", ErrInvalid, config.MaxPluginTimeout, t)
 		}
 		timeout = d
 	}
-	if l.MemoryMiB < 0 || l.MemoryMiB > config.MaxPluginMemoryMiB {
-		return bad("limits.memory_mib: must be from 1 to %d (0 means 16), got %d", config.MaxPluginMemoryMiB, l.MemoryMiB)
-	}
-	if l.Instances < 0 || l.Instances > config.MaxPluginInstances {
-		return bad("limits.instances: must be from 1 to %d (0 means the number of CPUs), got %d", config.MaxPluginInstances, l.Instances)
-	}
-	if l.KVBytes < 0 {
-		return bad("limits.kv_bytes: must not be negative, got %d", l.KVBytes)
-	}
-	return config.Plugin{
+	l := s.Limits
+	p := config.Plugin{
 		Name: s.Name, SHA256: s.SHA256, Kind: s.Kind, EventTypes: s.EventTypes, Config: maps.Clone(s.Config),
 		Limits:  config.PluginLimits{MemoryMiB: l.MemoryMiB, Timeout: timeout, Instances: l.Instances, KVBytes: l.KVBytes},
 		OnError: s.OnError, Stage: s.Stage,
-	}, nil
+	}
+	var verr *config.ValidationError
+	if err := p.Validate(); errors.As(err, &verr) {
+		msgs := make([]string, len(verr.Problems))
+		for i, pr := range verr.Problems {
+			msgs[i] = pr.String()
+		}
+		return config.Plugin{}, fmt.Errorf("%w: %s", ErrInvalid, strings.Join(msgs, "; "))
+	}
+	return p, nil
 }
 
 // encodeSettings checks the pin and returns the settings to save: s with

@@ -68,15 +68,8 @@ func BenchmarkStore_Append(b *testing.B) {
 		})
 	}
 	b.Run("txn-per-append/sync", func(b *testing.B) {
-		opts := badger.DefaultOptions(b.TempDir()).
-			WithSyncWrites(true).
-			WithLogger(nil).
-			WithNumVersionsToKeep(1).
-			WithMemTableSize(32 << 20).
-			WithNumMemtables(3).
-			WithBlockCacheSize(64 << 20).
-			WithValueLogFileSize(256 << 20)
-		db, err := badger.Open(opts)
+		// The store's own Badger tuning, without its committer.
+		db, err := badger.Open(badgerOptions(Options{Path: b.TempDir(), Sync: true}).WithLogger(nil))
 		if err != nil {
 			b.Fatal(err)
 		}

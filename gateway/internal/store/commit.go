@@ -362,7 +362,7 @@ func (s *Store) lookupIdem(txn *badger.Txn, idemKey string) (ev event.Event, has
 	copy(hash[:], val[len(seq):])
 	ev, err = getEvent(txn, seq)
 	if errors.Is(err, ErrNotFound) {
-		// The event is gone (it cannot be, today: events are never deleted).
+		// The event is gone: retention swept it before the key expired.
 		// Treat the key as unused rather than replaying nothing.
 		return ev, hash, false, nil
 	}

@@ -69,11 +69,11 @@ func TestStore_Append_hammer(t *testing.T) {
 }
 
 // TestStore_Append_tooLarge finds out where Badger's transaction limit lies
-// and checks that a request over it fails alone. With the store's 32 MiB
-// memtables one transaction holds about 4.8 MiB of values below Badger's
-// 1 MiB value threshold; larger values go to the value log and count only
-// as pointers. So several 5 MiB drafts fit, while eight 900 KiB drafts do
-// not.
+// and checks that a request over it fails alone. With the store's 16 MiB
+// memtables one transaction holds about 2.4 MiB (15%) of values below
+// Badger's 1 MiB value threshold; larger values go to the value log and
+// count only as pointers. So several 5 MiB drafts fit, while eight 900 KiB
+// drafts do not.
 func TestStore_Append_tooLarge(t *testing.T) {
 	t.Parallel()
 	many := func(n, size int) []Draft {

@@ -197,18 +197,20 @@ func (s *Store) updateDeliveries(us []DeliveryUpdate) error {
 	return s.update(func(txn *badger.Txn) error {
 		for i := range us {
 			d := &us[i].Delivery
-			item, err := txn.Get(deliveryKey(d.EventSeq, d.WebhookID))
+			// The D/ index holds the status, written and deleted with the
+			// record: reading it spares decoding the record.
+			item, err := txn.Get(webhookIndexKey(prefixByWebhook, d.WebhookID, d.EventSeq))
 			if errors.Is(err, badger.ErrKeyNotFound) {
 				continue // swept by retention meanwhile
 			}
 			if err != nil {
 				return err
 			}
-			var old Delivery
-			if err := item.Value(func(v []byte) error { return json.Unmarshal(v, &old) }); err != nil {
+			old, err := item.ValueCopy(nil)
+			if err != nil {
 				return err
 			}
-			if err := putDelivery(txn, d, old.Status); err != nil {
+			if err := putDelivery(txn, d, string(old)); err != nil {
 				return err
 			}
 			if a := us[i].Attempt; a != nil {
@@ -258,15 +260,11 @@ func decodeDelivery(k, v []byte) (Delivery, error) {
 
 // Delivery returns one delivery by id.
 func (s *Store) Delivery(ctx context.Context, id string) (Delivery, error) {
+	var d Delivery
 	seq, wh, ok := ParseDeliveryID(id)
 	if !ok {
-		return Delivery{}, ErrNotFound
+		return d, ErrNotFound
 	}
-	return s.deliveryOf(ctx, seq, wh)
-}
-
-func (s *Store) deliveryOf(ctx context.Context, seq event.Seq, wh string) (Delivery, error) {
-	var d Delivery
 	if err := ctxErr(ctx); err != nil {
 		return d, err
 	}

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dgraph-io/badger/v4"
+
 	"github.com/eventgw/gateway/gateway/internal/require"
 	"github.com/eventgw/gateway/sdk/abi"
 )
@@ -211,6 +213,18 @@ func TestPluginKV_clear(t *testing.T) {
 	u, err := kv.Usage(ctx)
 	require.NoError(t, err)
 	require.Equal(t, int64(0), u)
+	// Clear removes the usage counter in any case; check the entries too,
+	// past the first batch of 1000.
+	left := 0
+	require.NoError(t, s.db.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: kv.prefix})
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			left++
+		}
+		return nil
+	}))
+	require.Equal(t, 0, left, "entries left after Clear")
 	_, err = keep.Get(ctx, []byte("k"))
 	require.NoError(t, err, "another plugin's keys survive")
 }

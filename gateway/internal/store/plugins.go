@@ -26,9 +26,14 @@ const (
 	chunksPerCommit = 2
 )
 
+// modulePrefix is B/<hash>/, the prefix of every chunk of a module.
+func modulePrefix(hash string) []byte {
+	return key(prefixBlob, []byte(hash), []byte("/"))
+}
+
 // chunkKey is B/<hash>/<n, 4 bytes big-endian>.
 func chunkKey(hash string, n int) []byte {
-	return binary.BigEndian.AppendUint32(key(prefixBlob, []byte(hash), []byte("/")), uint32(n))
+	return binary.BigEndian.AppendUint32(modulePrefix(hash), uint32(n))
 }
 
 // SavedPlugin is a plugin uploaded through the API: its settings, as the
@@ -143,8 +148,7 @@ func dropUnusedModule(txn *badger.Txn, hash string, uses ModuleUses) error {
 		}
 	}
 	var chunks [][]byte
-	prefix := key(prefixBlob, []byte(hash), []byte("/"))
-	del := txn.NewIterator(badger.IteratorOptions{Prefix: prefix})
+	del := txn.NewIterator(badger.IteratorOptions{Prefix: modulePrefix(hash)})
 	for del.Rewind(); del.Valid(); del.Next() {
 		chunks = append(chunks, del.Item().KeyCopy(nil))
 	}
@@ -160,8 +164,7 @@ func dropUnusedModule(txn *badger.Txn, hash string, uses ModuleUses) error {
 // readModule reads and checks the chunks of a module.
 func readModule(txn *badger.Txn, hash string) ([]byte, error) {
 	var buf bytes.Buffer
-	prefix := key(prefixBlob, []byte(hash), []byte("/"))
-	it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix, PrefetchValues: true, PrefetchSize: 4})
+	it := txn.NewIterator(badger.IteratorOptions{Prefix: modulePrefix(hash), PrefetchValues: true, PrefetchSize: 4})
 	defer it.Close()
 	for it.Rewind(); it.Valid(); it.Next() {
 		if err := it.Item().Value(func(v []byte) error { buf.Write(v); return nil }); err != nil {

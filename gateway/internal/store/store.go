@@ -79,17 +79,8 @@ type Store struct {
 	closed       sync.Once
 }
 
-// Open opens (or creates) the store and starts its committer.
-func Open(opts Options) (*Store, error) {
-	if opts.Logger == nil {
-		opts.Logger = slog.Default()
-	}
-	if opts.Now == nil {
-		opts.Now = time.Now
-	}
-	if opts.IdempotencyWindow <= 0 {
-		opts.IdempotencyWindow = 24 * time.Hour
-	}
+// badgerOptions is how the store tunes Badger for opts.
+func badgerOptions(opts Options) badger.Options {
 	bo := badger.DefaultOptions(opts.Path).
 		WithInMemory(opts.Memory).
 		WithSyncWrites(opts.Sync).
@@ -105,7 +96,21 @@ func Open(opts Options) (*Store, error) {
 	if opts.Memory {
 		bo = bo.WithDir("").WithValueDir("")
 	}
-	db, err := badger.Open(bo)
+	return bo
+}
+
+// Open opens (or creates) the store and starts its committer.
+func Open(opts Options) (*Store, error) {
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.IdempotencyWindow <= 0 {
+		opts.IdempotencyWindow = 24 * time.Hour
+	}
+	db, err := badger.Open(badgerOptions(opts))
 	if err != nil {
 		return nil, fmt.Errorf("store: open %q: %w", opts.Path, err)
 	}

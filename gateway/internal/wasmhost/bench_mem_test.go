@@ -4,21 +4,17 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"fmt"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"runtime"
 	"runtime/debug"
 	"strconv"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/eventgw/gateway/gateway/internal/require"
 )
 
-// Go SDK guests for the benchmarks, built like sdkFraud (sdk_test.go).
+// Go SDK guests for the benchmarks, built with goPlugin (guest_test.go).
 
 // sdkEmpty is a Go SDK filter that allows every event without looking at
 // it: the floor of a Go guest call (gw_alloc, the SDK's meta parsing and
@@ -51,63 +47,6 @@ func init() {
 	})
 }
 `
-
-var goBuilds sync.Map // source -> *goBuild
-
-type goBuild struct {
-	once sync.Once
-	wasm []byte
-	err  error
-}
-
-// goPlugin builds a Go SDK plugin from one main.go, once per test binary.
-func goPlugin(tb testing.TB, src string) []byte {
-	tb.Helper()
-	v, _ := goBuilds.LoadOrStore(src, &goBuild{})
-	gb := v.(*goBuild)
-	gb.once.Do(func() { gb.wasm, gb.err = buildGoPlugin(src) })
-	if gb.err != nil {
-		tb.Fatal(gb.err)
-	}
-	return gb.wasm
-}
-
-// buildGoPlugin builds src, a Go SDK plugin's main.go, into a module in a
-// throwaway module directory that replaces the gateway with this checkout.
-func buildGoPlugin(src string) ([]byte, error) {
-	gobin, err := exec.LookPath("go")
-	if err != nil {
-		return nil, fmt.Errorf("go toolchain: %w", err)
-	}
-	root, err := filepath.Abs("../../..")
-	if err != nil {
-		return nil, err
-	}
-	dir, err := os.MkdirTemp("", "wasmhost-bench-")
-	if err != nil {
-		return nil, err
-	}
-	defer os.RemoveAll(dir)
-	gomod := fmt.Sprintf("module example.test/bench\n\ngo 1.26\n\nrequire github.com/eventgw/gateway v0.0.0\n\nreplace github.com/eventgw/gateway => %s\n", filepath.ToSlash(root))
-	files := map[string]string{"go.mod": gomod, "main.go": src}
-	if sum, err := os.ReadFile(filepath.Join(root, "go.sum")); err == nil {
-		files["go.sum"] = string(sum)
-	}
-	for name, body := range files {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
-			return nil, err
-		}
-	}
-	out := filepath.Join(dir, "p.wasm")
-	cmd := exec.Command(gobin, "build", "-buildmode=c-shared", "-o", out, ".")
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm", "GOFLAGS=-mod=mod",
-		"GOPROXY=off", "GOWORK=off", "GOSUMDB=off", "CGO_ENABLED=0")
-	if msg, err := cmd.CombinedOutput(); err != nil {
-		return nil, fmt.Errorf("go build of a Go SDK plugin: %v\n%s", err, msg)
-	}
-	return os.ReadFile(out)
-}
 
 // goBenchData is the event the Go SDK benchmarks pass: customer.country is
 // the last member of a nested object, so e.Get scans most of the document.

@@ -20,9 +20,9 @@ import (
 // watCache holds the fixtures compiled in this test run, by name.
 var watCache sync.Map // string -> []byte
 
-// wat compiles testdata/<name>.wat with wabt's wat2wasm. A missing wat2wasm
-// fails the test: the fixtures are the point of these tests (.ci/run
-// installs wabt).
+// wat compiles testdata/<name>.wat (name may be in a subdirectory) with
+// wabt's wat2wasm. A missing wat2wasm fails the test: the fixtures are the
+// point of these tests (.ci/run installs wabt).
 func wat(tb testing.TB, name string) []byte {
 	tb.Helper()
 	if b, ok := watCache.Load(name); ok {
@@ -32,7 +32,7 @@ func wat(tb testing.TB, name string) []byte {
 	if err != nil {
 		tb.Fatalf("wat2wasm not found: install wabt (apt-get install -y wabt); .ci/run does: %v", err)
 	}
-	out := filepath.Join(tb.TempDir(), name+".wasm")
+	out := filepath.Join(tb.TempDir(), filepath.Base(name)+".wasm")
 	cmd := exec.Command(bin, filepath.Join("testdata", name+".wat"), "-o", out)
 	if msg, err := cmd.CombinedOutput(); err != nil {
 		tb.Fatalf("wat2wasm %s: %v\n%s", name, err, msg)

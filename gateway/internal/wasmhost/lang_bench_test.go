@@ -2,17 +2,13 @@ package wasmhost
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/eventgw/gateway/gateway/internal/require"
-	"github.com/eventgw/gateway/gateway/internal/toolchain"
 	"github.com/eventgw/gateway/sdk/abi"
 )
 
@@ -52,103 +48,36 @@ func langSpec(name string, bin []byte) Spec {
 	return Spec{Name: name, Wasm: bin, Kind: abi.KindFilter, Config: langConfig}
 }
 
-// clangHint is how to install the C toolchain (sdk/c/README.md); .ci/run
-// installs it.
-const clangHint = "apt-get install clang lld wasi-libc libclang-rt-dev-wasm32"
-
-var langBuilds sync.Map // language name -> *goBuild
-
-// langOnce runs build once per test binary and fails tb with its error. A
-// missing toolchain is an error: it fails, never skips.
-func langOnce(tb testing.TB, name string, build func() ([]byte, error)) []byte {
-	tb.Helper()
-	v, _ := langBuilds.LoadOrStore(name, &goBuild{})
-	lb := v.(*goBuild)
-	lb.once.Do(func() { lb.wasm, lb.err = build() })
-	if lb.err != nil {
-		tb.Fatal(lb.err)
-	}
-	return lb.wasm
-}
-
-// langGo builds testdata/lang/go/main.go with buildGoPlugin
-// (bench_mem_test.go): GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared.
+// langGo builds testdata/lang/go (the SDK's filter) with toolchain.Build.
 func langGo(tb testing.TB) []byte {
 	tb.Helper()
-	src, err := os.ReadFile(filepath.Join("testdata", "lang", "go", "main.go"))
-	require.NoError(tb, err)
-	return goPlugin(tb, string(src))
+	return buildOnce(tb, "lang:go", func() ([]byte, error) {
+		return buildDir(filepath.Join("testdata", "lang", "go"))
+	})
 }
 
 // langAS builds examples/assemblyscript-plugin as `gateway plugin build`
 // does: the project's asc (installed by npm ci) with its asconfig.json.
 func langAS(tb testing.TB) []byte {
 	tb.Helper()
-	return langOnce(tb, "assemblyscript", func() ([]byte, error) {
-		dir, err := os.MkdirTemp("", "wasmhost-lang-")
-		if err != nil {
-			return nil, err
-		}
-		defer os.RemoveAll(dir)
-		out := filepath.Join(dir, "filter.wasm")
-		if _, err := toolchain.Build(context.Background(), filepath.Join("..", "..", "..", "examples", "assemblyscript-plugin"), out); err != nil {
-			return nil, err
-		}
-		return os.ReadFile(out)
+	return buildOnce(tb, "lang:assemblyscript", func() ([]byte, error) {
+		return buildDir(filepath.Join("..", "..", "..", "examples", "assemblyscript-plugin"))
 	})
 }
 
-// langC builds examples/c-plugin/filter.c with the command its README
-// documents, run from the repository root.
+// langC builds examples/c-plugin as `gateway plugin build` does: clang
+// with toolchain.ClangFlags and sdk/c/gw.h on the include path.
 func langC(tb testing.TB) []byte {
 	tb.Helper()
-	return langOnce(tb, "c", func() ([]byte, error) {
-		clang, err := exec.LookPath("clang")
-		if err != nil {
-			return nil, fmt.Errorf("C toolchain missing: clang not found on PATH: install it (%s); .ci/run does", clangHint)
-		}
-		root, err := filepath.Abs("../../..")
-		if err != nil {
-			return nil, err
-		}
-		dir, err := os.MkdirTemp("", "wasmhost-lang-")
-		if err != nil {
-			return nil, err
-		}
-		defer os.RemoveAll(dir)
-		out := filepath.Join(dir, "filter.wasm")
-		cmd := exec.Command(clang, "--target=wasm32-wasi", "-mexec-model=reactor", "-O2",
-			"-I", "sdk/c", "-o", out, "examples/c-plugin/filter.c")
-		cmd.Dir = root
-		if msg, err := cmd.CombinedOutput(); err != nil {
-			return nil, fmt.Errorf("build examples/c-plugin/filter.c: %v\n%s\n(is the C toolchain complete? install: %s)", err, msg, clangHint)
-		}
-		return os.ReadFile(out)
+	return buildOnce(tb, "lang:c", func() ([]byte, error) {
+		return buildDir(filepath.Join("..", "..", "..", "examples", "c-plugin"))
 	})
 }
 
-// langWAT compiles testdata/lang/filter.wat. It does not use wat
-// (harness_test.go), which writes <name>.wasm into a temp dir and so cannot
-// take a name in a subdirectory.
+// langWAT compiles testdata/lang/filter.wat with wat (harness_test.go).
 func langWAT(tb testing.TB) []byte {
 	tb.Helper()
-	return langOnce(tb, "wat", func() ([]byte, error) {
-		bin, err := exec.LookPath("wat2wasm")
-		if err != nil {
-			return nil, fmt.Errorf("wat2wasm not found: install wabt (apt-get install -y wabt); .ci/run does: %v", err)
-		}
-		dir, err := os.MkdirTemp("", "wasmhost-lang-")
-		if err != nil {
-			return nil, err
-		}
-		defer os.RemoveAll(dir)
-		out := filepath.Join(dir, "filter.wasm")
-		cmd := exec.Command(bin, filepath.Join("testdata", "lang", "filter.wat"), "-o", out)
-		if msg, err := cmd.CombinedOutput(); err != nil {
-			return nil, fmt.Errorf("wat2wasm testdata/lang/filter.wat: %v\n%s", err, msg)
-		}
-		return os.ReadFile(out)
-	})
+	return wat(tb, filepath.Join("lang", "filter"))
 }
 
 // TestLang_sameVerdicts runs every language's filter through the real host

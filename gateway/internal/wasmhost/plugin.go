@@ -9,7 +9,7 @@ import (
 	"log/slog"
 	"maps"
 	"runtime"
-	"strconv"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -207,7 +207,7 @@ func (r *Runtime) Load(ctx context.Context, spec Spec) (*Plugin, error) {
 	}
 	if hasKind {
 		k, err := in.guestKind(ctx)
-		if err == nil && !containsKind(kinds, k) {
+		if err == nil && !slices.Contains(kinds, k) {
 			err = fmt.Errorf("%s returned %q but the module exports no %q", abi.ExportKind, k, k.Export())
 		}
 		if err == nil && spec.Kind != "" && k != spec.Kind {
@@ -226,15 +226,6 @@ func (r *Runtime) Load(ctx context.Context, spec Spec) (*Plugin, error) {
 	in.bind(p.kind)
 	p.pool.put(in)
 	return p, nil
-}
-
-func containsKind(ks []abi.Kind, k abi.Kind) bool {
-	for _, x := range ks {
-		if x == k {
-			return true
-		}
-	}
-	return false
 }
 
 // Name returns the plugin's name.
@@ -377,5 +368,3 @@ func (p *Plugin) recordCrash() {
 			"crashes", p.limits.CrashLimit, "window", crashWindow, "cooldown", p.limits.CrashCooldown)
 	}
 }
-
-func gogcEnv(n int) string { return strconv.Itoa(n) }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -139,7 +140,7 @@ func (p *Plugin) newInstance(ctx context.Context) (*instance, error) {
 		WithSysNanotime().
 		WithNanosleep(cappedSleep).
 		WithRandSource(rand.Reader).
-		WithEnv("GOGC", gogcEnv(p.limits.GOGC)).
+		WithEnv("GOGC", strconv.Itoa(p.limits.GOGC)).
 		WithStdout(&lineWriter{p: p, stream: "stdout", level: slog.LevelInfo}).
 		WithStderr(&lineWriter{p: p, stream: "stderr", level: slog.LevelWarn})
 	in.st.p = p

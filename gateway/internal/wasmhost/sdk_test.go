@@ -2,7 +2,6 @@ package wasmhost
 
 import (
 	"context"
-	"sync"
 	"testing"
 
 	"github.com/eventgw/gateway/gateway/internal/require"
@@ -43,25 +42,11 @@ func init() {
 }
 `
 
-var sdkBuild struct {
-	once sync.Once
-	wasm []byte
-	err  error
-}
-
-// sdkPlugin builds sdkFraud with the standard toolchain, once per test
-// binary, the way a plugin author does: its own module with a replace to
-// this repository, offline.
+// sdkPlugin builds sdkFraud with goPlugin (guest_test.go).
 func sdkPlugin(tb testing.TB) []byte {
 	tb.Helper()
-	sdkBuild.once.Do(func() { sdkBuild.wasm, sdkBuild.err = buildSDKPlugin() })
-	if sdkBuild.err != nil {
-		tb.Fatal(sdkBuild.err)
-	}
-	return sdkBuild.wasm
+	return goPlugin(tb, sdkFraud)
 }
-
-func buildSDKPlugin() ([]byte, error) { return buildGoPlugin(sdkFraud) }
 
 func TestPlugin_goSDKFilter(t *testing.T) {
 	if testing.Short() {

@@ -125,13 +125,6 @@ func (h *Host) Advance(d time.Duration) {
 	h.offset += d
 }
 
-// Now returns the host's clock.
-func (h *Host) Now() time.Time {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return h.now()
-}
-
 func (h *Host) now() time.Time { return time.Now().Add(h.offset) }
 
 // KV returns a copy of the live value at key.
