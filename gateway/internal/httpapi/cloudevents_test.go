@@ -189,7 +189,7 @@ func TestAPI_publishCloudEventBatch(t *testing.T) {
 		{"item 0 has text data", batch, `[{"specversion":"1.0","id":"9","source":"/s","type":"a.b","datacontenttype":"text/plain","data":"x"}]`, 415, "unsupported_media_type", "events[0].datacontenttype"},
 		{"object instead of array", batch, `{"events":[]}`, 422, "validation_failed", ""},
 		{"empty array", batch, `[]`, 422, "validation_failed", "events"},
-		{"conflicting (source, id)", batch, `[{"specversion":"1.0","id":"9","source":"/s","type":"a.b"},{"specversion":"1.0","id":"1","source":"/shop","type":"order.created","data":{"n":2}}]`, 409, "idempotency_key_reused", ""},
+		{"conflicting (source, id)", batch, `[{"specversion":"1.0","id":"9","source":"/s","type":"a.b"},{"specversion":"1.0","id":"1","source":"/shop","type":"order.created","data":{"n":2}}]`, 422, "idempotency_key_reused", ""},
 	})
 	requireIDs(t, ids, h.allEvents(""))
 }

@@ -97,7 +97,9 @@ func (a *API) append(r *http.Request, drafts []store.Draft) ([]store.Appended, e
 	case err == nil:
 		return res, nil
 	case errors.Is(err, store.ErrIdempotencyConflict):
-		return nil, errorf(http.StatusConflict, CodeIdempotencyConflict, "", "this idempotency key (Idempotency-Key header, event id or CloudEvents source+id) was already used with a different request")
+		// 422, as the IETF Idempotency-Key draft says; 409 would mean a
+		// request still in progress.
+		return nil, errorf(http.StatusUnprocessableEntity, CodeIdempotencyConflict, "", "this idempotency key (Idempotency-Key header, event id or CloudEvents source+id) was already used with a different request")
 	case errors.Is(err, store.ErrIDTaken):
 		return nil, errorf(http.StatusConflict, CodeConflict, "id", "an event with this id already exists and its idempotency window has passed; ids are never reused")
 	case errors.Is(err, store.ErrTooLarge):

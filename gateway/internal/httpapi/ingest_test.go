@@ -50,8 +50,9 @@ func TestAPI_publishReplay(t *testing.T) {
 	}
 }
 
-// Reusing an idempotency key with a different request is a 409 and stores
-// nothing.
+// Reusing an idempotency key with a different request is a 422 (as the
+// IETF Idempotency-Key draft says; 409 is for a request still in progress)
+// and stores nothing.
 func TestAPI_publishIdempotencyConflict(t *testing.T) {
 	tests := []struct {
 		name          string
@@ -68,7 +69,7 @@ func TestAPI_publishIdempotencyConflict(t *testing.T) {
 			h := newHarness(t)
 			first := h.publish(tc.first, tc.hdr...)
 			r := h.postJSON("/v1/events", tc.second, tc.hdr...)
-			requireAPIError(t, r, http.StatusConflict, "idempotency_key_reused", "")
+			requireAPIError(t, r, http.StatusUnprocessableEntity, "idempotency_key_reused", "")
 			require.Equal(t, "", r.header.Get("Idempotent-Replayed"))
 			requireIDs(t, []string{first.ID}, h.allEvents(""))
 		})
@@ -300,7 +301,7 @@ func TestAPI_publishBatchAtomic(t *testing.T) {
 		{name: "single CloudEvent content type", hdr: []string{"Content-Type", "application/cloudevents+json"}, body: batchOf(1, numbered), status: 415, code: "unsupported_media_type"},
 		{name: "text/plain", hdr: []string{"Content-Type", "text/plain"}, body: batchOf(1, numbered), status: 415, code: "unsupported_media_type"},
 		{name: "no content type", hdr: []string{"Content-Type", ""}, body: batchOf(1, numbered), status: 415, code: "unsupported_media_type"},
-		{name: "duplicate id with different bodies", body: `{"events":[` + numbered(0) + `,{"id":"o-1","type":"a.b","data":1},{"id":"o-1","type":"a.b","data":2}]}`, status: 409, code: "idempotency_key_reused"},
+		{name: "duplicate id with different bodies", body: `{"events":[` + numbered(0) + `,{"id":"o-1","type":"a.b","data":1},{"id":"o-1","type":"a.b","data":2}]}`, status: 422, code: "idempotency_key_reused"},
 	}
 	h := newHarness(t)
 	h.requireRefusals(t, "/v1/events/batch", tests)
@@ -328,7 +329,7 @@ func TestAPI_publishBatchReplay(t *testing.T) {
 
 	// The same key with different events is a conflict.
 	r = h.postJSON("/v1/events/batch", batchOf(3, func(i int) string { return numbered(i + 1) }), "Idempotency-Key", "batch-1")
-	requireAPIError(t, r, http.StatusConflict, "idempotency_key_reused", "")
+	requireAPIError(t, r, http.StatusUnprocessableEntity, "idempotency_key_reused", "")
 	require.Equal(t, 3, len(h.allEvents("")))
 }
 
@@ -344,7 +345,7 @@ func TestAPI_publishBatchConflict(t *testing.T) {
 		return numbered(i)
 	})
 	r := h.postJSON("/v1/events/batch", body)
-	requireAPIError(t, r, http.StatusConflict, "idempotency_key_reused", "")
+	requireAPIError(t, r, http.StatusUnprocessableEntity, "idempotency_key_reused", "")
 	requireIDs(t, []string{first.ID}, h.allEvents(""))
 
 	// The same id with the same body replays inside a batch: 202, because
@@ -389,11 +390,11 @@ func TestAPI_publishOwnKeyBeatsHeader(t *testing.T) {
 			first := h.publish(tc.first, "Content-Type", tc.ct, "Idempotency-Key", "k-1")
 
 			r := h.postJSON("/v1/events", tc.second, "Content-Type", tc.ct, "Idempotency-Key", "k-2")
-			requireAPIError(t, r, http.StatusConflict, "idempotency_key_reused", "")
+			requireAPIError(t, r, http.StatusUnprocessableEntity, "idempotency_key_reused", "")
 			r = h.postJSON("/v1/events", tc.second, "Content-Type", tc.ct)
-			requireAPIError(t, r, http.StatusConflict, "idempotency_key_reused", "")
+			requireAPIError(t, r, http.StatusUnprocessableEntity, "idempotency_key_reused", "")
 			r = h.postJSON("/v1/events/batch", tc.batch, "Content-Type", tc.batchCT, "Idempotency-Key", "k-3")
-			requireAPIError(t, r, http.StatusConflict, "idempotency_key_reused", "")
+			requireAPIError(t, r, http.StatusUnprocessableEntity, "idempotency_key_reused", "")
 
 			r = h.postJSON("/v1/events", tc.first, "Content-Type", tc.ct, "Idempotency-Key", "k-2")
 			requireStatus(t, r, http.StatusOK)
