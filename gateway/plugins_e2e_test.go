@@ -89,16 +89,7 @@ func TestPlugins_endToEnd(t *testing.T) {
 // TestPlugins_ingestStage checks that a filter with stage: ingest runs
 // before the 202: a deny answers 403 with the reason, and nothing is stored.
 func TestPlugins_ingestStage(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds a Go plugin")
-	}
-	t.Parallel()
-	src, err := filepath.Abs("testdata/plugins")
-	require.NoError(t, err)
-	s := newSite(t)
-	r := s.start(s.config(deliveryConfig() +
-		"plugins:\n  - name: velocity\n    source: " + src + "/velocity\n    kind: filter\n    stage: ingest\n" +
-		"    config: {max_per_window: \"1\"}\n    limits: {timeout: 5s}\n"))
+	r := startIngestVelocity(t, 1)
 
 	pay := `{"type":"payment.created","data":{"card_id":"c9","amount":1}}`
 	r.mustDo(t, http.MethodPost, "/v1/events", pay, http.StatusAccepted, nil)

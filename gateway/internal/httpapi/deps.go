@@ -12,9 +12,13 @@ import (
 	"github.com/eventgw/gateway/gateway/internal/webhook"
 )
 
-// Appender stores events durably; it returns only after they are on disk.
+// Appender stores events durably; Append returns only after they are on
+// disk. Replays tells, without writing, which drafts Append would replay
+// from a stored event (and fails as Append would for a reused key), so
+// that a retried request is answered before the ingest filters run.
 type Appender interface {
 	Append(ctx context.Context, drafts []store.Draft) ([]store.Appended, error)
+	Replays(ctx context.Context, drafts []store.Draft) ([]store.Appended, error)
 }
 
 // EventReader reads stored events.
@@ -94,7 +98,9 @@ type Options struct {
 	// SecretOverlap is how long a rotated-out secret keeps signing.
 	SecretOverlap time.Duration
 	// IngestFilter runs the stage: ingest filter plugins on an event before
-	// it is stored; a deny answers 403 and stores nothing. Nil: none.
+	// it is stored; a deny answers 403 and stores nothing. It never runs for
+	// a draft that replays a stored event or an earlier draft of its
+	// request, nor for a request refused for its idempotency key. Nil: none.
 	IngestFilter func(ctx context.Context, ev *event.Event) (denied bool, v pipeline.Verdict)
 	// Plugins and PluginRunner serve /v1/plugins; without them those
 	// routes answer 503.

@@ -88,26 +88,67 @@ func (a *API) publishBatch(w http.ResponseWriter, r *http.Request, _ httprouter.
 	return nil
 }
 
+// append stores drafts. A retried request is resolved from its
+// idempotency keys first, so the ingest filters see each event once,
+// however often a client retries it: a request that only replays stored
+// events is answered without them, and a key reused with another body is
+// refused without them.
 func (a *API) append(r *http.Request, drafts []store.Draft) ([]store.Appended, error) {
-	if err := a.ingestFilter(r, drafts); err != nil {
-		return nil, err
+	if a.opts.IngestFilter != nil {
+		var known []store.Appended
+		if hasIdempotencyKey(drafts) {
+			var err error
+			if known, err = a.opts.Appender.Replays(r.Context(), drafts); err != nil {
+				return nil, appendError(err)
+			}
+			if allReplayed(known) {
+				return known, nil
+			}
+		}
+		if err := a.ingestFilter(r, drafts, known); err != nil {
+			return nil, err
+		}
 	}
 	res, err := a.opts.Appender.Append(r.Context(), drafts)
+	if err != nil {
+		return nil, appendError(err)
+	}
+	return res, nil
+}
+
+// appendError maps the store's refusals of an append to API errors.
+func appendError(err error) error {
 	switch {
-	case err == nil:
-		return res, nil
 	case errors.Is(err, store.ErrIdempotencyConflict):
 		// 422, as the IETF Idempotency-Key draft says; 409 would mean a
 		// request still in progress.
-		return nil, errorf(http.StatusUnprocessableEntity, CodeIdempotencyConflict, "", "this idempotency key (Idempotency-Key header, event id or CloudEvents source+id) was already used with a different request")
+		return errorf(http.StatusUnprocessableEntity, CodeIdempotencyConflict, "", "this idempotency key (Idempotency-Key header, event id or CloudEvents source+id) was already used with a different request")
 	case errors.Is(err, store.ErrIDTaken):
-		return nil, errorf(http.StatusConflict, CodeConflict, "id", "an event with this id already exists and its idempotency window has passed; ids are never reused")
+		return errorf(http.StatusConflict, CodeConflict, "id", "an event with this id already exists and its idempotency window has passed; ids are never reused")
 	case errors.Is(err, store.ErrTooLarge):
-		return nil, errorf(http.StatusRequestEntityTooLarge, CodeBodyTooLarge, "", "the events do not fit into one transaction; send smaller batches")
+		return errorf(http.StatusRequestEntityTooLarge, CodeBodyTooLarge, "", "the events do not fit into one transaction; send smaller batches")
 	case errors.Is(err, store.ErrClosed):
-		return nil, errorf(http.StatusServiceUnavailable, CodeUnavailable, "", "the gateway is shutting down; retry with the same idempotency key")
+		return errorf(http.StatusServiceUnavailable, CodeUnavailable, "", "the gateway is shutting down; retry with the same idempotency key")
 	}
-	return nil, err
+	return err
+}
+
+func hasIdempotencyKey(drafts []store.Draft) bool {
+	for _, d := range drafts {
+		if d.IdemKey != "" {
+			return true
+		}
+	}
+	return false
+}
+
+func allReplayed(res []store.Appended) bool {
+	for _, x := range res {
+		if !x.Replayed {
+			return false
+		}
+	}
+	return true
 }
 
 // eventView is the API representation of a stored event.
@@ -231,14 +272,21 @@ func limitParam(v string) (int, error) {
 	return n, nil
 }
 
-// ingestFilter runs the ingest-stage filter plugins on every draft; the
-// first deny refuses the whole request with 403, before anything is stored.
-func (a *API) ingestFilter(r *http.Request, drafts []store.Draft) error {
-	if a.opts.IngestFilter == nil {
-		return nil
-	}
+// ingestFilter runs the ingest-stage filter plugins on every draft that is
+// new: not replayed from a stored event (known, from Appender.Replays; nil
+// when no draft has a key), and not a repeat of an earlier draft of the
+// request with the same key. The first deny refuses the whole request with
+// 403, before anything is stored.
+func (a *API) ingestFilter(r *http.Request, drafts []store.Draft, known []store.Appended) error {
 	now := time.Now().UTC()
+	seen := make(map[string]bool)
 	for i, d := range drafts {
+		if d.IdemKey != "" {
+			if seen[d.IdemKey] || known != nil && known[i].Replayed {
+				continue
+			}
+			seen[d.IdemKey] = true
+		}
 		ev := event.Event{ID: d.ID, Type: d.Type, Source: d.Source, Time: now, Data: d.Data}
 		denied, v := a.opts.IngestFilter(r.Context(), &ev)
 		if !denied {

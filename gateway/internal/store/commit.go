@@ -55,10 +55,8 @@ type appendReq struct {
 	done    chan struct{}
 }
 
-// Append stores drafts atomically: either every draft is stored (or replayed)
-// or none is. It returns once the commit is durable. The result has one entry
-// per draft, in order.
-func (s *Store) Append(ctx context.Context, drafts []Draft) ([]Appended, error) {
+// newAppendReq measures drafts and hashes the ones with an idempotency key.
+func newAppendReq(drafts []Draft) *appendReq {
 	r := &appendReq{drafts: drafts, done: make(chan struct{})}
 	r.hashes = make([][sha256.Size]byte, len(drafts))
 	for i, d := range drafts {
@@ -74,6 +72,14 @@ func (s *Store) Append(ctx context.Context, drafts []Draft) ([]Appended, error) 
 			r.hashes[i] = requestHash(d)
 		}
 	}
+	return r
+}
+
+// Append stores drafts atomically: either every draft is stored (or replayed)
+// or none is. It returns once the commit is durable. The result has one entry
+// per draft, in order.
+func (s *Store) Append(ctx context.Context, drafts []Draft) ([]Appended, error) {
+	r := newAppendReq(drafts)
 	// Check stop first: once it is closed, select would still pick the queue
 	// half of the time.
 	select {
@@ -106,19 +112,6 @@ func (s *Store) Append(ctx context.Context, drafts []Draft) ([]Appended, error) 
 		return nil, r.err
 	}
 	return r.res, nil
-}
-
-// requestHash identifies what a draft asked for, so that a reused
-// idempotency key with a different request can be refused.
-func requestHash(d Draft) [sha256.Size]byte {
-	h := sha256.New()
-	for _, f := range [...]string{d.ID, d.Type, d.Source} {
-		fmt.Fprintf(h, "%d:%s", len(f), f)
-	}
-	h.Write(d.Data)
-	var out [sha256.Size]byte
-	h.Sum(out[:0])
-	return out
 }
 
 func (s *Store) commitLoop() {
@@ -237,58 +230,14 @@ func (s *Store) commitEach(group []*appendReq) {
 }
 
 // stage adds r's writes to txn and fills r.res. It resolves every
-// idempotency key before writing anything, so a request refused with
-// ErrIdempotencyConflict or ErrIDTaken leaves no trace in txn. Any other error means txn
-// must be abandoned. It returns the number of new events.
+// idempotency key before writing anything (resolve), so a request refused
+// with ErrIdempotencyConflict or ErrIDTaken leaves no trace in txn. Any
+// other error means txn must be abandoned. It returns the number of new
+// events.
 func (s *Store) stage(txn *badger.Txn, r *appendReq, pending map[string]pendingKey) (int, error) {
-	r.res = make([]Appended, len(r.drafts))
-	// firstInReq maps a key to the first draft of this request carrying it;
-	// a later draft with the same key replays that one.
-	firstInReq := make(map[string]int)
-	dupOf := make([]int, len(r.drafts))
-	for i, d := range r.drafts {
-		dupOf[i] = -1
-		if d.IdemKey == "" {
-			continue
-		}
-		if j, ok := firstInReq[d.IdemKey]; ok {
-			if r.hashes[j] != r.hashes[i] {
-				return 0, ErrIdempotencyConflict
-			}
-			dupOf[i] = j
-			continue
-		}
-		firstInReq[d.IdemKey] = i
-		if p, ok := pending[d.IdemKey]; ok {
-			if p.hash != r.hashes[i] {
-				return 0, ErrIdempotencyConflict
-			}
-			r.res[i] = Appended{Event: p.event, Replayed: true}
-			continue
-		}
-		ev, hash, found, err := s.lookupIdem(txn, d.IdemKey)
-		if err != nil {
-			return 0, err
-		}
-		if found {
-			if hash != r.hashes[i] {
-				return 0, ErrIdempotencyConflict
-			}
-			r.res[i] = Appended{Event: ev, Replayed: true}
-		}
-	}
-	// A client id stays unique after its idempotency key has expired.
-	for i, d := range r.drafts {
-		if d.ID == "" || r.res[i].Replayed || dupOf[i] >= 0 {
-			continue
-		}
-		_, err := txn.Get(key(prefixID, []byte(d.ID)))
-		if err == nil {
-			return 0, fmt.Errorf("%w: %q", ErrIDTaken, d.ID)
-		}
-		if !errors.Is(err, badger.ErrKeyNotFound) {
-			return 0, fmt.Errorf("store: id lookup: %w", err)
-		}
+	dupOf, err := s.resolve(txn, r, pending)
+	if err != nil {
+		return 0, err
 	}
 	now := s.opts.Now().UTC()
 	stored := 0
@@ -343,30 +292,6 @@ func (s *Store) writeEvent(txn *badger.Txn, ev *event.Event, idemKey string, has
 	}
 	val := append(ev.Seq[:], hash[:]...)
 	return txn.SetEntry(badger.NewEntry(key(prefixIdem, []byte(idemKey)), val).WithTTL(s.opts.IdempotencyWindow))
-}
-
-func (s *Store) lookupIdem(txn *badger.Txn, idemKey string) (ev event.Event, hash [sha256.Size]byte, found bool, err error) {
-	item, err := txn.Get(key(prefixIdem, []byte(idemKey)))
-	if errors.Is(err, badger.ErrKeyNotFound) {
-		return ev, hash, false, nil
-	}
-	if err != nil {
-		return ev, hash, false, fmt.Errorf("store: idempotency lookup: %w", err)
-	}
-	val, err := item.ValueCopy(nil)
-	if err != nil || len(val) != len(event.Seq{})+sha256.Size {
-		return ev, hash, false, fmt.Errorf("store: idempotency record %q is corrupt", idemKey)
-	}
-	var seq event.Seq
-	copy(seq[:], val)
-	copy(hash[:], val[len(seq):])
-	ev, err = getEvent(txn, seq)
-	if errors.Is(err, ErrNotFound) {
-		// The event is gone: retention swept it before the key expired.
-		// Treat the key as unused rather than replaying nothing.
-		return ev, hash, false, nil
-	}
-	return ev, hash, err == nil, err
 }
 
 func typeKey(typ string, seq event.Seq) []byte {

@@ -90,6 +90,8 @@ func TestStore_Append_idempotency(t *testing.T) {
 				first = appendOK(t, s, tc.first...)
 			}
 			before := readAll(t, s, 100)
+			requireReplaysAgree(t, s, tc.then, tc.wantErr, first, tc.wantSameAs)
+			require.Equal(t, len(before), len(readAll(t, s, 100)))
 			got, err := s.Append(ctx, tc.then)
 			if tc.wantErr != nil {
 				require.ErrorIs(t, err, tc.wantErr)
@@ -122,6 +124,31 @@ func TestStore_Append_idempotency(t *testing.T) {
 			after := readAll(t, s, 100)
 			require.Equal(t, len(before)+newEvents, len(after))
 		})
+	}
+}
+
+// requireReplaysAgree checks that Replays predicts Append without writing:
+// the same refusal, and a replay of first[j] exactly where wantSameAs says
+// Append replays a stored event. A draft that repeats a new draft of the
+// same call is not stored yet, so Replays says it does not replay.
+func requireReplaysAgree(tb testing.TB, s *Store, drafts []Draft, wantErr error, first []Appended, wantSameAs []int) {
+	tb.Helper()
+	got, err := s.Replays(context.Background(), drafts)
+	if wantErr != nil {
+		require.ErrorIs(tb, err, wantErr)
+		return
+	}
+	require.NoError(tb, err)
+	require.Equal(tb, len(drafts), len(got))
+	for i, a := range got {
+		j := wantSameAs[i]
+		if j < -1 {
+			j = wantSameAs[-2-j] // the earlier draft it repeats
+		}
+		require.Equal(tb, j >= 0, a.Replayed)
+		if j >= 0 {
+			requireSameEvent(tb, first[j].Event, a.Event)
+		}
 	}
 }
 
@@ -276,9 +303,20 @@ func TestStore_Append_clientIDOutlivesWindow(t *testing.T) {
 	// Within the window the same request replays.
 	_, err := appendUntilExpired(t, s, d, nil)
 	require.ErrorIs(t, err, ErrIDTaken)
+	_, err = s.Replays(ctx, []Draft{d})
+	require.ErrorIs(t, err, ErrIDTaken)
 
 	got, err := s.Event(ctx, "order-1")
 	require.NoError(t, err)
 	requireSameEvent(t, first, got)
 	require.Equal(t, 1, len(readAll(t, s, 100)))
+}
+
+// TestStore_Replays_closed checks that Replays on a closed store says so,
+// as Append does.
+func TestStore_Replays_closed(t *testing.T) {
+	s, _ := openTemp(t, Options{})
+	require.NoError(t, s.Close())
+	_, err := s.Replays(context.Background(), []Draft{{Type: "a", Data: []byte(`1`), IdemKey: "k"}})
+	require.ErrorIs(t, err, ErrClosed)
 }
