@@ -82,49 +82,58 @@ func (a *API) routes() *httprouter.Router {
 		a.writeError(w, r, errorf(http.StatusInternalServerError, CodeInternal, "", "internal error; the gateway log has details"))
 	}
 
-	rt.GET("/healthz", a.handle(scopeNone, a.healthz))
-	rt.GET("/readyz", a.handle(scopeNone, a.readyz))
+	// Each route declares the query parameters it takes; the zero params
+	// take none.
+	var none params
+	page := query("limit", "cursor")
 
-	rt.POST("/v1/events", a.handle(scopePublish, a.publish))
-	rt.POST("/v1/events/batch", a.handle(scopePublish, a.publishBatch))
-	rt.GET("/v1/events", a.handle(scopeAdmin, a.listEvents))
-	rt.GET("/v1/events/:id", a.handle(scopeAdmin, a.getEvent))
+	rt.GET("/healthz", a.handle(scopeNone, none, a.healthz))
+	rt.GET("/readyz", a.handle(scopeNone, none, a.readyz))
 
-	rt.POST("/v1/webhooks", a.handle(scopeAdmin, a.createWebhook))
-	rt.GET("/v1/webhooks", a.handle(scopeAdmin, a.listWebhooks))
-	rt.GET("/v1/webhooks/:id", a.handle(scopeAdmin, a.getWebhook))
-	rt.PATCH("/v1/webhooks/:id", a.handle(scopeAdmin, a.patchWebhook))
-	rt.DELETE("/v1/webhooks/:id", a.handle(scopeAdmin, a.deleteWebhook))
-	rt.POST("/v1/webhooks/:id/secret/rotate", a.handle(scopeAdmin, a.rotateSecret))
-	rt.POST("/v1/webhooks/:id/replay", a.handle(scopeAdmin, a.replayWebhook))
+	rt.POST("/v1/events", a.handle(scopePublish, none, a.publish))
+	rt.POST("/v1/events/batch", a.handle(scopePublish, none, a.publishBatch))
+	rt.GET("/v1/events", a.handle(scopeAdmin, query("type", "since", "until", "limit", "cursor"), a.listEvents))
+	rt.GET("/v1/events/:id", a.handle(scopeAdmin, none, a.getEvent))
 
-	rt.GET("/v1/events/:id/deliveries", a.handle(scopeAdmin, a.listDeliveries))
-	rt.GET("/v1/deliveries", a.handle(scopeAdmin, a.listDeliveries))
-	rt.GET("/v1/deliveries/:id", a.handle(scopeAdmin, a.getDelivery))
-	rt.POST("/v1/deliveries/:id/retry", a.handle(scopeAdmin, a.retryDelivery))
+	rt.POST("/v1/webhooks", a.handle(scopeAdmin, none, a.createWebhook))
+	rt.GET("/v1/webhooks", a.handle(scopeAdmin, page, a.listWebhooks))
+	rt.GET("/v1/webhooks/:id", a.handle(scopeAdmin, none, a.getWebhook))
+	rt.PATCH("/v1/webhooks/:id", a.handle(scopeAdmin, none, a.patchWebhook))
+	rt.DELETE("/v1/webhooks/:id", a.handle(scopeAdmin, none, a.deleteWebhook))
+	rt.POST("/v1/webhooks/:id/secret/rotate", a.handle(scopeAdmin, none, a.rotateSecret))
+	rt.POST("/v1/webhooks/:id/replay", a.handle(scopeAdmin, none, a.replayWebhook))
 
-	rt.GET("/v1/plugins", a.handle(scopeAdmin, a.listPlugins))
-	rt.GET("/v1/plugins/:name", a.handle(scopeAdmin, a.getPlugin))
-	rt.PUT("/v1/plugins/:name", a.handleLimit(scopeAdmin, a.opts.MaxModuleBytes+1<<20, a.putPlugin))
-	rt.DELETE("/v1/plugins/:name", a.handle(scopeAdmin, a.deletePlugin))
-	rt.POST("/v1/plugins/:name/invoke", a.handle(scopeAdmin, a.invokePlugin))
+	rt.GET("/v1/events/:id/deliveries", a.handle(scopeAdmin, query("webhook_id", "status", "limit", "cursor"), a.listDeliveries))
+	rt.GET("/v1/deliveries", a.handle(scopeAdmin, query("webhook_id", "event_id", "status", "limit", "cursor"), a.listDeliveries))
+	rt.GET("/v1/deliveries/:id", a.handle(scopeAdmin, none, a.getDelivery))
+	rt.POST("/v1/deliveries/:id/retry", a.handle(scopeAdmin, none, a.retryDelivery))
+
+	rt.GET("/v1/plugins", a.handle(scopeAdmin, none, a.listPlugins))
+	rt.GET("/v1/plugins/:name", a.handle(scopeAdmin, none, a.getPlugin))
+	rt.PUT("/v1/plugins/:name", a.handleLimit(scopeAdmin, pluginQuery, a.opts.MaxModuleBytes+1<<20, a.putPlugin))
+	rt.DELETE("/v1/plugins/:name", a.handle(scopeAdmin, none, a.deletePlugin))
+	rt.POST("/v1/plugins/:name/invoke", a.handle(scopeAdmin, none, a.invokePlugin))
 	return rt
 }
 
 // handlerFunc is a handler that reports failure by returning an error.
 type handlerFunc func(w http.ResponseWriter, r *http.Request, ps httprouter.Params) error
 
-// handle wraps h with authentication for scope, a body size cap and error
-// rendering.
-func (a *API) handle(scope string, h handlerFunc) httprouter.Handle {
-	return a.handleLimit(scope, a.opts.MaxBodyBytes, h)
+// handle wraps h with authentication for scope, the check of the query
+// parameters q declares, a body size cap and error rendering.
+func (a *API) handle(scope string, q params, h handlerFunc) httprouter.Handle {
+	return a.handleLimit(scope, q, a.opts.MaxBodyBytes, h)
 }
 
 // handleLimit is handle with a body cap of its own, for the routes that take
 // more than server.max_body_bytes (plugin modules).
-func (a *API) handleLimit(scope string, maxBody int64, h handlerFunc) httprouter.Handle {
+func (a *API) handleLimit(scope string, q params, maxBody int64, h handlerFunc) httprouter.Handle {
 	return func(w http.ResponseWriter, r *http.Request, ps httprouter.Params) {
 		if err := a.authorize(r, scope); err != nil {
+			a.writeError(w, r, err)
+			return
+		}
+		if err := q.check(r.URL.RawQuery); err != nil {
 			a.writeError(w, r, err)
 			return
 		}

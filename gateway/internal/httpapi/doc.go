@@ -6,6 +6,10 @@
 // carried by *Error. Every list endpoint answers {"data":[...],
 // "next_cursor":"..."}; the cursor is opaque and empty on the last page.
 //
+// Each route declares the query parameters it takes (params, in routes);
+// any other, or a single-valued one given twice, answers 400
+// invalid_parameter naming it before the handler runs.
+//
 // The handlers depend only on the small interfaces in deps.go, which the
 // Badger store implements today and a NATS JetStream backend can implement
 // later. The Handler returned by New is safe for concurrent use.

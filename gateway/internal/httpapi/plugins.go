@@ -4,8 +4,10 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -30,10 +32,11 @@ import (
 //
 // (event_types may repeat or be comma-separated; config.<key> sets one config
 // entry; limits.memory_mib, limits.timeout, limits.instances and
-// limits.kv_bytes set the limits; stage and sha256 are taken as well). The
-// other is multipart/form-data with a "module" part (the bytes) and an
-// optional "settings" part holding the same settings as a JSON object
-// (plugins.Settings without name). The module may be up to
+// limits.kv_bytes set the limits; stage and sha256 are taken as well; any
+// other parameter, or another one given twice, answers 400: see
+// pluginQuery). The other is multipart/form-data with a "module" part (the
+// bytes) and an optional "settings" part holding the same settings as a JSON
+// object (plugins.Settings without name); it takes no query parameters. The module may be up to
 // Options.MaxModuleBytes; this cap is separate from server.max_body_bytes.
 //
 // The plugin is compiled, validated and pre-warmed before it replaces the
@@ -121,6 +124,10 @@ func (a *API) putPlugin(w http.ResponseWriter, r *http.Request, ps httprouter.Pa
 			return err
 		}
 	case "multipart/form-data":
+		if q := r.URL.Query(); len(q) > 0 {
+			name := slices.Min(slices.Collect(maps.Keys(q)))
+			return badParam(name, "%s: query parameters are not read with multipart/form-data; put the settings in the settings part", name)
+		}
 		if s, wasm, err = a.readMultipartPlugin(r); err != nil {
 			return err
 		}
@@ -207,7 +214,14 @@ func (a *API) readMultipartPlugin(r *http.Request) (plugins.Settings, []byte, er
 	return s, wasm, nil
 }
 
-// settingsFromQuery reads plugin settings from query parameters.
+// pluginQuery declares the query parameters of PUT /v1/plugins/{name}:
+// the settings that settingsFromQuery reads.
+var pluginQuery = query("name", "kind", "stage", "on_error", "sha256",
+	"limits.memory_mib", "limits.timeout", "limits.instances", "limits.kv_bytes").
+	repeating("event_types").family("config.")
+
+// settingsFromQuery reads plugin settings from query parameters, which
+// handle has checked against pluginQuery.
 func settingsFromQuery(q url.Values) (plugins.Settings, error) {
 	var s plugins.Settings
 	atoi := func(k string) (int64, error) {
@@ -221,25 +235,19 @@ func settingsFromQuery(q url.Values) (plugins.Settings, error) {
 		}
 		return n, nil
 	}
-	for k, vs := range q {
-		switch {
-		case k == "name" || k == "kind" || k == "stage" || k == "on_error" || k == "sha256":
-		case k == "event_types":
-			for _, v := range vs {
-				for t := range strings.SplitSeq(v, ",") {
-					if t = strings.TrimSpace(t); t != "" {
-						s.EventTypes = append(s.EventTypes, t)
-					}
-				}
+	for _, v := range q["event_types"] {
+		for t := range strings.SplitSeq(v, ",") {
+			if t = strings.TrimSpace(t); t != "" {
+				s.EventTypes = append(s.EventTypes, t)
 			}
-		case strings.HasPrefix(k, "config."):
+		}
+	}
+	for k, vs := range q {
+		if key, ok := strings.CutPrefix(k, "config."); ok {
 			if s.Config == nil {
 				s.Config = make(map[string]string)
 			}
-			s.Config[strings.TrimPrefix(k, "config.")] = vs[0]
-		case k == "limits.memory_mib" || k == "limits.timeout" || k == "limits.instances" || k == "limits.kv_bytes":
-		default:
-			return s, badParam(k, "%s: unknown parameter", k)
+			s.Config[key] = vs[0]
 		}
 	}
 	s.Name, s.Kind, s.Stage, s.OnError, s.SHA256 = q.Get("name"), q.Get("kind"), q.Get("stage"), q.Get("on_error"), q.Get("sha256")
