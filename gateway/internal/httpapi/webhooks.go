@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/julienschmidt/httprouter"
@@ -48,7 +49,8 @@ func (b webhookBody) changesManaged() bool {
 }
 
 // webhookView is the API representation of a webhook. Secret is set only in
-// the create response.
+// the create and rotate answers of a v1 webhook (viewWithSecret); a v1a
+// webhook's private key is never shown, only its PublicKey.
 type webhookView struct {
 	ID          string            `json:"id"`
 	URL         string            `json:"url"`
@@ -78,6 +80,18 @@ func viewWebhook(w webhook.Webhook) webhookView {
 		PublicKey: webhook.PublicKey(w.Secret), DisabledReason: w.DisabledReason,
 		CreatedAt: w.CreatedAt.Format(time.RFC3339Nano), UpdatedAt: w.UpdatedAt.Format(time.RFC3339Nano),
 	}
+}
+
+// viewWithSecret is the view in the create and rotate answers: a v1
+// webhook's "whsec_" secret in full, since its receiver needs it. A v1a
+// webhook's "whsk_" private key is never shown; its public_key is what the
+// receiver needs.
+func viewWithSecret(w webhook.Webhook) webhookView {
+	v := viewWebhook(w)
+	if strings.HasPrefix(w.Secret, webhook.SecretPrefix) {
+		v.Secret = w.Secret
+	}
+	return v
 }
 
 func (a *API) decodeWebhookBody(r *http.Request) (webhookBody, error) {
@@ -141,10 +155,8 @@ func (a *API) createWebhook(w http.ResponseWriter, r *http.Request, _ httprouter
 	if err := a.webhookChanged(r, wh.ID); err != nil {
 		return err
 	}
-	v := viewWebhook(wh)
-	v.Secret = wh.Secret
 	w.Header().Set("Location", "/v1/webhooks/"+wh.ID)
-	writeJSON(w, http.StatusCreated, v)
+	writeJSON(w, http.StatusCreated, viewWithSecret(wh))
 	return nil
 }
 
@@ -318,12 +330,10 @@ func (a *API) rotateSecret(w http.ResponseWriter, r *http.Request, ps httprouter
 	if err := a.webhookChanged(r, id); err != nil {
 		return err
 	}
-	v := viewWebhook(*updated)
-	v.Secret = updated.Secret
 	writeJSON(w, http.StatusOK, struct {
 		webhookView
 		PreviousSecretExpiresAt string `json:"previous_secret_expires_at,omitempty"`
-	}{v, now.Add(a.opts.SecretOverlap).Format(time.RFC3339Nano)})
+	}{viewWithSecret(*updated), now.Add(a.opts.SecretOverlap).Format(time.RFC3339Nano)})
 	return nil
 }
 

@@ -102,12 +102,24 @@ func ValidateSecret(s string) error {
 	return nil
 }
 
+// VerificationKey returns the key a receiver verifies a webhook's
+// signatures with: a "whsec_" secret itself (v1 is symmetric), or the
+// "whpk_" public key of a "whsk_" signing key (v1a). The "whsk_" private
+// key is the gateway's alone: it is never returned.
+func VerificationKey(s string) string {
+	if strings.HasPrefix(s, AsymmetricPrefix) {
+		return PublicKey(s)
+	}
+	return s
+}
+
 // SecretHint returns a form of the secret that is safe to display: the
-// prefix and its last four characters.
+// prefix and the last four characters of its verification key ("whsec_…abcd",
+// or "whpk_…abcd" for a "whsk_" key, whose private half is never shown).
 func SecretHint(s string) string {
 	prefix := SecretPrefix
 	if strings.HasPrefix(s, AsymmetricPrefix) {
-		prefix = AsymmetricPrefix
+		prefix, s = PublicKeyPrefix, PublicKey(s)
 	}
 	if len(s) < len(prefix)+8 {
 		return prefix + "…"

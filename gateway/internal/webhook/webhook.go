@@ -23,8 +23,10 @@ type Webhook struct {
 	// DisabledReason says why the gateway disabled the webhook (410 Gone,
 	// failing for too long); empty when enabled or disabled through the API.
 	DisabledReason string `json:"disabled_reason,omitempty"`
-	// Secret is the full signing secret ("whsec_..."). The API shows it only
-	// in the create response; elsewhere it shows SecretHint.
+	// Secret is the full signing secret: "whsec_..." (v1) or a "whsk_..."
+	// Ed25519 private key (v1a). The API shows a "whsec_" secret only in the
+	// create and rotate answers and GET .../secret, and a "whsk_" key never
+	// (only its public key, VerificationKey); elsewhere it shows SecretHint.
 	Secret string `json:"secret"`
 	// PreviousSecrets are rotated-out secrets that still sign, next to the
 	// current one, until they expire (delivery.secret_overlap).

@@ -360,11 +360,16 @@ func TestNewSecret(t *testing.T) {
 
 func TestSecretHint(t *testing.T) {
 	secret := NewSecret()
+	signingKey := NewAsymmetricSecret()
+	publicKey := PublicKey(signingKey)
 	tests := []struct {
 		secret string
 		want   string
 	}{
 		{secret, "whsec_…" + secret[len(secret)-4:]},
+		// A private key is hinted by its public key.
+		{signingKey, "whpk_…" + publicKey[len(publicKey)-4:]},
+		{"whsk_broken", "whpk_…"},
 		{"whsec_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAwxyz", "whsec_…wxyz"},
 		{"whsec_12345678", "whsec_…5678"}, // the shortest that shows a tail
 		{"whsec_1234567", "whsec_…"},
@@ -372,10 +377,20 @@ func TestSecretHint(t *testing.T) {
 		{"", "whsec_…"},
 	}
 	for _, tc := range tests {
-		t.Run(tc.secret, func(t *testing.T) {
+		t.Run(tc.want, func(t *testing.T) {
 			require.Equal(t, tc.want, SecretHint(tc.secret))
 		})
 	}
+}
+
+func TestVerificationKey(t *testing.T) {
+	secret := NewSecret()
+	require.Equal(t, secret, VerificationKey(secret))
+	signingKey := NewAsymmetricSecret()
+	pk := VerificationKey(signingKey)
+	require.True(t, strings.HasPrefix(pk, PublicKeyPrefix), "verification key %q", pk)
+	require.Equal(t, PublicKey(signingKey), pk)
+	require.Equal(t, "", VerificationKey("whsk_broken"))
 }
 
 func TestSpec_Apply(t *testing.T) {
