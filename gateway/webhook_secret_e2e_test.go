@@ -140,3 +140,34 @@ func TestWebhooks_privateKeyNeverShown(t *testing.T) {
 	a.do(t, http.MethodGet, "/v1/webhooks", "", http.StatusOK, nil)
 	a.requireNone(t, `"secret":`, "a secret outside create and rotate")
 }
+
+// TestWebhooks_configSecretReadable checks that the secret the gateway
+// generates for a config webhook without one can be read (GET
+// /v1/webhooks/{id}/secret) and verifies its deliveries with sdk/verify;
+// the same endpoint answers a config v1a webhook's public key, never its
+// private key.
+func TestWebhooks_configSecretReadable(t *testing.T) {
+	t.Parallel()
+	s := newSite(t)
+	rc := newReceiver(t, nil)
+	sk, pk := newSigningKey(t)
+	r := s.start(s.config(deliveryConfig() + "webhooks:\n" +
+		"  - id: wh_yaml\n    url: " + rc.URL + "\n    event_types: [\"a.>\"]\n" +
+		"  - id: wh_yaml_v1a\n    url: " + rc.URL + "\n    event_types: [\"b.>\"]\n    secret: " + sk + "\n"))
+	a := &answers{r: r}
+
+	var key struct {
+		Key string `json:"key"`
+	}
+	a.do(t, http.MethodGet, "/v1/webhooks/wh_yaml/secret", "", http.StatusOK, &key)
+	require.True(t, strings.HasPrefix(key.Key, "whsec_"), "key %q", key.Key)
+	ev := r.publish(t, "a.b", `{"n":1}`)
+	h := rc.waitCount(t, 1)[0]
+	require.Equal(t, ev.ID, h.ID)
+	requireVerifies(t, key.Key, h)
+
+	a.do(t, http.MethodGet, "/v1/webhooks/wh_yaml_v1a/secret", "", http.StatusOK, &key)
+	require.Equal(t, pk, key.Key)
+	a.requireNone(t, "whsk_", "a private key")
+	require.False(t, strings.Contains(s.log.String(), "whsk_"), "the log shows a private key")
+}

@@ -88,7 +88,7 @@ func mergeConfigWebhook(cur *webhook.Webhook, cw config.Webhook, overlap time.Du
 		next.Rotate(cw.Secret, now, overlap)
 	case next.Secret == "":
 		next.Secret = webhook.NewSecret()
-		logger.Warn("webhook has no secret in the config; generated one. Set secret_env to choose it", "webhook", cw.ID)
+		logger.Warn("webhook has no secret in the config; generated one. Read it with GET /v1/webhooks/{id}/secret, or set secret_env to choose it", "webhook", cw.ID)
 	}
 	want := cw.IsEnabled()
 	if cur == nil || cur.ConfigEnabled == nil || *cur.ConfigEnabled != want {

@@ -100,6 +100,7 @@ func (a *API) routes() *httprouter.Router {
 	rt.GET("/v1/webhooks/:id", a.handle(scopeAdmin, none, a.getWebhook))
 	rt.PATCH("/v1/webhooks/:id", a.handle(scopeAdmin, none, a.patchWebhook))
 	rt.DELETE("/v1/webhooks/:id", a.handle(scopeAdmin, none, a.deleteWebhook))
+	rt.GET("/v1/webhooks/:id/secret", a.handle(scopeAdmin, none, a.getSecret))
 	rt.POST("/v1/webhooks/:id/secret/rotate", a.handle(scopeAdmin, none, a.rotateSecret))
 	rt.POST("/v1/webhooks/:id/replay", a.handle(scopeAdmin, none, a.replayWebhook))
 

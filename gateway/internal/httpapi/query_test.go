@@ -44,6 +44,7 @@ func TestAPI_unknownQueryParameter(t *testing.T) {
 		{"GET", "/v1/webhooks/wh_x", ""},
 		{"PATCH", "/v1/webhooks/wh_x", ""},
 		{"DELETE", "/v1/webhooks/wh_x", ""},
+		{"GET", "/v1/webhooks/wh_x/secret", ""},
 		{"POST", "/v1/webhooks/wh_x/secret/rotate", ""},
 		{"POST", "/v1/webhooks/wh_x/replay", ""},
 		{"GET", "/v1/events/evt_x/deliveries", "webhook_id, status, limit, cursor"},

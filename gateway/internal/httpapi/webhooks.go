@@ -164,16 +164,37 @@ func webhookNotFound(id string) error {
 	return errorf(http.StatusNotFound, CodeNotFound, "id", "no webhook with id %q", id)
 }
 
-// getWebhook handles GET /v1/webhooks/:id.
-func (a *API) getWebhook(w http.ResponseWriter, r *http.Request, ps httprouter.Params) error {
+// loadWebhook reads the webhook the :id parameter names.
+func (a *API) loadWebhook(r *http.Request, ps httprouter.Params) (webhook.Webhook, error) {
 	wh, err := a.opts.Webhooks.Webhook(r.Context(), ps.ByName("id"))
 	if errors.Is(err, store.ErrNotFound) {
-		return webhookNotFound(ps.ByName("id"))
+		return wh, webhookNotFound(ps.ByName("id"))
 	}
+	return wh, err
+}
+
+// getWebhook handles GET /v1/webhooks/:id.
+func (a *API) getWebhook(w http.ResponseWriter, r *http.Request, ps httprouter.Params) error {
+	wh, err := a.loadWebhook(r, ps)
 	if err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, viewWebhook(wh))
+	return nil
+}
+
+// getSecret handles GET /v1/webhooks/:id/secret, shaped like Svix's "get
+// endpoint secret": {"key": ...}, the key its receiver verifies with. That
+// is the "whsec_" secret of a v1 webhook and the "whpk_" public key of a
+// v1a one, never its "whsk_" private key. It serves every webhook, so the
+// secret the gateway generated for a config webhook without one can be
+// read without rotating it.
+func (a *API) getSecret(w http.ResponseWriter, r *http.Request, ps httprouter.Params) error {
+	wh, err := a.loadWebhook(r, ps)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"key": webhook.VerificationKey(wh.Secret)})
 	return nil
 }
 
