@@ -10,6 +10,9 @@
 // Configuration precedence is defaults < YAML file < GATEWAY_* environment
 // variables < flags (see package config).
 //
+// serve stops cleanly on SIGINT or SIGTERM. SIGHUP, which process managers
+// send to mean "reload", only logs a warning: reload is not supported yet.
+//
 // The plugin commands are for plugin authors. new writes a Go project (the
 // handler, a native sdktest test that passes at once, a README and a
 // go.mod; none inside the gateway's own module, whose go.mod it shares).
