@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -82,6 +83,68 @@ func TestPluginRun_stdin(t *testing.T) {
 	require.NoError(t, err)
 	require.Contains(t, out, "event:   a.b evt_plugin_run\n")
 	require.Contains(t, out, "verdict: flag\n")
+}
+
+// TestPluginRun_json: --json prints one JSON object with what the text
+// shows, also for a call that fails (which still exits with an error).
+func TestPluginRun_json(t *testing.T) {
+	ev := writeFile(t, t.TempDir(), "event.json", paymentEvent)
+	type report struct {
+		Plugin, Kind, SHA256, Verdict, Reason, Action, Error string
+		Size                                                 int
+		Event                                                struct{ ID, Type string }
+		Output                                               json.RawMessage
+		Logs                                                 []map[string]any
+		Metrics                                              map[string]int64
+		LoadTime                                             string `json:"load_time"`
+		CallTime                                             string `json:"call_time"`
+	}
+	decode := func(t *testing.T, out string) report {
+		t.Helper()
+		var r report
+		dec := json.NewDecoder(strings.NewReader(out))
+		dec.DisallowUnknownFields()
+		require.NoError(t, dec.Decode(&r), "output:\n%s", out)
+		require.True(t, !dec.More(), "more than one JSON value:\n%s", out)
+		return r
+	}
+
+	note := watModule(t, "note")
+	out, err := cli(t, "", "plugin", "run", note, "--event", ev, "--config", "note=looks odd", "--json")
+	require.NoError(t, err, "output:\n%s", out)
+	r := decode(t, out)
+	require.Equal(t, "filter", r.Kind)
+	require.Equal(t, note, r.Plugin)
+	require.Equal(t, "flag", r.Verdict)
+	require.Equal(t, "looks odd", r.Reason)
+	require.Equal(t, "evt_1", r.Event.ID)
+	require.Equal(t, "payment.created", r.Event.Type)
+	require.True(t, r.Size > 0 && len(r.SHA256) == 64 && r.LoadTime != "" && r.CallTime != "", "%+v", r)
+	require.Equal(t, 1, len(r.Logs))
+	require.Equal(t, "INFO", r.Logs[0]["level"])
+	require.Equal(t, "checking an event", r.Logs[0]["msg"])
+
+	out, err = cli(t, "", "plugin", "run", watModule(t, "meta"), "--event", ev, "--webhook-id", "wh_partner", "--json")
+	require.NoError(t, err, "output:\n%s", out)
+	r = decode(t, out)
+	require.Equal(t, "replaced", r.Action)
+	var data map[string]any
+	require.NoError(t, json.Unmarshal(r.Output, &data), "output %s", r.Output)
+	require.Equal(t, "wh_partner", data["webhook_id"])
+	require.Equal(t, 0, len(r.Logs))
+
+	out, err = cli(t, "", "plugin", "run", watModule(t, "count"), "--event", ev, "--json")
+	require.NoError(t, err, "output:\n%s", out)
+	r = decode(t, out)
+	require.Equal(t, "observer", r.Kind)
+	require.Equal(t, int64(1), r.Metrics["seen"])
+	require.Equal(t, "observed an event", r.Logs[0]["msg"])
+
+	out, err = cli(t, "", "plugin", "run", watModule(t, "trap"), "--event", ev, "--json")
+	require.Error(t, err)
+	r = decode(t, out)
+	require.Contains(t, r.Error, "plugin crashed")
+	require.Equal(t, "", r.Verdict)
 }
 
 func TestPluginRun_errors(t *testing.T) {
