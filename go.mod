@@ -7,6 +7,7 @@ ignore node_modules
 
 require (
 	github.com/dgraph-io/badger/v4 v4.9.6
+	github.com/eventgw/gateway/sdk v0.0.0-00010101000000-000000000000
 	github.com/go-viper/mapstructure/v2 v2.4.0
 	github.com/julienschmidt/httprouter v1.3.0
 	github.com/knadh/koanf/parsers/yaml v1.1.1
@@ -42,3 +43,8 @@ require (
 	golang.org/x/sys v0.44.0 // indirect
 	google.golang.org/protobuf v1.36.7 // indirect
 )
+
+// The Go SDK is its own module (standard library only) in ./sdk. This
+// checkout's copy is the one the gateway builds with; see DESIGN.md ("Why a
+// replace for the SDK module?").
+replace github.com/eventgw/gateway/sdk => ./sdk

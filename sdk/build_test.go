@@ -55,21 +55,14 @@ func TestBuildWasip1(t *testing.T) {
 	if err != nil {
 		t.Fatalf("go not found on PATH: %v", err)
 	}
-	root, err := filepath.Abs("..")
+	root, err := filepath.Abs(".") // the SDK module, standard library only
 	if err != nil {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	rel, err := filepath.Rel(dir, root)
-	if err != nil {
-		rel = root
-	}
-	gomod := fmt.Sprintf("module example.test/plugin\n\ngo 1.26\n\nrequire github.com/eventgw/gateway v0.0.0\n\nreplace github.com/eventgw/gateway => %s\n", filepath.ToSlash(rel))
+	gomod := fmt.Sprintf("module example.test/plugin\n\ngo 1.26\n\nrequire github.com/eventgw/gateway/sdk v0.0.0\n\nreplace github.com/eventgw/gateway/sdk => %s\n", filepath.ToSlash(root))
 	write(t, filepath.Join(dir, "go.mod"), gomod)
 	write(t, filepath.Join(dir, "main.go"), testPlugin)
-	if sum, err := os.ReadFile(filepath.Join(root, "go.sum")); err == nil {
-		write(t, filepath.Join(dir, "go.sum"), string(sum))
-	}
 
 	out := filepath.Join(dir, "plugin.wasm")
 	cmd := exec.Command(gobin, "build", "-buildmode=c-shared", "-o", out, ".")
@@ -82,6 +75,14 @@ func TestBuildWasip1(t *testing.T) {
 	wasm, err := os.ReadFile(out)
 	if err != nil {
 		t.Fatal(err)
+	}
+	// ModuleFiles (source.go) is for the gateway binary, never in a plugin.
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(wasm, readme[:min(len(readme), 200)]) {
+		t.Error("the module embeds the SDK's source (source.go built for wasip1)")
 	}
 	m, err := parseWasm(wasm)
 	if err != nil {

@@ -57,4 +57,12 @@
 // so a plugin's logic runs under plain go test; package sdk/sdktest sets up
 // config and KV, runs the registered handler with an event and returns its
 // verdict, output and logs.
+//
+// # Module
+//
+// The SDK is its own module, github.com/eventgw/gateway/sdk, with no
+// requirements: a plugin gets nothing but the standard library. Outside
+// GOOS=wasip1, ModuleFiles returns the module's files, which a development
+// build of the gateway copies into the Go projects `gateway plugin new`
+// writes.
 package sdk

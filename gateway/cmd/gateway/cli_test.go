@@ -6,6 +6,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/eventgw/gateway/gateway/internal/require"
 )
@@ -32,6 +33,33 @@ func TestServe_sigterm(t *testing.T) {
 	require.Equal(t, 200, s.getJSON(t, "/v1/events/before-term", nil))
 	require.NoError(t, s.cmd.Process.Signal(os.Interrupt))
 	require.Equal(t, 0, s.wait(t))
+}
+
+// TestServe_sighup: SIGHUP, which process managers send to mean "reload",
+// neither stops nor kills the gateway: it logs a warning that reload is not
+// supported and keeps serving on the same config, and a SIGTERM afterwards
+// still stops it cleanly.
+func TestServe_sighup(t *testing.T) {
+	s := serve(t, writeServeConfig(t, t.TempDir()))
+	require.NoError(t, s.cmd.Process.Signal(syscall.SIGHUP))
+	const warning = `level=WARN msg="SIGHUP received: reload is not supported yet; the config is unchanged"`
+	s.await(t, time.After(waitLimit), "log the SIGHUP warning", func() bool { return strings.Contains(s.log(), warning) })
+	// A second one is handled the same way, and the gateway still serves.
+	require.NoError(t, s.cmd.Process.Signal(syscall.SIGHUP))
+	s.await(t, time.After(waitLimit), "log the second SIGHUP warning", func() bool { return strings.Count(s.log(), warning) == 2 })
+	resp, err := httpClient.Post(s.base+"/v1/events", "application/json", strings.NewReader(`{"id":"after-hup","type":"a.b","data":{}}`))
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, 202, resp.StatusCode)
+	status, err := s.status("/readyz")
+	require.NoError(t, err)
+	require.Equal(t, 200, status)
+
+	require.NoError(t, s.cmd.Process.Signal(syscall.SIGTERM))
+	require.Equal(t, 0, s.wait(t))
+	log := s.log()
+	require.True(t, strings.Contains(log, "msg=stopped"), "the log lacks msg=stopped:\n%s", log)
+	require.False(t, strings.Contains(log, "level=ERROR"), "a clean stop logged an error:\n%s", log)
 }
 
 func TestValidate(t *testing.T) {

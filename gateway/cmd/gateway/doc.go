@@ -3,18 +3,27 @@
 //	gateway serve    [--config gateway.yaml] [--addr host:port] [--data DIR] [--log-level LEVEL]
 //	gateway validate [--config gateway.yaml]
 //	gateway version
-//	gateway plugin new   NAME [--lang go] [--kind filter|transform|observer] [--dir .] [--module PATH] [--replace CHECKOUT]
+//	gateway plugin new   NAME [--lang go|c|assemblyscript] [--kind filter|transform|observer] [--dir .] [--module PATH] [--replace CHECKOUT]
 //	gateway plugin build DIR [-o out.wasm]
-//	gateway plugin run   FILE.wasm --event event.json|- [--config k=v ...] [--kind KIND] [--webhook-id ID]
+//	gateway plugin run   FILE.wasm --event event.json|- [--config k=v ...] [--kind KIND] [--webhook-id ID] [--json]
 //
 // Configuration precedence is defaults < YAML file < GATEWAY_* environment
 // variables < flags (see package config).
 //
-// The plugin commands are for plugin authors. new writes a Go project (the
-// handler, a native sdktest test that passes at once, a README and a
-// go.mod; none inside the gateway's own module, whose go.mod it shares).
-// build runs GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared, the
-// build the gateway does for a source: plugin. run loads a module under
-// the server's host (package wasmhost) with the server's default limits
-// and a KV store in memory, calls it once and prints what it did.
+// serve stops cleanly on SIGINT or SIGTERM. SIGHUP, which process managers
+// send to mean "reload", only logs a warning: reload is not supported yet.
+//
+// The plugin commands are for plugin authors. new writes a project (the
+// handler, a test that passes at once, a README and a go.mod; none inside
+// the gateway's own module, whose go.mod it shares). A Go project's go.mod
+// requires only the SDK module: at the SDK version this binary was built
+// with when that is a release, else through a replace to a copy of the SDK
+// it embeds (sdk.ModuleFiles), written into the project, so it builds
+// offline without a checkout. A C or AssemblyScript project's tests run
+// this binary, and its go.mod requires nothing. build compiles a plugin
+// directory with its language's toolchain (package toolchain), the build
+// the gateway does for a source: plugin. run loads a module under the
+// server's host (package wasmhost) with the server's default limits and a
+// KV store in memory, calls it once and prints what it did, as text or
+// JSON.
 package main

@@ -70,6 +70,7 @@ func newServe(stderr io.Writer) *cobra.Command {
 			logger := newLogger(cfg, stderr)
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
+			defer ignoreHangup(logger)()
 			return gateway.New(cfg, gateway.WithLogger(logger)).Run(ctx)
 		},
 	}
@@ -78,6 +79,30 @@ func newServe(stderr io.Writer) *cobra.Command {
 	cmd.Flags().String("data", "", "data directory, overrides storage.path")
 	cmd.Flags().String("log-level", "", "debug, info, warn or error; overrides log.level")
 	return cmd
+}
+
+// ignoreHangup catches SIGHUP until the returned stop is called, after the
+// gateway has stopped. Process managers send it to mean "reload", and its
+// default action would kill the gateway without closing Badger. Until
+// reload exists, each one is logged as a warning and changes nothing.
+func ignoreHangup(logger *slog.Logger) (stop func()) {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	done := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case <-hup:
+				logger.Warn("SIGHUP received: reload is not supported yet; the config is unchanged")
+			case <-done:
+				return
+			}
+		}
+	}()
+	return func() {
+		signal.Stop(hup)
+		close(done)
+	}
 }
 
 func newValidate(stdout io.Writer) *cobra.Command {

@@ -40,6 +40,7 @@ type runOptions struct {
 	config    []string
 	kind      string
 	webhookID string
+	json      bool
 }
 
 func newPluginRun(stdout io.Writer) *cobra.Command {
@@ -53,7 +54,20 @@ verdict (filters), the action and output (transforms), the reason, the
 plugin's log lines and the time taken.
 
 The event file is JSON: {"type": "...", "data": {...}, "id": "...", "source": "..."};
-"-" reads it from stdin. id and time are filled in when missing.`,
+"-" reads it from stdin. id and time are filled in when missing.
+
+--json prints the same as one JSON object, for tests and scripts (the
+tests plugin new writes for C and AssemblyScript read it):
+
+  {"plugin": FILE, "kind": "filter", "size": BYTES, "sha256": HEX,
+   "event": {"id": ..., "type": ...},
+   "verdict": "allow|flag|deny", "reason": ...,          (filters)
+   "action": "unchanged|replaced|drop", "output": JSON,   (transforms)
+   "error": "...",                                        (the call failed)
+   "logs": [{"level": "INFO", "msg": ..., ATTRS...}], "metrics": {NAME: N},
+   "load_time": "1.2s", "call_time": "40µs"}
+
+A call that fails still prints the object (with "error") and exits 1.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return pluginRun(cmd.Context(), cmd.InOrStdin(), stdout, args[0], o)
@@ -63,8 +77,35 @@ The event file is JSON: {"type": "...", "data": {...}, "id": "...", "source": ".
 	cmd.Flags().StringArrayVar(&o.config, "config", nil, "plugin config entry key=value (repeatable)")
 	cmd.Flags().StringVar(&o.kind, "kind", "", "filter, transform or observer (default: from the module's exports)")
 	cmd.Flags().StringVar(&o.webhookID, "webhook-id", "", "webhook id a transform sees (per-webhook transforms)")
+	cmd.Flags().BoolVar(&o.json, "json", false, "print the result as one JSON object")
 	_ = cmd.MarkFlagRequired("event")
 	return cmd
+}
+
+// runReport is what `plugin run` found, printed as text or, with --json, as
+// JSON.
+type runReport struct {
+	Plugin   string            `json:"plugin"`
+	Kind     abi.Kind          `json:"kind"`
+	Size     int               `json:"size"`
+	SHA256   string            `json:"sha256"`
+	Event    runReportEvent    `json:"event"`
+	Verdict  string            `json:"verdict,omitempty"`
+	Reason   string            `json:"reason,omitempty"`
+	Action   string            `json:"action,omitempty"`
+	Output   json.RawMessage   `json:"output,omitempty"`
+	Error    string            `json:"error,omitempty"`
+	Logs     []json.RawMessage `json:"logs"` // with --json: slog's JSON records
+	Metrics  map[string]int64  `json:"metrics"`
+	LoadTime string            `json:"load_time"`
+	CallTime string            `json:"call_time"`
+
+	lines []string // the log records, one line each
+}
+
+type runReportEvent struct {
+	ID   string `json:"id"`
+	Type string `json:"type"`
 }
 
 func pluginRun(ctx context.Context, stdin io.Reader, stdout io.Writer, file string, o runOptions) error {
@@ -97,7 +138,7 @@ func pluginRun(ctx context.Context, stdin io.Reader, stdout io.Writer, file stri
 		return fmt.Errorf("plugin run: %w", err)
 	}
 	var logs bytes.Buffer
-	logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{
+	opts := &slog.HandlerOptions{
 		Level: slog.LevelDebug,
 		ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
 			if len(groups) == 0 && (a.Key == slog.TimeKey || a.Key == "plugin") {
@@ -105,7 +146,11 @@ func pluginRun(ctx context.Context, stdin io.Reader, stdout io.Writer, file stri
 			}
 			return a
 		},
-	}))
+	}
+	logger := slog.New(slog.NewTextHandler(&logs, opts))
+	if o.json {
+		logger = slog.New(slog.NewJSONHandler(&logs, opts))
+	}
 	rt, err := wasmhost.NewRuntime(ctx, wasmhost.Options{Logger: logger})
 	if err != nil {
 		return fmt.Errorf("plugin run: %w", err)
@@ -117,63 +162,99 @@ func pluginRun(ctx context.Context, stdin io.Reader, stdout io.Writer, file stri
 	if err != nil {
 		return fmt.Errorf("plugin run: %w", err)
 	}
-	loadTime := time.Since(start)
-	fmt.Fprintf(stdout, "plugin:  %s (%s, %d bytes, sha256 %s)\n", file, p.Kind(), len(wasm), p.Hash())
-	fmt.Fprintf(stdout, "event:   %s %s\n", meta.Type, meta.ID)
+	r := runReport{
+		Plugin: file, Kind: p.Kind(), Size: len(wasm), SHA256: p.Hash(),
+		Event:    runReportEvent{ID: meta.ID, Type: meta.Type},
+		LoadTime: round(time.Since(start)).String(),
+	}
 
 	start = time.Now()
 	var callErr error
 	switch p.Kind() {
 	case abi.KindFilter:
 		var res wasmhost.FilterResult
-		res, callErr = p.Filter(ctx, meta, data)
-		if callErr == nil {
-			fmt.Fprintf(stdout, "verdict: %s\n", res.Verdict)
-			if res.Reason != "" {
-				fmt.Fprintf(stdout, "reason:  %s\n", res.Reason)
-			}
+		if res, callErr = p.Filter(ctx, meta, data); callErr == nil {
+			r.Verdict, r.Reason = res.Verdict.String(), res.Reason
 		}
 	case abi.KindTransform:
 		var res wasmhost.TransformResult
-		res, callErr = p.Transform(ctx, meta, data)
-		if callErr == nil {
-			fmt.Fprintf(stdout, "action:  %s\n", res.Action)
+		if res, callErr = p.Transform(ctx, meta, data); callErr == nil {
+			r.Action = res.Action.String()
 			if res.Action == wasmhost.Replaced {
-				fmt.Fprintf(stdout, "output:  %s\n", res.Output)
+				r.Output = res.Output
 			}
 		}
 	case abi.KindObserver:
-		if callErr = p.Observe(ctx, meta, data); callErr == nil {
-			fmt.Fprintln(stdout, "result:  ok")
+		callErr = p.Observe(ctx, meta, data)
+	}
+	r.CallTime = round(time.Since(start)).String()
+	if callErr != nil {
+		r.Error = callErr.Error()
+	}
+	r.Metrics = p.Metrics()
+	for line := range strings.Lines(logs.String()) {
+		if line = strings.TrimSpace(line); line != "" {
+			r.lines = append(r.lines, line)
 		}
 	}
-	callTime := time.Since(start)
-	printLogs(stdout, logs.String())
-	if m := p.Metrics(); len(m) > 0 {
-		names := slices.Sorted(maps.Keys(m))
-		parts := make([]string, len(names))
-		for i, n := range names {
-			parts[i] = fmt.Sprintf("%s=%d", n, m[n])
+	if o.json {
+		r.Logs = make([]json.RawMessage, len(r.lines))
+		for i, line := range r.lines {
+			r.Logs[i] = json.RawMessage(line)
 		}
-		fmt.Fprintf(stdout, "metrics: %s\n", strings.Join(parts, " "))
+		if r.Output != nil && !json.Valid(r.Output) {
+			r.Output, _ = json.Marshal(string(r.Output)) // the host checks; never trust a guest's bytes into JSON
+		}
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(r); err != nil {
+			return fmt.Errorf("plugin run: %w", err)
+		}
+	} else {
+		r.writeText(stdout)
 	}
-	fmt.Fprintf(stdout, "time:    load %s (compile and first instance), call %s\n", round(loadTime), round(callTime))
 	if callErr != nil {
 		return fmt.Errorf("plugin run: %w", callErr)
 	}
 	return nil
 }
 
-func printLogs(w io.Writer, logs string) {
-	logs = strings.TrimSpace(logs)
-	if logs == "" {
+// writeText prints the report for a person.
+func (r *runReport) writeText(w io.Writer) {
+	fmt.Fprintf(w, "plugin:  %s (%s, %d bytes, sha256 %s)\n", r.Plugin, r.Kind, r.Size, r.SHA256)
+	fmt.Fprintf(w, "event:   %s %s\n", r.Event.Type, r.Event.ID)
+	switch {
+	case r.Error != "":
+	case r.Verdict != "":
+		fmt.Fprintf(w, "verdict: %s\n", r.Verdict)
+		if r.Reason != "" {
+			fmt.Fprintf(w, "reason:  %s\n", r.Reason)
+		}
+	case r.Action != "":
+		fmt.Fprintf(w, "action:  %s\n", r.Action)
+		if r.Output != nil {
+			fmt.Fprintf(w, "output:  %s\n", r.Output)
+		}
+	default:
+		fmt.Fprintln(w, "result:  ok")
+	}
+	if len(r.lines) == 0 {
 		fmt.Fprintln(w, "logs:    (none)")
-		return
+	} else {
+		fmt.Fprintln(w, "logs:")
+		for _, line := range r.lines {
+			fmt.Fprintln(w, "  "+line)
+		}
 	}
-	fmt.Fprintln(w, "logs:")
-	for line := range strings.SplitSeq(logs, "\n") {
-		fmt.Fprintln(w, "  "+line)
+	if len(r.Metrics) > 0 {
+		names := slices.Sorted(maps.Keys(r.Metrics))
+		parts := make([]string, len(names))
+		for i, n := range names {
+			parts[i] = fmt.Sprintf("%s=%d", n, r.Metrics[n])
+		}
+		fmt.Fprintf(w, "metrics: %s\n", strings.Join(parts, " "))
 	}
+	fmt.Fprintf(w, "time:    load %s (compile and first instance), call %s\n", r.LoadTime, r.CallTime)
 }
 
 func round(d time.Duration) time.Duration {

@@ -24,9 +24,15 @@ type scaffoldData struct {
 	Kind   abi.Kind
 	Lang   string // go, c or assemblyscript
 	Module string // module path of the go.mod written, "" when none
-	// Require and Replace fill the go.mod.
-	Require string
-	Replace string
+	// SDKModule is the Go SDK's module path. A Go project's go.mod
+	// requires it at Require, through a replace to Replace when set; a C
+	// or AssemblyScript project's requires nothing (Require is "").
+	SDKModule string
+	Require   string
+	Replace   string
+	// SDKCopy is the project's directory holding a copy of the SDK
+	// module (a development build), "" when none.
+	SDKCopy string
 	// ASCVersion is the assemblyscript compiler an AssemblyScript project
 	// pins: the SDK's own.
 	ASCVersion string
@@ -82,11 +88,15 @@ func scaffold(lang string, k abi.Kind) ([]scaffoldFile, error) {
 const goModTmpl = `module {{.Module}}
 
 go 1.26
+{{- if .Require}}
 
-require github.com/eventgw/gateway {{.Require}}
+require {{.SDKModule}} {{.Require}}
+{{- end}}
 {{- if .Replace}}
 
-replace github.com/eventgw/gateway => {{.Replace}}
+{{if .SDKCopy}}// {{.SDKCopy}}/ is a copy of the SDK the gateway that wrote this project was
+// built with: a development build, which has no released SDK to require.
+{{end}}replace {{.SDKModule}} => {{.Replace}}
 {{- end}}
 `
 
@@ -110,15 +120,18 @@ default ` + "`{{.Name}}`" + `) to the event's data.
 {{- if eq .Lang "go"}}
 | ` + "`main.go`" + ` | the plugin |
 | ` + "`main_test.go`" + ` | its tests, run natively with ` + "`sdk/sdktest`" + ` (a fake host with config, KV, logs and metrics) |
+{{- if .SDKCopy}}
+| ` + "`{{.SDKCopy}}/`" + ` | a copy of the gateway's Go SDK (` + "`{{.SDKModule}}`" + `), which go.mod's replace points at |
+{{- end}}
 {{- else if eq .Lang "c"}}
 | ` + "`src/{{.Name}}.c`" + ` | the plugin |
 | ` + "`src/gw.h`" + ` | the C SDK, one header |
-| ` + "`plugin_test.go`" + ` | its tests: they build the module and run it under the gateway's real host (` + "`gateway/plugintest`" + `) |
+| ` + "`plugin_test.go`" + ` | its tests: they build the module and run it under the gateway's real host with the gateway binary |
 {{- else}}
 | ` + "`assembly/index.ts`" + ` | the plugin |
 | ` + "`eventgw-sdk/`" + ` | the AssemblyScript SDK, installed into ` + "`node_modules`" + ` by a ` + "`file:`" + ` dependency |
 | ` + "`package.json`" + `, ` + "`asconfig.json`" + ` | the compiler (assemblyscript {{.ASCVersion}}) and its flags, which extend the SDK's |
-| ` + "`plugin_test.go`" + ` | its tests: they build the module and run it under the gateway's real host (` + "`gateway/plugintest`" + `) |
+| ` + "`plugin_test.go`" + ` | its tests: they build the module and run it under the gateway's real host with the gateway binary |
 {{- end}}
 {{- if .Module}}
 | ` + "`go.mod`" + ` | the module the tests build in |
@@ -131,7 +144,8 @@ go test .
 ` + "```" + `
 {{- if ne .Lang "go"}}
 
-The tests need Go as well as
+The tests need Go, the ` + "`gateway`" + ` binary on PATH (they run ` + "`gateway plugin build`" + `
+and ` + "`gateway plugin run --json`" + `, the server's host and limits) and
 {{- if eq .Lang "c"}} the C toolchain (Debian: ` + "`apt-get install clang lld wasi-libc libclang-rt-dev-wasm32`" + `).
 {{- else}} Node.js and npm; the first build runs ` + "`npm install`" + `, which writes
 ` + "`package-lock.json`" + ` (commit it).
@@ -190,10 +204,24 @@ their ` + "`transform`" + ` field.
 
 ## go.mod
 
-The project is its own Go module, ` + "`{{.Module}}`" + `, requiring
-` + "`github.com/eventgw/gateway {{.Require}}`" + `{{if ne .Lang "go"}} for the test harness{{end}}.
-{{- if .Replace}} A replace directive points it at
-the checkout in ` + "`{{.Replace}}`" + `.{{end}}
+The project is its own Go module, ` + "`{{.Module}}`" + `.
+{{- if ne .Lang "go"}} It is there for the tests,
+which are Go, and requires nothing: they run the gateway binary.
+{{- else}} It requires only the gateway's
+Go SDK module, ` + "`{{.SDKModule}}`" + `, which needs nothing but the
+standard library.
+{{- if .SDKCopy}} The gateway that wrote it is a development build,
+which has no released SDK version to require, so ` + "`{{.SDKCopy}}/`" + ` holds a
+copy of the SDK it was built with and a replace directive points at it;
+this works offline. With a release of the gateway, require its version
+instead (` + "`go get {{.SDKModule}}@vX.Y.Z`" + `) and delete the replace and
+the copy.
+{{- else if .Replace}} A replace directive points it at the SDK in
+` + "`{{.Replace}}`" + `.
+{{- else}} It requires version ` + "`{{.Require}}`" + `, the one this gateway
+was built with.
+{{- end}}
+{{- end}}
 {{- else}}
 
 ## go.mod

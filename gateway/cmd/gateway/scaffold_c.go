@@ -120,48 +120,45 @@ GW_OBSERVE(observe) {
 `
 
 // hostTest is the test of a C or AssemblyScript project: it builds the
-// module as plugin build does and runs it under the real host.
+// module with the gateway binary (plugin build) and runs it under the real
+// host (plugin run --json), so the project's go.mod requires nothing.
 const hostTest = `package plugin_test
 
-// These tests build this plugin as ` + "`gateway plugin build`" + ` does and run
-// the module under the gateway's real host (gateway/plugintest: the same
-// wazero runtime, limits and gw_v1 host functions as the server, with a
-// real KV store on a temp dir).
+// These tests build this plugin with the gateway binary (gateway plugin
+// build) and run the module under the gateway's real host with gateway
+// plugin run --json: the same wazero runtime, limits and gw_v1 host
+// functions as the server, with a KV store in memory. They need the
+// gateway binary on PATH.
 
 import (
-{{- if eq .Kind "transform"}}
+	"bytes"
 	"encoding/json"
-{{- end}}
-{{- if eq .Kind "observer"}}
+	"os/exec"
+	"path/filepath"
 	"strings"
-{{- end}}
 	"testing"
-
-	"github.com/eventgw/gateway/gateway/plugintest"
 )
 {{if eq .Kind "filter"}}
 func TestFilter(t *testing.T) {
-	p := plugintest.Load(t, plugintest.Build(t, "."), plugintest.Options{Config: map[string]string{"max_amount": "100"}})
-	if r := p.Run(plugintest.NewEvent("payment.created", ` + "`" + `{"amount": 250}` + "`" + `)); !r.Denied() || r.Reason != "amount 250 is over 100" {
-		t.Errorf("amount 250: got %v, want a deny with a reason", r)
+	wasm := build(t)
+	if r := run(t, wasm, ` + "`" + `{"amount": 250}` + "`" + `, "max_amount=100"); r.Verdict != "deny" || r.Reason != "amount 250 is over 100" {
+		t.Errorf("amount 250: got %+v, want a deny with a reason", r)
 	}
-	if r := p.Run(plugintest.NewEvent("payment.created", ` + "`" + `{"amount": 50}` + "`" + `)); !r.Allowed() || r.Flagged() {
-		t.Errorf("amount 50: got %v, want allow", r)
+	if r := run(t, wasm, ` + "`" + `{"amount": 50}` + "`" + `, "max_amount=100"); r.Verdict != "allow" {
+		t.Errorf("amount 50: got %+v, want allow", r)
 	}
 }
 
 func TestFilter_noConfigAllows(t *testing.T) {
-	p := plugintest.Load(t, plugintest.Build(t, "."), plugintest.Options{})
-	if r := p.Run(plugintest.NewEvent("payment.created", ` + "`" + `{"amount": 1e9}` + "`" + `)); !r.Allowed() {
-		t.Errorf("got %v, want allow", r)
+	if r := run(t, build(t), ` + "`" + `{"amount": 1e9}` + "`" + `); r.Verdict != "allow" {
+		t.Errorf("got %+v, want allow", r)
 	}
 }
 {{- else if eq .Kind "transform"}}
 func TestTransform(t *testing.T) {
-	p := plugintest.Load(t, plugintest.Build(t, "."), plugintest.Options{Config: map[string]string{"tag": "billing"}})
-	r := p.Run(plugintest.NewEvent("payment.created", ` + "`" + `{"amount": 250}` + "`" + `))
-	if !r.Replaced() {
-		t.Fatalf("got %v, want replaced", r)
+	r := run(t, build(t), ` + "`" + `{"amount": 250}` + "`" + `, "tag=billing")
+	if r.Action != "replaced" {
+		t.Fatalf("got %+v, want replaced", r)
 	}
 	var out map[string]any
 	if err := json.Unmarshal(r.Output, &out); err != nil {
@@ -173,24 +170,79 @@ func TestTransform(t *testing.T) {
 }
 
 func TestTransform_notAnObject(t *testing.T) {
-	p := plugintest.Load(t, plugintest.Build(t, "."), plugintest.Options{})
-	if r := p.Run(plugintest.NewEvent("payment.created", ` + "`" + `[1, 2]` + "`" + `)); !r.Failed() {
-		t.Errorf("got %v, want a plugin error", r)
+	if r := run(t, build(t), ` + "`" + `[1, 2]` + "`" + `); r.Error == "" {
+		t.Errorf("got %+v, want a plugin error", r)
 	}
 }
 {{- else}}
 func TestObserve(t *testing.T) {
-	p := plugintest.Load(t, plugintest.Build(t, "."), plugintest.Options{})
-	r := p.Run(plugintest.NewEvent("payment.created", ` + "`" + `{"amount": 250}` + "`" + `))
-	if r.Failed() {
-		t.Fatalf("got %v", r)
+	r := run(t, build(t), ` + "`" + `{"amount": 250}` + "`" + `)
+	if r.Error != "" {
+		t.Fatalf("got %+v", r)
 	}
 	if len(r.Logs) != 1 || !strings.Contains(r.Logs[0].Msg, "payment.created") {
-		t.Errorf("logs %v, want one line naming the event type", r.Logs)
+		t.Errorf("logs %+v, want one line naming the event type", r.Logs)
 	}
-	if n := p.Metrics()["events"]; n != 1 {
+	if n := r.Metrics["events"]; n != 1 {
 		t.Errorf("events metric %d, want 1", n)
 	}
 }
 {{- end}}
+
+// result is what gateway plugin run --json reports of one call.
+type result struct {
+	Verdict string          // a filter's: allow, flag or deny
+	Reason  string          // a filter's deny or flag reason
+	Action  string          // a transform's: unchanged, replaced or drop
+	Output  json.RawMessage // a transform's new data
+	Error   string          // why the call failed, "" when it did not
+	Logs    []struct{ Level, Msg string }
+	Metrics map[string]int64
+}
+
+// build builds this plugin with gateway plugin build and returns the
+// module's path.
+func build(t *testing.T) string {
+	t.Helper()
+	wasm := filepath.Join(t.TempDir(), "{{.Name}}.wasm")
+	gateway(t, nil, "plugin", "build", ".", "-o", wasm)
+	return wasm
+}
+
+// run calls the module once on a payment.created event with data (JSON)
+// and the config entries ("key=value").
+func run(t *testing.T, wasm, data string, config ...string) result {
+	t.Helper()
+	event, err := json.Marshal(map[string]any{"id": "evt_test", "type": "payment.created", "data": json.RawMessage(data)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"plugin", "run", wasm, "--event", "-", "--json"}
+	for _, c := range config {
+		args = append(args, "--config", c)
+	}
+	var r result
+	if err := json.Unmarshal(gateway(t, event, args...), &r); err != nil {
+		t.Fatalf("gateway plugin run --json: %v", err)
+	}
+	return r
+}
+
+// gateway runs the gateway binary with args and stdin, and returns its
+// output.
+func gateway(t *testing.T, stdin []byte, args ...string) []byte {
+	t.Helper()
+	bin, err := exec.LookPath("gateway")
+	if err != nil {
+		t.Fatalf("these tests run the gateway binary, which is not on PATH: put the gateway that wrote this project on PATH (%v)", err)
+	}
+	var stdout, stderr bytes.Buffer
+	cmd := exec.Command(bin, args...)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = bytes.NewReader(stdin), &stdout, &stderr
+	// A plugin call that fails still prints its result, with "error".
+	if err := cmd.Run(); err != nil && !(args[1] == "run" && json.Valid(stdout.Bytes())) {
+		t.Fatalf("gateway %s: %v\n%s", strings.Join(args, " "), err, stderr.String())
+	}
+	return stdout.Bytes()
+}
 `

@@ -54,12 +54,13 @@ func buildDir(dir string) ([]byte, error) {
 }
 
 // goPlugin builds src, a Go SDK plugin's main.go, once per test binary, the
-// way a plugin author does: in its own module with a replace to this
-// checkout.
+// way a plugin author does: in its own module requiring the SDK module,
+// with a replace to this checkout's sdk/ (standard library only, so no
+// go.sum).
 func goPlugin(tb testing.TB, src string) []byte {
 	tb.Helper()
 	return buildOnce(tb, "go:"+src, func() ([]byte, error) {
-		root, err := filepath.Abs("../../..")
+		sdkDir, err := filepath.Abs("../../../sdk")
 		if err != nil {
 			return nil, err
 		}
@@ -68,11 +69,8 @@ func goPlugin(tb testing.TB, src string) []byte {
 			return nil, err
 		}
 		defer os.RemoveAll(dir)
-		gomod := fmt.Sprintf("module example.test/bench\n\ngo 1.26\n\nrequire github.com/eventgw/gateway v0.0.0\n\nreplace github.com/eventgw/gateway => %s\n", filepath.ToSlash(root))
+		gomod := fmt.Sprintf("module example.test/bench\n\ngo 1.26\n\nrequire github.com/eventgw/gateway/sdk v0.0.0\n\nreplace github.com/eventgw/gateway/sdk => %s\n", filepath.ToSlash(sdkDir))
 		files := map[string]string{"go.mod": gomod, "main.go": src}
-		if sum, err := os.ReadFile(filepath.Join(root, "go.sum")); err == nil {
-			files["go.sum"] = string(sum)
-		}
 		for name, body := range files {
 			if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
 				return nil, err

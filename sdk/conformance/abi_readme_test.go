@@ -1,4 +1,4 @@
-package abi_test
+package conformance
 
 import (
 	"fmt"
@@ -12,11 +12,16 @@ import (
 	"github.com/eventgw/gateway/sdk/abi"
 )
 
-// The tests in this file keep README.md, the gw_v1 reference in WAT, true:
-// its names and codes are abi.go's, its signature blocks are accepted by the
-// real host, and its complete plugins behave as the page says.
+// The tests in this file keep sdk/abi/README.md, the gw_v1 reference in
+// WAT, true: its names and codes are abi.go's, its signature blocks are
+// accepted by the real host, and its complete plugins behave as the page
+// says. They live in the conformance kit's module because they need the
+// host (gateway/plugintest), which the SDK module must not depend on.
 
-// block is one fenced code block of README.md.
+// abiReadme is the page, from this directory.
+var abiReadme = filepath.Join("..", "abi", "README.md")
+
+// block is one fenced code block of the page.
 type block struct {
 	info []string // the words after the opening fence
 	line int      // line number of the opening fence
@@ -25,7 +30,7 @@ type block struct {
 
 func readmeBlocks(t *testing.T) (string, []block) {
 	t.Helper()
-	b, err := os.ReadFile("README.md")
+	b, err := os.ReadFile(abiReadme)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,7 +48,7 @@ func readmeBlocks(t *testing.T) (string, []block) {
 		}
 	}
 	if cur != nil {
-		t.Fatalf("README.md:%d: unterminated code block", cur.line)
+		t.Fatalf("sdk/abi/README.md:%d: unterminated code block", cur.line)
 	}
 	return string(b), blocks
 }
@@ -58,7 +63,7 @@ func watBlock(t *testing.T, blocks []block, tag string) block {
 		}
 	}
 	if len(found) != 1 {
-		t.Fatalf("README.md has %d ```wat %s blocks, want 1", len(found), tag)
+		t.Fatalf("sdk/abi/README.md has %d ```wat %s blocks, want 1", len(found), tag)
 	}
 	return found[0]
 }
@@ -86,7 +91,7 @@ func wat2wasm(t *testing.T, name, src string) []byte {
 	return b
 }
 
-func TestREADME_names(t *testing.T) {
+func TestABIReadme_names(t *testing.T) {
 	readme, _ := readmeBlocks(t)
 	var want []string
 	want = append(want, fmt.Sprintf("%q", abi.Module))
@@ -135,15 +140,15 @@ func TestREADME_names(t *testing.T) {
 	}
 	for _, s := range want {
 		if !strings.Contains(readme, s) {
-			t.Errorf("README.md does not contain %s", s)
+			t.Errorf("sdk/abi/README.md does not contain %s", s)
 		}
 	}
 }
 
-// TestREADME_signatures assembles the ```wat imports and ```wat exports
+// TestABIReadme_signatures assembles the ```wat imports and ```wat exports
 // blocks into one module, giving each export that returns a value a body,
 // and loads it under the real host, which checks every signature.
-func TestREADME_signatures(t *testing.T) {
+func TestABIReadme_signatures(t *testing.T) {
 	_, blocks := readmeBlocks(t)
 	imports := watBlock(t, blocks, "imports")
 	exports := watBlock(t, blocks, "exports")
@@ -156,7 +161,7 @@ func TestREADME_signatures(t *testing.T) {
 			continue
 		}
 		if !strings.HasPrefix(l, fmt.Sprintf("(import %q ", abi.Module)) {
-			t.Errorf("README.md:%d: imports block line %q is not a %s import", imports.line, l, abi.Module)
+			t.Errorf("sdk/abi/README.md:%d: imports block line %q is not a %s import", imports.line, l, abi.Module)
 		}
 		n++
 		src.WriteString(l + "\n")
@@ -203,14 +208,14 @@ var abiExports = []string{
 	abi.ExportObserve, abi.ExportFilter, abi.ExportTransform, abi.ExportKind,
 }
 
-// completeChecks holds, for each ```wat complete <name> block of README.md,
+// completeChecks holds, for each ```wat complete <name> block of the page,
 // the test of what the page says it does. A complete module without one
-// fails TestREADME_completeModules.
+// fails TestABIReadme_completeModules.
 var completeChecks = map[string]func(t *testing.T, wasm []byte){
 	"deny-filter": checkDenyFilter,
 }
 
-func TestREADME_completeModules(t *testing.T) {
+func TestABIReadme_completeModules(t *testing.T) {
 	_, blocks := readmeBlocks(t)
 	seen := map[string]bool{}
 	for _, b := range blocks {
@@ -218,13 +223,13 @@ func TestREADME_completeModules(t *testing.T) {
 			continue
 		}
 		if len(b.info) != 3 {
-			t.Errorf("README.md:%d: want ```wat complete <name>", b.line)
+			t.Errorf("sdk/abi/README.md:%d: want ```wat complete <name>", b.line)
 			continue
 		}
 		name := b.info[2]
 		check, ok := completeChecks[name]
 		if !ok {
-			t.Errorf("README.md:%d: complete module %q has no test in completeChecks", b.line, name)
+			t.Errorf("sdk/abi/README.md:%d: complete module %q has no test in completeChecks", b.line, name)
 			continue
 		}
 		seen[name] = true
@@ -232,7 +237,7 @@ func TestREADME_completeModules(t *testing.T) {
 	}
 	for name := range completeChecks {
 		if !seen[name] {
-			t.Errorf("README.md has no ```wat complete %s block", name)
+			t.Errorf("sdk/abi/README.md has no ```wat complete %s block", name)
 		}
 	}
 }
@@ -271,13 +276,13 @@ func checkDenyFilter(t *testing.T, wasm []byte) {
 	}
 }
 
-// TestREADME_envRefused checks the refusal the page quotes for an import
+// TestABIReadme_envRefused checks the refusal the page quotes for an import
 // from "env" (AssemblyScript's abort) against the host's.
-func TestREADME_envRefused(t *testing.T) {
+func TestABIReadme_envRefused(t *testing.T) {
 	readme, _ := readmeBlocks(t)
 	const msg = `imports "abort" from module "env"; only "gw_v1" and "wasi_snapshot_preview1" are provided`
 	if !strings.Contains(readme, "`"+msg+"`") {
-		t.Fatalf("README.md does not quote %s", msg)
+		t.Fatalf("sdk/abi/README.md does not quote %s", msg)
 	}
 	wasm := wat2wasm(t, "env", `(module
   (import "env" "abort" (func (param i32 i32 i32 i32)))
