@@ -136,7 +136,7 @@ func (e *Engine) DiscardParked(ctx context.Context, id string) (int, error) {
 var ErrWebhookDisabled = errors.New("delivery: webhook is disabled or deleted")
 
 // Retry makes one more attempt of d as soon as a worker is free. A delivery
-// that was finished (succeeded or dead) becomes pending again.
+// that was finished (succeeded, dead or dropped) becomes pending again.
 func (e *Engine) Retry(ctx context.Context, d store.Delivery) (store.Delivery, error) {
 	ctx = context.WithoutCancel(ctx)
 	reopen := store.Finished(d.Status) || d.Status == store.StatusParked

@@ -136,6 +136,10 @@ func (e *Engine) finish(ctx context.Context, r result) {
 		}
 		e.requeue(ctx, q, r.before)
 		return
+	case r.update == nil || r.update.Attempt == nil:
+		// Nothing was sent (a transform dropped it, the event is gone): the
+		// endpoint neither succeeded nor failed.
+		return
 	}
 	now := time.Now()
 	switch {

@@ -3,6 +3,7 @@ package delivery
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/eventgw/gateway/gateway/event"
@@ -87,8 +88,8 @@ func (e *Engine) attempt(j *job) result {
 	}
 	if j.transform != "" {
 		if dropped := e.transformFor(ctx, j, &ev); dropped {
-			d.Status, d.NextAttemptAt, d.UpdatedAt = store.StatusSucceeded, time.Time{}, time.Now().UTC()
-			d.Note = "not sent: the webhook's transform " + j.transform + " dropped it"
+			d.Status, d.NextAttemptAt, d.UpdatedAt = store.StatusDropped, time.Time{}, time.Now().UTC()
+			d.Note = fmt.Sprintf("not sent: the webhook's transform %q dropped it", j.transform)
 			r.update = &store.DeliveryUpdate{Delivery: *d}
 			return r
 		}

@@ -42,7 +42,7 @@ func viewDelivery(d store.Delivery) deliveryView {
 	return v
 }
 
-var deliveryStatuses = []string{store.StatusPending, store.StatusSucceeded, store.StatusFailed, store.StatusDead, store.StatusParked}
+var deliveryStatuses = []string{store.StatusPending, store.StatusSucceeded, store.StatusFailed, store.StatusDead, store.StatusParked, store.StatusDropped}
 
 func (a *API) deliveriesReady() error {
 	if a.opts.Deliveries == nil || a.opts.Control == nil {
