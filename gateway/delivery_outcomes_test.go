@@ -1,12 +1,17 @@
 package gateway
 
 import (
+	"context"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/eventgw/gateway/gateway/event"
 	"github.com/eventgw/gateway/gateway/internal/require"
+	"github.com/eventgw/gateway/gateway/internal/store"
 )
 
 // These tests check what plugins decide about deliveries: a webhook's own
@@ -83,4 +88,75 @@ func TestDelivery_transformDropped(t *testing.T) {
 	for _, line := range opLog(s) {
 		require.False(t, strings.Contains(line, d.ID), "an operational event about the dropped delivery: %s", line)
 	}
+}
+
+// TestDelivery_stoppedEventsNeverSent checks that an event a filter denied
+// is never sent, by any path: a replay skips it and says so, and a
+// delivery of it that exists anyway (written by a replay before this rule)
+// is neither attempted nor retried.
+func TestDelivery_stoppedEventsNeverSent(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a Go plugin")
+	}
+	t.Parallel()
+	src, err := filepath.Abs("../plugins/fraud")
+	require.NoError(t, err)
+	s := newSite(t)
+	rc := newReceiver(t, nil)
+	yaml := deliveryConfig() +
+		"plugins:\n  - name: fraud\n    source: " + src + "\n    kind: filter\n    event_types: [\"payment.>\"]\n" +
+		"    config: {deny_above: \"10000\"}\n    limits: {timeout: 5s}\n" +
+		"webhooks:\n  - id: wh_pay\n    url: " + rc.URL + "\n    event_types: [\">\"]\n"
+	cfg := s.config(yaml)
+	r := s.start(cfg)
+	since := time.Now().Add(-time.Minute).UTC().Format(time.RFC3339Nano)
+	denied := r.publish(t, "payment.created", `{"amount":20000}`)
+	allowed := r.publish(t, "payment.created", `{"amount":50}`)
+	r.waitDelivery(t, allowed.ID, "wh_pay", store.StatusSucceeded)
+	var ev eventWithVerdicts
+	r.mustDo(t, http.MethodGet, "/v1/events/"+denied.ID, "", http.StatusOK, &ev)
+	require.Equal(t, "denied", ev.Status)
+	_, ok := r.delivery(t, denied.ID, "wh_pay")
+	require.False(t, ok, "fan-out created a delivery of a denied event")
+
+	// A replay of the range re-sends the allowed event only, and counts
+	// the denied one as skipped.
+	var res struct{ Replayed, Skipped int }
+	r.mustDo(t, http.MethodPost, "/v1/webhooks/wh_pay/replay", `{"since":"`+since+`"}`, http.StatusAccepted, &res)
+	require.Equal(t, 1, res.Replayed)
+	require.Equal(t, 1, res.Skipped)
+	require.Eventually(t, "the allowed event to be replayed", func() bool { return len(rc.of(allowed.ID)) == 2 })
+	_, ok = r.delivery(t, denied.ID, "wh_pay")
+	require.False(t, ok, "a replay created a delivery of a denied event")
+
+	// A delivery of the denied event written by an older replay is not
+	// sent after a restart: it ends dropped, naming the verdict, and a
+	// retry is refused.
+	require.NoError(t, r.stop(t))
+	st, err := store.Open(store.Options{Path: s.dataDir, Sync: true})
+	require.NoError(t, err)
+	var seq event.Seq
+	page, _, err := st.Events(context.Background(), store.Query{Limit: 10})
+	require.NoError(t, err)
+	for _, e := range page {
+		if e.ID == denied.ID {
+			seq = e.Seq
+		}
+	}
+	now := time.Now().UTC()
+	_, err = st.CreateDeliveries(context.Background(), []store.Delivery{{
+		EventSeq: seq, EventID: denied.ID, EventType: "payment.created", WebhookID: "wh_pay",
+		Status: store.StatusPending, Note: "replayed through the API", CreatedAt: now, UpdatedAt: now,
+	}})
+	require.NoError(t, err)
+	require.NoError(t, st.Close())
+	r = s.start(cfg)
+	d := r.waitDelivery(t, denied.ID, "wh_pay", store.StatusDropped)
+	require.Equal(t, 0, d.Attempts)
+	require.Contains(t, d.Note, "fraud")
+	require.Contains(t, d.Note, "deny")
+	var e apiError
+	r.mustDo(t, http.MethodPost, "/v1/deliveries/"+d.ID+"/retry", "", http.StatusConflict, &e)
+	require.Contains(t, e.Error.Message, "fraud")
+	require.Equal(t, 0, len(rc.of(denied.ID)))
 }

@@ -25,10 +25,13 @@ type Deliveries interface {
 }
 
 // Events loads the event a delivery carries, as webhooks receive it (with
-// a global transform's data), and records what the plugin pipeline decided.
+// a global transform's data) together with the plugin pipeline's outcome,
+// and records those outcomes. An event whose outcome is Stopped is never
+// sent: Stopped says which of a set of events those are.
 type Events interface {
-	EventForDelivery(ctx context.Context, seq event.Seq) (event.Event, error)
+	EventForDelivery(ctx context.Context, seq event.Seq) (event.Event, store.Outcome, error)
 	SaveOutcomes(ctx context.Context, os []store.Outcome) error
+	Stopped(ctx context.Context, seqs []event.Seq) (map[event.Seq]string, error)
 }
 
 // Webhooks reads registrations and lets the engine disable a webhook (410

@@ -71,18 +71,24 @@ func (e *Engine) attempt(j *job) result {
 	ctx := e.workCtx
 	r := result{before: j.d, d: j.d}
 	d := &r.d
-	ev, err := e.event(ctx, j)
-	if err != nil {
-		if ctx.Err() != nil {
-			r.cancelled = true
-			return r
-		}
-		if !errors.Is(err, store.ErrNotFound) {
-			r.err = err
-			return r
-		}
+	ev, why, err := e.event(ctx, j)
+	switch {
+	case err != nil && ctx.Err() != nil:
+		r.cancelled = true
+		return r
+	case err != nil && !errors.Is(err, store.ErrNotFound):
+		r.err = err
+		return r
+	case err != nil:
 		// The event is gone (retention). Nothing can be sent any more.
 		d.Status, d.Note, d.UpdatedAt = store.StatusDead, "the event is no longer stored", time.Now().UTC()
+		r.update = &store.DeliveryUpdate{Delivery: *d}
+		return r
+	case why != "":
+		// The pipeline stopped the event: only a delivery created before
+		// replays honoured that gets here. It is never sent.
+		d.Status, d.NextAttemptAt, d.UpdatedAt = store.StatusDropped, time.Time{}, time.Now().UTC()
+		d.Note = "not sent: the plugin pipeline stopped the event (" + why + ")"
 		r.update = &store.DeliveryUpdate{Delivery: *d}
 		return r
 	}
@@ -131,12 +137,14 @@ func (e *Engine) attempt(j *job) result {
 }
 
 // event returns the event a job carries: handed over by fan-out for a first
-// attempt, read from the store otherwise.
-func (e *Engine) event(ctx context.Context, j *job) (event.Event, error) {
+// attempt (fan-out never hands over an event it stopped), read from the
+// store otherwise. why is set when the plugin pipeline stopped the event.
+func (e *Engine) event(ctx context.Context, j *job) (ev event.Event, why string, err error) {
 	if j.ev != nil {
-		return *j.ev, nil
+		return *j.ev, "", nil
 	}
-	return e.opts.Events.EventForDelivery(ctx, j.d.EventSeq)
+	ev, o, err := e.opts.Events.EventForDelivery(ctx, j.d.EventSeq)
+	return ev, o.Why(), err
 }
 
 // transformFor applies the webhook's own transform to ev's data, in place

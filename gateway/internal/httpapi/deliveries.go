@@ -140,6 +140,9 @@ func (a *API) retryDelivery(w http.ResponseWriter, r *http.Request, ps httproute
 	if errors.Is(err, delivery.ErrWebhookDisabled) {
 		return errorf(http.StatusConflict, CodeConflict, "", "webhook %q is disabled; enable it to retry its deliveries", d.WebhookID)
 	}
+	if errors.Is(err, delivery.ErrEventStopped) {
+		return errorf(http.StatusConflict, CodeConflict, "", "event %s: %v", d.EventID, err)
+	}
 	if err != nil {
 		return err
 	}
@@ -153,7 +156,8 @@ const maxReplay = 100_000
 // replayWebhook handles POST /v1/webhooks/:id/replay with
 // {since, until?, status?: [...]}: every event of the webhook's types in the
 // time range is delivered again (with the same webhook-id), or only those
-// whose delivery has one of the given statuses.
+// whose delivery has one of the given statuses. Events the plugin pipeline
+// stopped are never delivered: the answer counts them as skipped.
 func (a *API) replayWebhook(w http.ResponseWriter, r *http.Request, ps httprouter.Params) error {
 	if err := a.deliveriesReady(); err != nil {
 		return err
@@ -226,10 +230,11 @@ func (a *API) replayWebhook(w http.ResponseWriter, r *http.Request, ps httproute
 		q.Before = evs[len(evs)-1].Seq
 	}
 	slices.Reverse(ds) // oldest first, so that they are queued in event order
-	if err := a.opts.Control.Replay(r.Context(), wh, ds); err != nil {
+	res, err := a.opts.Control.Replay(r.Context(), wh, ds)
+	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusAccepted, map[string]int{"replayed": len(ds)})
+	writeJSON(w, http.StatusAccepted, res)
 	return nil
 }
 

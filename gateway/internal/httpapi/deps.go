@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/eventgw/gateway/gateway/event"
+	"github.com/eventgw/gateway/gateway/internal/delivery"
 	"github.com/eventgw/gateway/gateway/internal/pipeline"
 	"github.com/eventgw/gateway/gateway/internal/plugins"
 	"github.com/eventgw/gateway/gateway/internal/store"
@@ -51,7 +52,8 @@ type DeliveryControl interface {
 	// deleted.
 	WebhookChanged(ctx context.Context, id string) error
 	Retry(ctx context.Context, d store.Delivery) (store.Delivery, error)
-	Replay(ctx context.Context, wh webhook.Webhook, ds []store.Delivery) error
+	// Replay leaves out (and counts) events the plugin pipeline stopped.
+	Replay(ctx context.Context, wh webhook.Webhook, ds []store.Delivery) (delivery.ReplayResult, error)
 	DiscardParked(ctx context.Context, webhookID string) (int, error)
 }
 
