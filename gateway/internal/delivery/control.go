@@ -266,3 +266,21 @@ func (e *Engine) Replay(ctx context.Context, wh webhook.Webhook, given []store.D
 	}
 	return res, nil
 }
+
+// Pause is a hold on every delivery of one webhook.
+type Pause struct {
+	Until  time.Time
+	Reason string
+}
+
+// Paused returns the pause that holds back webhook id's deliveries now, or
+// the zero Pause if none does.
+func (e *Engine) Paused(ctx context.Context, id string) (Pause, error) {
+	var p Pause
+	err := e.do(ctx, func() {
+		if q := e.queues[id]; q != nil && time.Now().Before(q.pausedUntil) {
+			p = Pause{Until: q.pausedUntil, Reason: q.pauseReason}
+		}
+	})
+	return p, err
+}

@@ -74,6 +74,12 @@ func (e *Engine) dispatch(inFlight int) int {
 		if !q.wh.Enabled {
 			continue
 		}
+		if now.Before(q.pausedUntil) {
+			if q.items.Len() > 0 {
+				later(q.pausedUntil)
+			}
+			continue
+		}
 		if !q.signerUntil.IsZero() && !now.Before(q.signerUntil) {
 			e.configure(q, q.wh) // a previous secret's overlap has ended
 		}
@@ -142,6 +148,10 @@ func (e *Engine) finish(ctx context.Context, r result) {
 		return
 	}
 	now := time.Now()
+	if r.o.retryAfter > 0 {
+		// The receiver speaks for the endpoint, not for one delivery.
+		q.pause(now.Add(r.o.retryAfter), fmt.Sprintf("the endpoint answered %d with Retry-After: %s", r.o.status, r.o.headers["Retry-After"]))
+	}
 	switch {
 	case r.o.success():
 		q.failures, q.trips, q.openUntil, q.failingSince = 0, 0, time.Time{}, time.Time{}
@@ -155,6 +165,9 @@ func (e *Engine) finish(ctx context.Context, r result) {
 		if q.failures >= e.opts.BreakerFailures {
 			q.trips++
 			q.openUntil = now.Add(breakerCooldown(q.schedule, q.trips))
+			if q.openUntil.Before(q.pausedUntil) {
+				q.openUntil = q.pausedUntil // the first probe waits for the pause
+			}
 		}
 		if now.Sub(q.failingSince) >= e.opts.DisableAfter {
 			e.disable(ctx, q, fmt.Sprintf("failing continuously since %s (delivery.disable_after)", q.failingSince.UTC().Format(time.RFC3339)))

@@ -34,6 +34,19 @@ type queue struct {
 	openUntil time.Time
 	// failingSince is when the current run of failures began (auto-disable).
 	failingSince time.Time
+
+	// pausedUntil holds back every delivery of the endpoint, for
+	// pauseReason: the receiver asked for it with Retry-After.
+	pausedUntil time.Time
+	pauseReason string
+}
+
+// pause holds back all of q's deliveries until until; a longer pause that
+// is already in place wins.
+func (q *queue) pause(until time.Time, reason string) {
+	if until.After(q.pausedUntil) {
+		q.pausedUntil, q.pauseReason = until, reason
+	}
 }
 
 func (e *Engine) newQueue(w webhook.Webhook) *queue {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/eventgw/gateway/gateway/internal/delivery"
 	"github.com/eventgw/gateway/gateway/internal/store"
+	"github.com/eventgw/gateway/gateway/internal/webhook"
 )
 
 // deliveryView is the API representation of a delivery.
@@ -148,6 +149,27 @@ func (a *API) retryDelivery(w http.ResponseWriter, r *http.Request, ps httproute
 	}
 	writeJSON(w, http.StatusAccepted, viewDelivery(d))
 	return nil
+}
+
+// webhookState is a webhook as GET /v1/webhooks/{id} shows it: with the
+// pause that holds back its deliveries, while one does.
+type webhookState struct {
+	webhookView
+	PausedUntil string `json:"paused_until,omitempty"`
+	PauseReason string `json:"pause_reason,omitempty"`
+}
+
+func (a *API) webhookState(ctx context.Context, wh webhook.Webhook) webhookState {
+	st := webhookState{webhookView: viewWebhook(wh)}
+	if a.opts.Control == nil {
+		return st
+	}
+	p, err := a.opts.Control.Paused(ctx, wh.ID)
+	if err != nil || p.Until.IsZero() {
+		return st // no engine (shutting down): nothing holds the deliveries
+	}
+	st.PausedUntil, st.PauseReason = p.Until.UTC().Format(time.RFC3339Nano), p.Reason
+	return st
 }
 
 // maxReplay bounds the events one replay request re-delivers.

@@ -55,6 +55,9 @@ type DeliveryControl interface {
 	// Replay leaves out (and counts) events the plugin pipeline stopped.
 	Replay(ctx context.Context, wh webhook.Webhook, ds []store.Delivery) (delivery.ReplayResult, error)
 	DiscardParked(ctx context.Context, webhookID string) (int, error)
+	// Paused is the pause that holds back the webhook's deliveries now
+	// (the zero Pause: none).
+	Paused(ctx context.Context, webhookID string) (delivery.Pause, error)
 }
 
 // PluginRegistry lists, uploads and deletes WebAssembly plugins: the
