@@ -1,7 +1,10 @@
 package gateway
 
 import (
+	"bytes"
+	"encoding/json"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -64,4 +67,63 @@ func TestDelivery_retryAfterPausesEndpoint(t *testing.T) {
 	p = pauseView{}
 	r.mustDo(t, http.MethodGet, "/v1/webhooks/"+wh.ID, "", http.StatusOK, &p)
 	require.True(t, p.PausedUntil.IsZero(), "the webhook still shows a pause after it ended: %+v", p)
+}
+
+// TestDelivery_missingTransformFailsClosed checks that a webhook whose
+// transform plugin is no longer loaded (removed from the config across a
+// restart) sends nothing unredacted: start-up logs an error naming the
+// webhook and the plugin, each delivery stays pending with a last_error
+// naming both and no attempt counted, the webhook shows why it waits, and
+// uploading the plugin again lets the deliveries go out, transformed.
+func TestDelivery_missingTransformFailsClosed(t *testing.T) {
+	t.Parallel()
+	s := newSite(t)
+	rc := newReceiver(t, nil)
+	r := s.start(s.config(deliveryConfig() + "plugins:\n" + watPlugin(t, "stamp", "transform", "on_error: drop")))
+	wh := r.createHook(t, rc.URL, []string{">"}, `"transform":"stamp"`)
+	ev := r.publish(t, "a.b", `{"card":"4242"}`)
+	r.waitDelivery(t, ev.ID, wh.ID, store.StatusSucceeded)
+	require.Equal(t, `{"stamped":true}`, string(dataOf(t, rc.of(ev.ID)[0].Body)))
+	require.NoError(t, r.stop(t))
+
+	r = s.start(s.deliveryConfig()) // the plugin is gone from the config
+	logged := false
+	for line := range strings.Lines(s.log.String()) {
+		logged = logged || strings.Contains(line, "level=ERROR") && strings.Contains(line, "webhook="+wh.ID) && strings.Contains(line, "transform=stamp")
+	}
+	require.True(t, logged, "start-up logged no error naming %s and its transform", wh.ID)
+
+	held := r.publish(t, "a.b", `{"card":"4343"}`)
+	var d deliveryView
+	require.Eventually(t, "the delivery to be attempted or to say why it waits", func() bool {
+		d, _ = r.delivery(t, held.ID, wh.ID)
+		return d.LastError != "" || d.Status != store.StatusPending
+	})
+	require.Equal(t, store.StatusPending, d.Status)
+	require.Equal(t, 0, d.Attempts)
+	require.Contains(t, d.LastError, `"stamp"`)
+	require.Contains(t, d.LastError, "transform")
+	require.Equal(t, 0, len(rc.of(held.ID)))
+	require.Eventually(t, "the webhook to show why it waits", func() bool {
+		var p pauseView
+		r.mustDo(t, http.MethodGet, "/v1/webhooks/"+wh.ID, "", http.StatusOK, &p)
+		return strings.Contains(p.PauseReason, `"stamp"`)
+	})
+
+	r.putWasm(t, "stamp", "kind=transform&on_error=drop", watModule(t, "stamp"), http.StatusOK, nil)
+	d = r.waitDelivery(t, held.ID, wh.ID, store.StatusSucceeded)
+	require.Equal(t, 1, d.Attempts)
+	hs := rc.of(held.ID)
+	require.Equal(t, 1, len(hs))
+	require.Equal(t, `{"stamped":true}`, string(dataOf(t, hs[0].Body)))
+}
+
+// dataOf returns the "data" member of a delivered body, compacted.
+func dataOf(tb testing.TB, body []byte) []byte {
+	tb.Helper()
+	var p struct{ Data json.RawMessage }
+	require.NoError(tb, json.Unmarshal(body, &p))
+	var b bytes.Buffer
+	require.NoError(tb, json.Compact(&b, p.Data))
+	return b.Bytes()
 }

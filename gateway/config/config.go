@@ -114,7 +114,8 @@ type Webhook struct {
 	// Ordered delivers matching events one at a time in event order.
 	Ordered bool `koanf:"ordered"`
 	// Transform names a transform plugin applied to this webhook's copy of
-	// each event only.
+	// each event only. The plugin must be declared with kind: transform.
+	// If it is not loaded, the webhook's deliveries wait (fail closed).
 	Transform string `koanf:"transform"`
 }
 

@@ -65,7 +65,9 @@ type Options struct {
 	// effect at the next batch.
 	Pipeline func() *pipeline.Pipeline
 	// Transform looks up a transform plugin by name, for webhooks that name
-	// one (nil: no plugins).
+	// one (nil: no plugins). A delivery whose webhook names a transform
+	// that is not found is not sent: it waits, pending, and is checked
+	// again with a backoff of up to a minute.
 	Transform func(name string) (pipeline.Stage, bool)
 	// Observer, if set, receives the gateway's operational events
 	// (gateway.delivery.*, gateway.webhook.disabled) after they happened
@@ -160,6 +162,14 @@ func (e *Engine) Start(ctx context.Context) error {
 			break
 		}
 		before = page[len(page)-1].ID
+	}
+	for _, q := range e.queues {
+		if name := q.wh.Delivery.Transform; name != "" {
+			if _, ok := e.transform(name); !ok {
+				e.logger.Error("webhook names a transform plugin that is not loaded; its deliveries are held (pending) until it is",
+					"webhook", q.wh.ID, "transform", name, "managed_by", managedBy(q.wh))
+			}
+		}
 	}
 	e.publishHooks()
 	now := time.Now()
@@ -261,4 +271,12 @@ func (e *Engine) publishHooks() {
 		hs = append(hs, hookInfo{id: q.wh.ID, enabled: q.wh.Enabled, patterns: q.patterns})
 	}
 	e.hooks.Store(&hs)
+}
+
+// managedBy names who manages w, for logs.
+func managedBy(w webhook.Webhook) string {
+	if w.Managed != "" {
+		return w.Managed
+	}
+	return "api"
 }

@@ -25,8 +25,10 @@ type job struct {
 	hdrs   map[string]string
 	signer signer
 	sched  []time.Duration
-	// transform is the webhook's own transform plugin, if it names one.
+	// transform is the webhook's own transform plugin, if it names one;
+	// recheck is how long the delivery waits if that plugin is not loaded.
 	transform string
+	recheck   time.Duration
 }
 
 type result struct {
@@ -34,6 +36,7 @@ type result struct {
 	d         store.Delivery // as the worker left it
 	o         outcome
 	cancelled bool                  // shutdown interrupted the attempt; nothing was recorded
+	held      bool                  // not sent: the webhook's transform is not loaded
 	update    *store.DeliveryUpdate // what the recorder writes
 	err       error                 // the outcome could not be recorded
 }
@@ -114,7 +117,8 @@ func (e *Engine) dispatch(inFlight int) int {
 			d := it.d
 			q.busy[d.EventSeq] = true
 			inFlight++
-			e.jobs <- &job{d: d, ev: it.ev, url: q.wh.URL, hdrs: q.wh.Headers, signer: q.signer, sched: q.schedule, transform: q.wh.Delivery.Transform}
+			e.jobs <- &job{d: d, ev: it.ev, url: q.wh.URL, hdrs: q.wh.Headers, signer: q.signer, sched: q.schedule,
+				transform: q.wh.Delivery.Transform, recheck: transformRecheck(q.misses)}
 		}
 	}
 	if !wake.IsZero() {
@@ -142,7 +146,16 @@ func (e *Engine) finish(ctx context.Context, r result) {
 		}
 		e.requeue(ctx, q, r.before)
 		return
-	case r.update == nil || r.update.Attempt == nil:
+	case r.held:
+		// The webhook's transform is missing: hold all of its deliveries
+		// until this one is due to look again.
+		q.misses++
+		q.pause(r.d.NextAttemptAt, fmt.Sprintf("transform plugin %q is not loaded", q.wh.Delivery.Transform))
+		e.requeue(ctx, q, r.d)
+		return
+	}
+	q.misses = 0
+	if r.update == nil || r.update.Attempt == nil {
 		// Nothing was sent (a transform dropped it, the event is gone): the
 		// endpoint neither succeeded nor failed.
 		return
@@ -186,6 +199,18 @@ func (e *Engine) requeue(ctx context.Context, q *queue, d store.Delivery) {
 	} else {
 		e.park(ctx, []store.Delivery{d}, q.wh.DisabledReason)
 	}
+}
+
+// Re-checks of a missing transform back off from minRecheck to maxRecheck.
+const (
+	minRecheck = time.Second
+	maxRecheck = time.Minute
+)
+
+// transformRecheck is the wait after the misses+1-th check in a row that
+// found a webhook's transform missing.
+func transformRecheck(misses int) time.Duration {
+	return min(minRecheck<<min(misses, 6), maxRecheck)
 }
 
 // breakerCooldown is how long an open circuit waits before its next probe:

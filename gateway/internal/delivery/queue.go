@@ -36,9 +36,13 @@ type queue struct {
 	failingSince time.Time
 
 	// pausedUntil holds back every delivery of the endpoint, for
-	// pauseReason: the receiver asked for it with Retry-After.
+	// pauseReason: the receiver asked for it with Retry-After, or the
+	// webhook's transform is not loaded.
 	pausedUntil time.Time
 	pauseReason string
+	// misses counts the attempts in a row that found the webhook's
+	// transform missing; the re-checks back off with it.
+	misses int
 }
 
 // pause holds back all of q's deliveries until until; a longer pause that

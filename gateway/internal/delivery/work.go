@@ -57,7 +57,7 @@ func (e *Engine) record() {
 			if r.update != nil && err != nil {
 				r.err = err
 			}
-			if r.update != nil && err == nil && !r.cancelled {
+			if r.update != nil && err == nil && !r.cancelled && !r.held {
 				e.notifyOutcome(&r.update.Delivery)
 			}
 			e.results <- r
@@ -93,7 +93,20 @@ func (e *Engine) attempt(j *job) result {
 		return r
 	}
 	if j.transform != "" {
-		if dropped := e.transformFor(ctx, j, &ev); dropped {
+		st, ok := e.transform(j.transform)
+		if !ok {
+			// Fail closed: the untransformed copy may hold what the
+			// transform exists to remove. No attempt is counted; the loop
+			// holds the webhook and looks again at NextAttemptAt.
+			now := time.Now().UTC()
+			d.LastError = fmt.Sprintf("not sent: the webhook's transform names plugin %q, which is not loaded as a transform; "+
+				"declare it under plugins in the config or upload it (PUT /v1/plugins/%s). Checked again at next_attempt_at", j.transform, j.transform)
+			d.NextAttemptAt, d.UpdatedAt = now.Add(j.recheck), now
+			r.held = true
+			r.update = &store.DeliveryUpdate{Delivery: *d}
+			return r
+		}
+		if dropped := e.applyTransform(ctx, j, st, &ev); dropped {
 			d.Status, d.NextAttemptAt, d.UpdatedAt = store.StatusDropped, time.Time{}, time.Now().UTC()
 			d.Note = fmt.Sprintf("not sent: the webhook's transform %q dropped it", j.transform)
 			r.update = &store.DeliveryUpdate{Delivery: *d}
@@ -147,19 +160,18 @@ func (e *Engine) event(ctx context.Context, j *job) (ev event.Event, why string,
 	return ev, o.Why(), err
 }
 
-// transformFor applies the webhook's own transform to ev's data, in place
-// (ev is the worker's copy). It reports whether the transform dropped the
-// event. A failing transform follows its on_error policy; a missing one
-// (removed by a reload) sends the data unchanged.
-func (e *Engine) transformFor(ctx context.Context, j *job, ev *event.Event) (dropped bool) {
+// transform looks up the transform plugin called name.
+func (e *Engine) transform(name string) (pipeline.Stage, bool) {
 	if e.opts.Transform == nil {
-		return false
+		return pipeline.Stage{}, false
 	}
-	st, ok := e.opts.Transform(j.transform)
-	if !ok {
-		e.logger.Warn("webhook names a transform that is not loaded; sending the event unchanged", "webhook", j.d.WebhookID, "transform", j.transform)
-		return false
-	}
+	return e.opts.Transform(name)
+}
+
+// applyTransform applies the webhook's own transform st to ev's data, in
+// place (ev is the worker's copy). It reports whether the transform dropped
+// the event. A failing transform follows its on_error policy.
+func (e *Engine) applyTransform(ctx context.Context, j *job, st pipeline.Stage, ev *event.Event) (dropped bool) {
 	v, out := pipeline.RunTransform(ctx, st, pipeline.Meta(ev, j.d.WebhookID), ev.Data)
 	if v.Error != "" {
 		e.logger.Warn("webhook transform failed", "webhook", j.d.WebhookID, "transform", j.transform, "err", v.Error, "outcome", v.Outcome)
