@@ -12,6 +12,7 @@ import (
 	"github.com/eventgw/gateway/gateway/event"
 	"github.com/eventgw/gateway/gateway/internal/require"
 	"github.com/eventgw/gateway/gateway/internal/store"
+	"github.com/eventgw/gateway/sdk/verify"
 )
 
 // These tests check what plugins decide about deliveries: a webhook's own
@@ -159,4 +160,45 @@ func TestDelivery_stoppedEventsNeverSent(t *testing.T) {
 	r.mustDo(t, http.MethodPost, "/v1/deliveries/"+d.ID+"/retry", "", http.StatusConflict, &e)
 	require.Contains(t, e.Error.Message, "fraud")
 	require.Equal(t, 0, len(rc.of(denied.ID)))
+}
+
+// TestDelivery_flagsHeader checks that the reasons filters flagged an event
+// with reach the receiver in webhook-flags, on the first attempt and on a
+// retry alike, made header-safe (commas, CR, LF, '%' and non-ASCII bytes
+// percent-encoded), outside the signed content; and that an event nobody
+// flagged carries no such header.
+func TestDelivery_flagsHeader(t *testing.T) {
+	t.Parallel()
+	const secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+	note := watFile(t, "note")
+	s := newSite(t)
+	rc := newReceiver(t, func(w http.ResponseWriter, _ *http.Request, h hit) {
+		if h.Nth == 1 && dataN(h.Body) == 1 {
+			w.WriteHeader(http.StatusInternalServerError) // the retry reads the flags back from the store
+			return
+		}
+		w.WriteHeader(http.StatusOK)
+	})
+	yaml := deliveryConfig() + "plugins:\n" +
+		"  - name: velocity\n    path: " + note + "\n    kind: filter\n    event_types: [\"flagged.>\"]\n" +
+		"    config: {note: \"velocity: 3, 4\\r\\nnext\"}\n    limits: {timeout: 5s}\n" +
+		"  - name: amount\n    path: " + note + "\n    kind: filter\n    event_types: [\"flagged.>\"]\n" +
+		"    config: {note: \" Café 100% \"}\n    limits: {timeout: 5s}\n" +
+		"webhooks:\n  - id: wh_all\n    url: " + rc.URL + "\n    event_types: [\">\"]\n    secret: " + secret + "\n"
+	r := s.start(s.config(yaml))
+	flagged := r.publish(t, "flagged.x", `{"n":1}`)
+	plain := r.publish(t, "plain.x", `{"n":2}`)
+	r.waitDelivery(t, flagged.ID, "wh_all", store.StatusSucceeded)
+	r.waitDelivery(t, plain.ID, "wh_all", store.StatusSucceeded)
+
+	hs := rc.of(flagged.ID)
+	require.Equal(t, 2, len(hs))
+	v, err := verify.New(secret)
+	require.NoError(t, err)
+	for i, h := range hs {
+		require.Equal(t, "velocity: 3%2C 4%0D%0Anext, Caf%C3%A9 100%25", h.Header.Get("webhook-flags"), "attempt %d", i+1)
+		require.NoError(t, v.Verify(h.Header, h.Body))
+		require.Equal(t, "velocity: 3, 4\r\nnext|Café 100%", strings.Join(verify.Flags(h.Header), "|"))
+	}
+	require.Equal(t, 0, len(rc.of(plain.ID)[0].Header.Values("webhook-flags")))
 }

@@ -20,7 +20,7 @@ const maxBreakerCooldown = 10 * time.Minute
 
 type job struct {
 	d      store.Delivery
-	ev     *event.Event // set for a first attempt right after fan-out
+	ev     *outgoing // set for a first attempt right after fan-out
 	url    string
 	hdrs   map[string]string
 	signer signer
@@ -276,7 +276,7 @@ func (e *Engine) park(ctx context.Context, ds []store.Delivery, reason string) {
 // enqueue adds new deliveries to their queues (fan-out calls this). evs,
 // if given, holds their events by seq, handed to the first attempt so that
 // it need not read the event back.
-func (e *Engine) enqueue(ctx context.Context, ds []store.Delivery, evs map[event.Seq]*event.Event) {
+func (e *Engine) enqueue(ctx context.Context, ds []store.Delivery, evs map[event.Seq]*outgoing) {
 	var park, late, orphans []store.Delivery
 	for _, d := range ds {
 		q := e.queues[d.WebhookID]
@@ -292,7 +292,7 @@ func (e *Engine) enqueue(ctx context.Context, ds []store.Delivery, evs map[event
 		default:
 			// Hand the event along only while few are held: deliveries that
 			// wait (a slow or dead endpoint) must not pin their payloads.
-			var ev *event.Event
+			var ev *outgoing
 			if e.heldEvents < maxHeldEvents {
 				if ev = evs[d.EventSeq]; ev != nil {
 					e.heldEvents++

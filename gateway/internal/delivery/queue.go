@@ -105,7 +105,7 @@ func (q *queue) push(d store.Delivery) { q.pushWith(d, nil) }
 
 // pushWith queues d with its event, if known (first attempts only: retries
 // read it back, so that waiting deliveries do not hold payloads in memory).
-func (q *queue) pushWith(d store.Delivery, ev *event.Event) {
+func (q *queue) pushWith(d store.Delivery, ev *outgoing) {
 	heap.Push(&q.items, item{d: d, ev: ev, due: d.NextAttemptAt})
 }
 
@@ -137,7 +137,7 @@ func (q *queue) find(seq event.Seq) int {
 
 type item struct {
 	d   store.Delivery
-	ev  *event.Event
+	ev  *outgoing
 	due time.Time
 }
 

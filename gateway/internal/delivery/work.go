@@ -71,7 +71,8 @@ func (e *Engine) attempt(j *job) result {
 	ctx := e.workCtx
 	r := result{before: j.d, d: j.d}
 	d := &r.d
-	ev, why, err := e.event(ctx, j)
+	out, why, err := e.event(ctx, j)
+	ev := &out.ev
 	switch {
 	case err != nil && ctx.Err() != nil:
 		r.cancelled = true
@@ -106,14 +107,14 @@ func (e *Engine) attempt(j *job) result {
 			r.update = &store.DeliveryUpdate{Delivery: *d}
 			return r
 		}
-		if dropped := e.applyTransform(ctx, j, st, &ev); dropped {
+		if dropped := e.applyTransform(ctx, j, st, ev); dropped {
 			d.Status, d.NextAttemptAt, d.UpdatedAt = store.StatusDropped, time.Time{}, time.Now().UTC()
 			d.Note = fmt.Sprintf("not sent: the webhook's transform %q dropped it", j.transform)
 			r.update = &store.DeliveryUpdate{Delivery: *d}
 			return r
 		}
 	}
-	r.o = e.sender.send(ctx, j.url, j.hdrs, ev.ID, payload(&ev), j.signer)
+	r.o = e.sender.send(ctx, j.url, j.hdrs, ev.ID, payload(ev), j.signer, out.flags)
 	if ctx.Err() != nil {
 		r.cancelled = true // shutdown: leave the delivery as it was
 		return r
@@ -149,15 +150,16 @@ func (e *Engine) attempt(j *job) result {
 	return r
 }
 
-// event returns the event a job carries: handed over by fan-out for a first
-// attempt (fan-out never hands over an event it stopped), read from the
-// store otherwise. why is set when the plugin pipeline stopped the event.
-func (e *Engine) event(ctx context.Context, j *job) (ev event.Event, why string, err error) {
+// event returns the event a job carries, as it is sent: handed over by
+// fan-out for a first attempt (fan-out never hands over an event it
+// stopped), read from the store with its outcome otherwise. why is set when
+// the plugin pipeline stopped the event.
+func (e *Engine) event(ctx context.Context, j *job) (out outgoing, why string, err error) {
 	if j.ev != nil {
 		return *j.ev, "", nil
 	}
 	ev, o, err := e.opts.Events.EventForDelivery(ctx, j.d.EventSeq)
-	return ev, o.Why(), err
+	return outgoing{ev: ev, flags: flagsHeader(o.Verdicts)}, o.Why(), err
 }
 
 // transform looks up the transform plugin called name.
