@@ -36,7 +36,7 @@ type result struct {
 	d         store.Delivery // as the worker left it
 	o         outcome
 	cancelled bool                  // shutdown interrupted the attempt; nothing was recorded
-	held      bool                  // not sent: the webhook's transform is not loaded
+	missing   string                // not sent: the webhook's transform plugin of this name is not loaded
 	update    *store.DeliveryUpdate // what the recorder writes
 	err       error                 // the outcome could not be recorded
 }
@@ -146,11 +146,11 @@ func (e *Engine) finish(ctx context.Context, r result) {
 		}
 		e.requeue(ctx, q, r.before)
 		return
-	case r.held:
+	case r.missing != "":
 		// The webhook's transform is missing: hold all of its deliveries
 		// until this one is due to look again.
 		q.misses++
-		q.pause(r.d.NextAttemptAt, fmt.Sprintf("transform plugin %q is not loaded", q.wh.Delivery.Transform))
+		q.pause(r.d.NextAttemptAt, fmt.Sprintf("transform plugin %q is not loaded", r.missing))
 		e.requeue(ctx, q, r.d)
 		return
 	}

@@ -57,7 +57,7 @@ func (e *Engine) record() {
 			if r.update != nil && err != nil {
 				r.err = err
 			}
-			if r.update != nil && err == nil && !r.cancelled && !r.held {
+			if r.update != nil && err == nil && !r.cancelled && r.missing == "" {
 				e.notifyOutcome(&r.update.Delivery)
 			}
 			e.results <- r
@@ -82,36 +82,21 @@ func (e *Engine) attempt(j *job) result {
 		return r
 	case err != nil:
 		// The event is gone (retention). Nothing can be sent any more.
-		d.Status, d.Note, d.UpdatedAt = store.StatusDead, "the event is no longer stored", time.Now().UTC()
-		r.update = &store.DeliveryUpdate{Delivery: *d}
-		return r
+		return r.unsent(store.StatusDead, "the event is no longer stored")
 	case why != "":
 		// The pipeline stopped the event: only a delivery created before
 		// replays honoured that gets here. It is never sent.
-		d.Status, d.NextAttemptAt, d.UpdatedAt = store.StatusDropped, time.Time{}, time.Now().UTC()
-		d.Note = "not sent: the plugin pipeline stopped the event (" + why + ")"
-		r.update = &store.DeliveryUpdate{Delivery: *d}
-		return r
+		return r.unsent(store.StatusDropped, "not sent: the plugin pipeline stopped the event ("+why+")")
 	}
 	if j.transform != "" {
 		st, ok := e.transform(j.transform)
 		if !ok {
 			// Fail closed: the untransformed copy may hold what the
-			// transform exists to remove. No attempt is counted; the loop
-			// holds the webhook and looks again at NextAttemptAt.
-			now := time.Now().UTC()
-			d.LastError = fmt.Sprintf("not sent: the webhook's transform names plugin %q, which is not loaded as a transform; "+
-				"declare it under plugins in the config or upload it (PUT /v1/plugins/%s). Checked again at next_attempt_at", j.transform, j.transform)
-			d.NextAttemptAt, d.UpdatedAt = now.Add(j.recheck), now
-			r.held = true
-			r.update = &store.DeliveryUpdate{Delivery: *d}
-			return r
+			// transform exists to remove.
+			return r.hold(j.transform, j.recheck)
 		}
 		if dropped := e.applyTransform(ctx, j, st, ev); dropped {
-			d.Status, d.NextAttemptAt, d.UpdatedAt = store.StatusDropped, time.Time{}, time.Now().UTC()
-			d.Note = fmt.Sprintf("not sent: the webhook's transform %q dropped it", j.transform)
-			r.update = &store.DeliveryUpdate{Delivery: *d}
-			return r
+			return r.unsent(store.StatusDropped, fmt.Sprintf("not sent: the webhook's transform %q dropped it", j.transform))
 		}
 	}
 	r.o = e.sender.send(ctx, j.url, j.hdrs, ev.ID, payload(ev), j.signer, out.flags)
@@ -148,6 +133,27 @@ func (e *Engine) attempt(j *job) result {
 	}
 	r.update = &store.DeliveryUpdate{Delivery: *d, Attempt: a}
 	return r
+}
+
+// unsent finishes r's delivery without a request, in status with note.
+func (r *result) unsent(status, note string) result {
+	r.d.Status, r.d.Note, r.d.NextAttemptAt, r.d.UpdatedAt = status, note, time.Time{}, time.Now().UTC()
+	r.update = &store.DeliveryUpdate{Delivery: r.d}
+	return *r
+}
+
+// hold leaves r's delivery unsent in its status because the webhook's
+// transform plugin name is not loaded: no attempt is counted, last_error
+// says why, and the loop holds the webhook until NextAttemptAt, when the
+// delivery looks again.
+func (r *result) hold(name string, recheck time.Duration) result {
+	now := time.Now().UTC()
+	r.d.LastError = fmt.Sprintf("not sent: the webhook's \"transform\" names plugin %q, which is not loaded as a transform; "+
+		"load it (under plugins: in the config with kind: transform, or PUT /v1/plugins/%s). Checked again at next_attempt_at", name, name)
+	r.d.NextAttemptAt, r.d.UpdatedAt = now.Add(recheck), now
+	r.missing = name
+	r.update = &store.DeliveryUpdate{Delivery: r.d}
+	return *r
 }
 
 // event returns the event a job carries, as it is sent: handed over by
