@@ -77,6 +77,8 @@ func TestDelivery_retryAfterPausesEndpoint(t *testing.T) {
 // uploading the plugin again lets the deliveries go out, transformed.
 func TestDelivery_missingTransformFailsClosed(t *testing.T) {
 	t.Parallel()
+	// Built now: the re-checks back off while the test waits for the upload.
+	stamp := watModule(t, "stamp")
 	s := newSite(t)
 	rc := newReceiver(t, nil)
 	r := s.start(s.config(deliveryConfig() + "plugins:\n" + watPlugin(t, "stamp", "transform", "on_error: drop")))
@@ -110,7 +112,7 @@ func TestDelivery_missingTransformFailsClosed(t *testing.T) {
 		return strings.Contains(p.PauseReason, `"stamp"`)
 	})
 
-	r.putWasm(t, "stamp", "kind=transform&on_error=drop", watModule(t, "stamp"), http.StatusOK, nil)
+	r.putWasm(t, "stamp", "kind=transform&on_error=drop", stamp, http.StatusOK, nil)
 	d = r.waitDelivery(t, held.ID, wh.ID, store.StatusSucceeded)
 	require.Equal(t, 1, d.Attempts)
 	hs := rc.of(held.ID)
