@@ -109,12 +109,15 @@ type Webhook struct {
 	MaxInFlight int `koanf:"max_in_flight"`
 	// RateLimit caps deliveries per second (0: no limit).
 	RateLimit float64 `koanf:"rate_limit"`
-	// RetrySchedule overrides delivery.retry_schedule for this webhook.
+	// RetrySchedule overrides delivery.retry_schedule for this webhook; an
+	// empty list ([]) means no retries, and nil (absent or null) means
+	// delivery.retry_schedule.
 	RetrySchedule []time.Duration `koanf:"retry_schedule"`
 	// Ordered delivers matching events one at a time in event order.
 	Ordered bool `koanf:"ordered"`
 	// Transform names a transform plugin applied to this webhook's copy of
-	// each event only.
+	// each event only. The plugin must be declared with kind: transform.
+	// If it is not loaded, the webhook's deliveries wait (fail closed).
 	Transform string `koanf:"transform"`
 }
 

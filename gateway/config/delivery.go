@@ -13,7 +13,8 @@ type Delivery struct {
 	// Timeout bounds one attempt: connect, send, and read the response.
 	Timeout time.Duration `koanf:"timeout"`
 	// RetrySchedule is the wait before each retry; after the last one the
-	// delivery is dead. Each wait gets ±20% jitter.
+	// delivery is dead. Each wait gets ±20% jitter. An empty list means no
+	// retries: one attempt, then dead.
 	RetrySchedule []time.Duration `koanf:"retry_schedule"`
 	// MaxResponseBytes caps the response body kept with each attempt.
 	MaxResponseBytes int `koanf:"max_response_bytes"`

@@ -395,3 +395,25 @@ func TestLoad_envTypes(t *testing.T) {
 	require.Equal(t, true, c.Storage.Memory)
 	require.Equal(t, "json", c.Log.Format)
 }
+
+// TestLoad_emptyRetrySchedule: "retry_schedule: []" is an empty list (no
+// retries), told apart from a key left empty or out (the default), both
+// for delivery.retry_schedule and a webhook's own.
+func TestLoad_emptyRetrySchedule(t *testing.T) {
+	hook := func(id, extra string) string {
+		return "  - id: " + id + "\n    url: https://example.com/" + id + "\n    event_types: [\">\"]\n" + extra
+	}
+	cfg, err := Load(LoadOptions{File: writeConfig(t, "delivery:\n  retry_schedule: []\nwebhooks:\n"+
+		hook("empty", "    retry_schedule: []\n")+hook("blank", "    retry_schedule:\n")+hook("absent", "")), FileRequired: true, Env: []string{}})
+	require.NoError(t, err)
+	require.True(t, cfg.Delivery.RetrySchedule != nil && len(cfg.Delivery.RetrySchedule) == 0, "delivery.retry_schedule: want an empty list, got %#v", cfg.Delivery.RetrySchedule)
+	empty := cfg.Webhooks[0].Spec().Delivery.RetrySchedule
+	require.True(t, empty != nil && *empty != nil && len(*empty) == 0, "webhooks[0].retry_schedule: want an empty list, got %#v", empty)
+	for _, w := range cfg.Webhooks[1:] {
+		require.True(t, w.Spec().Delivery.RetrySchedule == nil, "%s: want no retry_schedule, got %#v", w.ID, w.Spec().Delivery.RetrySchedule)
+	}
+
+	cfg, err = Load(LoadOptions{File: writeConfig(t, "delivery:\n  retry_schedule:\n"), FileRequired: true, Env: []string{}})
+	require.NoError(t, err)
+	require.Equal(t, len(DefaultRetrySchedule()), len(cfg.Delivery.RetrySchedule), "a blank delivery.retry_schedule keeps the default")
+}

@@ -59,8 +59,10 @@ const (
 	MaxPluginInstances = 1024
 )
 
-func validatePlugins(ps *problems, plugins []Plugin) map[string]Plugin {
-	byName := make(map[string]Plugin, len(plugins))
+// validatePlugins adds the problems of the plugins section to ps and
+// returns the index of each plugin by name (the last, for a duplicate).
+func validatePlugins(ps *problems, plugins []Plugin) map[string]int {
+	byName := make(map[string]int, len(plugins))
 	for i, p := range plugins {
 		path := fmt.Sprintf("plugins[%d]", i)
 		p.validate(ps, path+".")
@@ -68,7 +70,7 @@ func validatePlugins(ps *problems, plugins []Plugin) map[string]Plugin {
 			if _, dup := byName[p.Name]; dup {
 				ps.addf(path+".name", "%q is used by another plugin", p.Name)
 			}
-			byName[p.Name] = p
+			byName[p.Name] = i
 		}
 		if (p.Path == "") == (p.Source == "") {
 			ps.add(path, "needs exactly one of path (a .wasm file) or source (a Go, C or AssemblyScript plugin directory)")

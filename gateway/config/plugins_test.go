@@ -55,12 +55,14 @@ func TestLoad_plugins(t *testing.T) {
 		},
 		{
 			name: "webhook transform",
-			yaml: "plugins:\n  - name: f\n    path: f.wasm\n    kind: filter\n" +
+			yaml: "plugins:\n  - name: f\n    path: f.wasm\n    kind: filter\n  - name: any\n    path: any.wasm\n" +
 				"webhooks:\n  - id: a\n    url: https://example.com/a\n    event_types: [\">\"]\n    transform: nope\n" +
-				"  - id: b\n    url: https://example.com/b\n    event_types: [\">\"]\n    transform: f\n",
+				"  - id: b\n    url: https://example.com/b\n    event_types: [\">\"]\n    transform: f\n" +
+				"  - id: c\n    url: https://example.com/c\n    event_types: [\">\"]\n    transform: any\n",
 			want: []string{
 				`webhooks[0].transform: no plugin named "nope" in plugins`,
 				`webhooks[1].transform: plugin "f" is a filter, not a transform`,
+				`webhooks[2].transform: plugin "any" does not declare kind: transform; a webhook's transform must (plugins[1].kind)`,
 			},
 		},
 	}

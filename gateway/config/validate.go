@@ -90,12 +90,17 @@ func (c *Config) problems() problems {
 		if w.Transform == "" {
 			continue
 		}
-		p, ok := plugins[w.Transform]
+		// A transform that does not load would hold the webhook's
+		// deliveries (they fail closed), so the file must say it is one.
+		j, ok := plugins[w.Transform]
+		path := fmt.Sprintf("webhooks[%d].transform", i)
 		switch {
 		case !ok:
-			ps.addf(fmt.Sprintf("webhooks[%d].transform", i), "no plugin named %q in plugins", w.Transform)
-		case p.Kind != "" && p.Kind != "transform":
-			ps.addf(fmt.Sprintf("webhooks[%d].transform", i), "plugin %q is a %s, not a transform", w.Transform, p.Kind)
+			ps.addf(path, "no plugin named %q in plugins", w.Transform)
+		case c.Plugins[j].Kind == "":
+			ps.addf(path, "plugin %q does not declare kind: transform; a webhook's transform must (plugins[%d].kind)", w.Transform, j)
+		case c.Plugins[j].Kind != "transform":
+			ps.addf(path, "plugin %q is a %s, not a transform", w.Transform, c.Plugins[j].Kind)
 		}
 	}
 	return ps

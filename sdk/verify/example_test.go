@@ -94,3 +94,16 @@ func ExampleNew_rotation() {
 	fmt.Println(v != nil, err)
 	// Output: true <nil>
 }
+
+// A receiver that routes flagged events to review. The flags are not
+// signed, so read them only after the request verified.
+func ExampleFlags() {
+	h := http.Header{}
+	h.Set("webhook-flags", "large amount 20000, velocity: 3%2C limit 2")
+	for _, reason := range verify.Flags(h) {
+		fmt.Println("flagged:", reason)
+	}
+	// Output:
+	// flagged: large amount 20000
+	// flagged: velocity: 3, limit 2
+}

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -21,6 +22,11 @@ const (
 	HeaderTimestamp = "webhook-timestamp"
 	HeaderSignature = "webhook-signature"
 )
+
+// HeaderFlags is the gateway's list of the reasons its filter plugins
+// flagged the event with; Flags reads it. It is not part of the signed
+// content.
+const HeaderFlags = "webhook-flags"
 
 // Key prefixes. A "whsec_" secret verifies v1 signatures and a "whpk_"
 // public key verifies v1a signatures.
@@ -294,6 +300,35 @@ func lookup(h http.Header, canonical, lower string) []string {
 		return vs
 	}
 	return h[lower]
+}
+
+// Flags returns the reasons in the webhook-flags header, decoded, in the
+// order the gateway's filters flagged the event; nil if it was not flagged.
+//
+// The gateway writes "<reason>[, <reason>]" with each reason made safe for a
+// header: '%', ',', control characters (CR and LF included) and the bytes
+// of non-ASCII characters are percent-encoded ("%2C" for a comma). Flags
+// splits on commas, trims spaces and decodes each entry; an entry that is
+// not valid percent-encoding is returned as it is.
+//
+// The header is not signed: a flag is a hint for routing or review, not a
+// security decision. Call Flags after Verify or VerifyRequest accepted the
+// request.
+func Flags(h http.Header) []string {
+	var out []string
+	for _, v := range lookup(h, "Webhook-Flags", HeaderFlags) {
+		for entry := range strings.SplitSeq(v, ",") {
+			entry = strings.Trim(entry, " \t")
+			if entry == "" {
+				continue
+			}
+			if dec, err := url.PathUnescape(entry); err == nil {
+				entry = dec
+			}
+			out = append(out, entry)
+		}
+	}
+	return out
 }
 
 func first(vs []string) string {

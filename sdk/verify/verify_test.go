@@ -512,3 +512,35 @@ func requireErrorIs(t testing.TB, err, target error) {
 		t.Fatalf("want error %v, got %v", target, err)
 	}
 }
+
+func TestFlags(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		h    http.Header
+		want []string
+	}{
+		{"absent", http.Header{}, nil},
+		{"empty", http.Header{"Webhook-Flags": {""}}, nil},
+		{"one", http.Header{"Webhook-Flags": {"large amount 20000"}}, []string{"large amount 20000"}},
+		{
+			"encoded commas, line breaks, percent and UTF-8",
+			http.Header{"Webhook-Flags": {"velocity: 3%2C 4%0D%0Anext, Caf%C3%A9 100%25"}},
+			[]string{"velocity: 3, 4\r\nnext", "Café 100%"},
+		},
+		{"lower-case name, as a sender sets it", http.Header{HeaderFlags: {"a,b"}}, []string{"a", "b"}},
+		{"several header lines, blanks skipped", http.Header{"Webhook-Flags": {"a, ,b", " c\t"}}, []string{"a", "b", "c"}},
+		{"not valid percent-encoding: as sent", http.Header{"Webhook-Flags": {"50%, 1%zz"}}, []string{"50%", "1%zz"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := Flags(tc.h)
+			if len(got) != len(tc.want) {
+				t.Fatalf("want %q, got %q", tc.want, got)
+			}
+			for i := range got {
+				if got[i] != tc.want[i] {
+					t.Fatalf("want %q, got %q", tc.want, got)
+				}
+			}
+		})
+	}
+}

@@ -131,14 +131,30 @@ func (e *Engine) DiscardParked(ctx context.Context, id string) (int, error) {
 	return len(us), nil
 }
 
-// ErrWebhookDisabled is returned when a retry or replay targets a webhook
-// that is disabled or gone.
-var ErrWebhookDisabled = errors.New("delivery: webhook is disabled or deleted")
+// Errors of Retry and Replay.
+var (
+	// ErrWebhookDisabled is returned when a retry or replay targets a
+	// webhook that is disabled or gone.
+	ErrWebhookDisabled = errors.New("delivery: webhook is disabled or deleted")
+	// ErrEventStopped is returned when a retry targets an event the plugin
+	// pipeline stopped (a filter denied it, or a global transform dropped
+	// it); the wrapping error says which plugin did.
+	ErrEventStopped = errors.New("delivery: the plugin pipeline stopped the event, so it is never delivered")
+)
 
 // Retry makes one more attempt of d as soon as a worker is free. A delivery
-// that was finished (succeeded or dead) becomes pending again.
+// that was finished (succeeded, dead or dropped) becomes pending again. A
+// delivery of an event the plugin pipeline stopped is refused with
+// ErrEventStopped.
 func (e *Engine) Retry(ctx context.Context, d store.Delivery) (store.Delivery, error) {
 	ctx = context.WithoutCancel(ctx)
+	stopped, err := e.opts.Events.Stopped(ctx, []event.Seq{d.EventSeq})
+	if err != nil {
+		return d, fmt.Errorf("delivery: retry %s: %w", d.ID(), err)
+	}
+	if why, ok := stopped[d.EventSeq]; ok {
+		return d, fmt.Errorf("%w: %s", ErrEventStopped, why)
+	}
 	reopen := store.Finished(d.Status) || d.Status == store.StatusParked
 	if reopen {
 		d.Status, d.Note, d.NextAttemptAt, d.UpdatedAt = store.StatusPending, "retry requested through the API", time.Time{}, time.Now().UTC()
@@ -146,7 +162,7 @@ func (e *Engine) Retry(ctx context.Context, d store.Delivery) (store.Delivery, e
 	}
 	var ok bool
 	var perr error
-	err := e.do(ctx, func() {
+	err = e.do(ctx, func() {
 		q := e.queues[d.WebhookID]
 		if ok = q != nil && q.wh.Enabled; !ok {
 			return
@@ -169,24 +185,50 @@ func (e *Engine) Retry(ctx context.Context, d store.Delivery) (store.Delivery, e
 	return d, perr
 }
 
+// ReplayResult counts what a replay did.
+type ReplayResult struct {
+	// Replayed deliveries are pending again (or new).
+	Replayed int `json:"replayed"`
+	// Skipped counts the events the plugin pipeline stopped (denied by a
+	// filter, or dropped by a global transform): they are never delivered,
+	// so a replay leaves them out.
+	Skipped int `json:"skipped"`
+}
+
 // Replay re-delivers the given deliveries (existing or new) to their
-// webhook, with the same webhook-id as before (the event id).
-func (e *Engine) Replay(ctx context.Context, wh webhook.Webhook, ds []store.Delivery) error {
+// webhook, with the same webhook-id as before (the event id). Deliveries
+// of events the plugin pipeline stopped are left out and counted.
+func (e *Engine) Replay(ctx context.Context, wh webhook.Webhook, given []store.Delivery) (ReplayResult, error) {
 	ctx = context.WithoutCancel(ctx)
+	var res ReplayResult
+	seqs := make([]event.Seq, len(given))
+	for i := range given {
+		seqs[i] = given[i].EventSeq
+	}
+	stopped, err := e.opts.Events.Stopped(ctx, seqs)
+	if err != nil {
+		return res, fmt.Errorf("delivery: replay %s: %w", wh.ID, err)
+	}
 	now := time.Now().UTC()
-	us := make([]store.DeliveryUpdate, len(ds))
-	for i := range ds {
-		d := &ds[i]
+	ds := make([]store.Delivery, 0, len(given))
+	us := make([]store.DeliveryUpdate, 0, len(given))
+	for _, d := range given {
+		if _, ok := stopped[d.EventSeq]; ok {
+			res.Skipped++
+			continue
+		}
 		d.Status, d.Note, d.NextAttemptAt, d.UpdatedAt = store.StatusPending, "replayed through the API", time.Time{}, now
 		d.ScheduleBase = d.Attempts // the whole retry schedule again
 		if d.CreatedAt.IsZero() {
 			d.CreatedAt = now
 		}
-		us[i] = store.DeliveryUpdate{Delivery: *d}
+		ds = append(ds, d)
+		us = append(us, store.DeliveryUpdate{Delivery: d})
 	}
+	res.Replayed = len(ds)
 	var ok bool
 	var werr error
-	err := e.do(ctx, func() {
+	err = e.do(ctx, func() {
 		q := e.queues[wh.ID]
 		if ok = q != nil && q.wh.Enabled; !ok {
 			return
@@ -216,9 +258,29 @@ func (e *Engine) Replay(ctx context.Context, wh webhook.Webhook, ds []store.Deli
 	})
 	switch {
 	case err != nil:
-		return err
+		return ReplayResult{}, err
 	case !ok:
-		return ErrWebhookDisabled
+		return ReplayResult{}, ErrWebhookDisabled
+	case werr != nil:
+		return ReplayResult{}, werr
 	}
-	return werr
+	return res, nil
+}
+
+// Pause is a hold on every delivery of one webhook.
+type Pause struct {
+	Until  time.Time
+	Reason string
+}
+
+// Paused returns the pause that holds back webhook id's deliveries now, or
+// the zero Pause if none does.
+func (e *Engine) Paused(ctx context.Context, id string) (Pause, error) {
+	var p Pause
+	err := e.do(ctx, func() {
+		if q := e.queues[id]; q != nil && time.Now().Before(q.pausedUntil) {
+			p = Pause{Until: q.pausedUntil, Reason: q.pauseReason}
+		}
+	})
+	return p, err
 }

@@ -5,5 +5,6 @@
 // HMAC-SHA256) and "whsk_" keys (v1a, Ed25519) into the webhook-signature
 // header value, and SetHeaders writes the three webhook-* headers. A Signer
 // is immutable once built and safe for concurrent use by any number of
-// delivery workers.
+// delivery workers. The deliveries of an event a filter flagged also carry
+// HeaderFlags (webhook-flags), outside the signed content.
 package delivery

@@ -25,10 +25,13 @@ type Deliveries interface {
 }
 
 // Events loads the event a delivery carries, as webhooks receive it (with
-// a global transform's data), and records what the plugin pipeline decided.
+// a global transform's data) together with the plugin pipeline's outcome,
+// and records those outcomes. An event whose outcome is Stopped is never
+// sent: Stopped says which of a set of events those are.
 type Events interface {
-	EventForDelivery(ctx context.Context, seq event.Seq) (event.Event, error)
+	EventForDelivery(ctx context.Context, seq event.Seq) (event.Event, store.Outcome, error)
 	SaveOutcomes(ctx context.Context, os []store.Outcome) error
+	Stopped(ctx context.Context, seqs []event.Seq) (map[event.Seq]string, error)
 }
 
 // Webhooks reads registrations and lets the engine disable a webhook (410
@@ -62,7 +65,9 @@ type Options struct {
 	// effect at the next batch.
 	Pipeline func() *pipeline.Pipeline
 	// Transform looks up a transform plugin by name, for webhooks that name
-	// one (nil: no plugins).
+	// one (nil: no plugins). A delivery whose webhook names a transform
+	// that is not found is not sent: it waits, pending, and is checked
+	// again with a backoff of up to a minute.
 	Transform func(name string) (pipeline.Stage, bool)
 	// Observer, if set, receives the gateway's operational events
 	// (gateway.delivery.*, gateway.webhook.disabled) after they happened
@@ -157,6 +162,14 @@ func (e *Engine) Start(ctx context.Context) error {
 			break
 		}
 		before = page[len(page)-1].ID
+	}
+	for _, q := range e.queues {
+		if name := q.wh.Delivery.Transform; name != "" {
+			if _, ok := e.transform(name); !ok {
+				e.logger.Error("webhook names a transform plugin that is not loaded; its deliveries are held (pending) until it is",
+					"webhook", q.wh.ID, "transform", name, "managed_by", managedBy(q.wh))
+			}
+		}
 	}
 	e.publishHooks()
 	now := time.Now()
@@ -258,4 +271,12 @@ func (e *Engine) publishHooks() {
 		hs = append(hs, hookInfo{id: q.wh.ID, enabled: q.wh.Enabled, patterns: q.patterns})
 	}
 	e.hooks.Store(&hs)
+}
+
+// managedBy names who manages w, for logs.
+func managedBy(w webhook.Webhook) string {
+	if w.Managed != "" {
+		return w.Managed
+	}
+	return "api"
 }

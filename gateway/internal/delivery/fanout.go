@@ -24,8 +24,9 @@ var _ bus.Subscriber = (*Engine)(nil)
 //
 // Before fan-out each event passes the plugin pipeline (filters, then
 // global transforms). A denied or dropped event gets no deliveries; a
-// transformed one is delivered with the new data. The outcome is stored
-// first, so retries send the same data. If Handle runs again after a crash
+// transformed one is delivered with the new data, a flagged one with the
+// reasons in HeaderFlags. The outcome is stored first, so retries send the
+// same data and flags. If Handle runs again after a crash
 // the plugins run again too (at-least-once, like everything here).
 func (e *Engine) Handle(ctx context.Context, events []event.Event) error {
 	hooks := *e.hooks.Load()
@@ -36,9 +37,11 @@ func (e *Engine) Handle(ctx context.Context, events []event.Event) error {
 	}
 	var ds []store.Delivery
 	var outcomes []store.Outcome
-	evs := make(map[event.Seq]*event.Event, len(events))
+	evs := make(map[event.Seq]*outgoing, len(events))
 	for i := range events {
-		ev := &events[i]
+		// The bus shares events between subscribers: copy, never modify.
+		out := &outgoing{ev: events[i]}
+		ev := &out.ev
 		if !pl.Empty() {
 			res := pl.Run(ctx, ev)
 			if len(res.Verdicts) > 0 {
@@ -48,13 +51,11 @@ func (e *Engine) Handle(ctx context.Context, events []event.Event) error {
 				continue
 			}
 			if res.Data != nil {
-				// The bus shares events between subscribers: copy, never modify.
-				cp := *ev
-				cp.Data = res.Data
-				ev = &cp
+				ev.Data = res.Data
 			}
+			out.flags = flagsHeader(res.Verdicts)
 		}
-		evs[ev.Seq] = ev
+		evs[ev.Seq] = out
 		for _, h := range hooks {
 			if !h.patterns.Match(ev.Type) {
 				continue

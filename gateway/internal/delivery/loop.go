@@ -20,13 +20,15 @@ const maxBreakerCooldown = 10 * time.Minute
 
 type job struct {
 	d      store.Delivery
-	ev     *event.Event // set for a first attempt right after fan-out
+	ev     *outgoing // set for a first attempt right after fan-out
 	url    string
 	hdrs   map[string]string
 	signer signer
 	sched  []time.Duration
-	// transform is the webhook's own transform plugin, if it names one.
+	// transform is the webhook's own transform plugin, if it names one;
+	// recheck is how long the delivery waits if that plugin is not loaded.
 	transform string
+	recheck   time.Duration
 }
 
 type result struct {
@@ -34,6 +36,7 @@ type result struct {
 	d         store.Delivery // as the worker left it
 	o         outcome
 	cancelled bool                  // shutdown interrupted the attempt; nothing was recorded
+	missing   string                // not sent: the webhook's transform plugin of this name is not loaded
 	update    *store.DeliveryUpdate // what the recorder writes
 	err       error                 // the outcome could not be recorded
 }
@@ -74,6 +77,12 @@ func (e *Engine) dispatch(inFlight int) int {
 		if !q.wh.Enabled {
 			continue
 		}
+		if now.Before(q.pausedUntil) {
+			if q.items.Len() > 0 {
+				later(q.pausedUntil)
+			}
+			continue
+		}
 		if !q.signerUntil.IsZero() && !now.Before(q.signerUntil) {
 			e.configure(q, q.wh) // a previous secret's overlap has ended
 		}
@@ -108,7 +117,8 @@ func (e *Engine) dispatch(inFlight int) int {
 			d := it.d
 			q.busy[d.EventSeq] = true
 			inFlight++
-			e.jobs <- &job{d: d, ev: it.ev, url: q.wh.URL, hdrs: q.wh.Headers, signer: q.signer, sched: q.schedule, transform: q.wh.Delivery.Transform}
+			e.jobs <- &job{d: d, ev: it.ev, url: q.wh.URL, hdrs: q.wh.Headers, signer: q.signer, sched: q.schedule,
+				transform: q.wh.Delivery.Transform, recheck: transformRecheck(q.misses)}
 		}
 	}
 	if !wake.IsZero() {
@@ -136,8 +146,25 @@ func (e *Engine) finish(ctx context.Context, r result) {
 		}
 		e.requeue(ctx, q, r.before)
 		return
+	case r.missing != "":
+		// The webhook's transform is missing: hold all of its deliveries
+		// until this one is due to look again.
+		q.misses++
+		q.pause(r.d.NextAttemptAt, fmt.Sprintf("transform plugin %q is not loaded", r.missing))
+		e.requeue(ctx, q, r.d)
+		return
+	}
+	q.misses = 0
+	if r.update == nil || r.update.Attempt == nil {
+		// Nothing was sent (a transform dropped it, the event is gone): the
+		// endpoint neither succeeded nor failed.
+		return
 	}
 	now := time.Now()
+	if r.o.retryAfter > 0 {
+		// The receiver speaks for the endpoint, not for one delivery.
+		q.pause(now.Add(r.o.retryAfter), fmt.Sprintf("the endpoint answered %d with Retry-After: %s", r.o.status, r.o.headers["Retry-After"]))
+	}
 	switch {
 	case r.o.success():
 		q.failures, q.trips, q.openUntil, q.failingSince = 0, 0, time.Time{}, time.Time{}
@@ -151,6 +178,9 @@ func (e *Engine) finish(ctx context.Context, r result) {
 		if q.failures >= e.opts.BreakerFailures {
 			q.trips++
 			q.openUntil = now.Add(breakerCooldown(q.schedule, q.trips))
+			if q.openUntil.Before(q.pausedUntil) {
+				q.openUntil = q.pausedUntil // the first probe waits for the pause
+			}
 		}
 		if now.Sub(q.failingSince) >= e.opts.DisableAfter {
 			e.disable(ctx, q, fmt.Sprintf("failing continuously since %s (delivery.disable_after)", q.failingSince.UTC().Format(time.RFC3339)))
@@ -169,6 +199,18 @@ func (e *Engine) requeue(ctx context.Context, q *queue, d store.Delivery) {
 	} else {
 		e.park(ctx, []store.Delivery{d}, q.wh.DisabledReason)
 	}
+}
+
+// Re-checks of a missing transform back off from minRecheck to maxRecheck.
+const (
+	minRecheck = time.Second
+	maxRecheck = time.Minute
+)
+
+// transformRecheck is the wait after the misses+1-th check in a row that
+// found a webhook's transform missing.
+func transformRecheck(misses int) time.Duration {
+	return min(minRecheck<<min(misses, 6), maxRecheck)
 }
 
 // breakerCooldown is how long an open circuit waits before its next probe:
@@ -234,7 +276,7 @@ func (e *Engine) park(ctx context.Context, ds []store.Delivery, reason string) {
 // enqueue adds new deliveries to their queues (fan-out calls this). evs,
 // if given, holds their events by seq, handed to the first attempt so that
 // it need not read the event back.
-func (e *Engine) enqueue(ctx context.Context, ds []store.Delivery, evs map[event.Seq]*event.Event) {
+func (e *Engine) enqueue(ctx context.Context, ds []store.Delivery, evs map[event.Seq]*outgoing) {
 	var park, late, orphans []store.Delivery
 	for _, d := range ds {
 		q := e.queues[d.WebhookID]
@@ -250,7 +292,7 @@ func (e *Engine) enqueue(ctx context.Context, ds []store.Delivery, evs map[event
 		default:
 			// Hand the event along only while few are held: deliveries that
 			// wait (a slow or dead endpoint) must not pin their payloads.
-			var ev *event.Event
+			var ev *outgoing
 			if e.heldEvents < maxHeldEvents {
 				if ev = evs[d.EventSeq]; ev != nil {
 					e.heldEvents++

@@ -34,6 +34,23 @@ type queue struct {
 	openUntil time.Time
 	// failingSince is when the current run of failures began (auto-disable).
 	failingSince time.Time
+
+	// pausedUntil holds back every delivery of the endpoint, for
+	// pauseReason: the receiver asked for it with Retry-After, or the
+	// webhook's transform is not loaded.
+	pausedUntil time.Time
+	pauseReason string
+	// misses counts the attempts in a row that found the webhook's
+	// transform missing; the re-checks back off with it.
+	misses int
+}
+
+// pause holds back all of q's deliveries until until; a longer pause that
+// is already in place wins.
+func (q *queue) pause(until time.Time, reason string) {
+	if until.After(q.pausedUntil) {
+		q.pausedUntil, q.pauseReason = until, reason
+	}
 }
 
 func (e *Engine) newQueue(w webhook.Webhook) *queue {
@@ -88,7 +105,7 @@ func (q *queue) push(d store.Delivery) { q.pushWith(d, nil) }
 
 // pushWith queues d with its event, if known (first attempts only: retries
 // read it back, so that waiting deliveries do not hold payloads in memory).
-func (q *queue) pushWith(d store.Delivery, ev *event.Event) {
+func (q *queue) pushWith(d store.Delivery, ev *outgoing) {
 	heap.Push(&q.items, item{d: d, ev: ev, due: d.NextAttemptAt})
 }
 
@@ -120,7 +137,7 @@ func (q *queue) find(seq event.Seq) int {
 
 type item struct {
 	d   store.Delivery
-	ev  *event.Event
+	ev  *outgoing
 	due time.Time
 }
 

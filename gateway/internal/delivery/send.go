@@ -107,9 +107,9 @@ func payload(ev *event.Event) []byte {
 	return append(b, '}')
 }
 
-// send POSTs body to url, signed for msgID, and reads at most maxResponse
-// bytes of the answer.
-func (s *sender) send(ctx context.Context, url string, headers map[string]string, msgID string, body []byte, sg signer) outcome {
+// send POSTs body to url, signed for msgID, with flags (if any) in
+// HeaderFlags, and reads at most maxResponse bytes of the answer.
+func (s *sender) send(ctx context.Context, url string, headers map[string]string, msgID string, body []byte, sg signer, flags string) outcome {
 	o := outcome{started: time.Now()}
 	ctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
@@ -124,6 +124,9 @@ func (s *sender) send(ctx context.Context, url string, headers map[string]string
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", s.userAgent)
 	SetHeaders(req.Header, msgID, o.started, sg.Sign(msgID, o.started, body))
+	if flags != "" {
+		req.Header[HeaderFlags] = []string{flags} // lower case, like the webhook-* headers
+	}
 	resp, err := s.client.Do(req)
 	if err != nil {
 		o.duration = time.Since(o.started)

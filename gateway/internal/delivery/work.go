@@ -3,6 +3,7 @@ package delivery
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/eventgw/gateway/gateway/event"
@@ -56,7 +57,7 @@ func (e *Engine) record() {
 			if r.update != nil && err != nil {
 				r.err = err
 			}
-			if r.update != nil && err == nil && !r.cancelled {
+			if r.update != nil && err == nil && !r.cancelled && r.missing == "" {
 				e.notifyOutcome(&r.update.Delivery)
 			}
 			e.results <- r
@@ -70,30 +71,35 @@ func (e *Engine) attempt(j *job) result {
 	ctx := e.workCtx
 	r := result{before: j.d, d: j.d}
 	d := &r.d
-	ev, err := e.event(ctx, j)
-	if err != nil {
-		if ctx.Err() != nil {
-			r.cancelled = true
-			return r
-		}
-		if !errors.Is(err, store.ErrNotFound) {
-			r.err = err
-			return r
-		}
-		// The event is gone (retention). Nothing can be sent any more.
-		d.Status, d.Note, d.UpdatedAt = store.StatusDead, "the event is no longer stored", time.Now().UTC()
-		r.update = &store.DeliveryUpdate{Delivery: *d}
+	out, why, err := e.event(ctx, j)
+	ev := &out.ev
+	switch {
+	case err != nil && ctx.Err() != nil:
+		r.cancelled = true
 		return r
+	case err != nil && !errors.Is(err, store.ErrNotFound):
+		r.err = err
+		return r
+	case err != nil:
+		// The event is gone (retention). Nothing can be sent any more.
+		return r.unsent(store.StatusDead, "the event is no longer stored")
+	case why != "":
+		// The pipeline stopped the event: only a delivery created before
+		// replays honoured that gets here. It is never sent.
+		return r.unsent(store.StatusDropped, "not sent: the plugin pipeline stopped the event ("+why+")")
 	}
 	if j.transform != "" {
-		if dropped := e.transformFor(ctx, j, &ev); dropped {
-			d.Status, d.NextAttemptAt, d.UpdatedAt = store.StatusSucceeded, time.Time{}, time.Now().UTC()
-			d.Note = "not sent: the webhook's transform " + j.transform + " dropped it"
-			r.update = &store.DeliveryUpdate{Delivery: *d}
-			return r
+		st, ok := e.transform(j.transform)
+		if !ok {
+			// Fail closed: the untransformed copy may hold what the
+			// transform exists to remove.
+			return r.hold(j.transform, j.recheck)
+		}
+		if dropped := e.applyTransform(ctx, j, st, ev); dropped {
+			return r.unsent(store.StatusDropped, fmt.Sprintf("not sent: the webhook's transform %q dropped it", j.transform))
 		}
 	}
-	r.o = e.sender.send(ctx, j.url, j.hdrs, ev.ID, payload(&ev), j.signer)
+	r.o = e.sender.send(ctx, j.url, j.hdrs, ev.ID, payload(ev), j.signer, out.flags)
 	if ctx.Err() != nil {
 		r.cancelled = true // shutdown: leave the delivery as it was
 		return r
@@ -129,28 +135,51 @@ func (e *Engine) attempt(j *job) result {
 	return r
 }
 
-// event returns the event a job carries: handed over by fan-out for a first
-// attempt, read from the store otherwise.
-func (e *Engine) event(ctx context.Context, j *job) (event.Event, error) {
-	if j.ev != nil {
-		return *j.ev, nil
-	}
-	return e.opts.Events.EventForDelivery(ctx, j.d.EventSeq)
+// unsent finishes r's delivery without a request, in status with note.
+func (r *result) unsent(status, note string) result {
+	r.d.Status, r.d.Note, r.d.NextAttemptAt, r.d.UpdatedAt = status, note, time.Time{}, time.Now().UTC()
+	r.update = &store.DeliveryUpdate{Delivery: r.d}
+	return *r
 }
 
-// transformFor applies the webhook's own transform to ev's data, in place
-// (ev is the worker's copy). It reports whether the transform dropped the
-// event. A failing transform follows its on_error policy; a missing one
-// (removed by a reload) sends the data unchanged.
-func (e *Engine) transformFor(ctx context.Context, j *job, ev *event.Event) (dropped bool) {
+// hold leaves r's delivery unsent in its status because the webhook's
+// transform plugin name is not loaded: no attempt is counted, last_error
+// says why, and the loop holds the webhook until NextAttemptAt, when the
+// delivery looks again.
+func (r *result) hold(name string, recheck time.Duration) result {
+	now := time.Now().UTC()
+	r.d.LastError = fmt.Sprintf("not sent: the webhook's \"transform\" names plugin %q, which is not loaded as a transform; "+
+		"load it (under plugins: in the config with kind: transform, or PUT /v1/plugins/%s). Checked again at next_attempt_at", name, name)
+	r.d.NextAttemptAt, r.d.UpdatedAt = now.Add(recheck), now
+	r.missing = name
+	r.update = &store.DeliveryUpdate{Delivery: r.d}
+	return *r
+}
+
+// event returns the event a job carries, as it is sent: handed over by
+// fan-out for a first attempt (fan-out never hands over an event it
+// stopped), read from the store with its outcome otherwise. why is set when
+// the plugin pipeline stopped the event.
+func (e *Engine) event(ctx context.Context, j *job) (out outgoing, why string, err error) {
+	if j.ev != nil {
+		return *j.ev, "", nil
+	}
+	ev, o, err := e.opts.Events.EventForDelivery(ctx, j.d.EventSeq)
+	return outgoing{ev: ev, flags: flagsHeader(o.Verdicts)}, o.Why(), err
+}
+
+// transform looks up the transform plugin called name.
+func (e *Engine) transform(name string) (pipeline.Stage, bool) {
 	if e.opts.Transform == nil {
-		return false
+		return pipeline.Stage{}, false
 	}
-	st, ok := e.opts.Transform(j.transform)
-	if !ok {
-		e.logger.Warn("webhook names a transform that is not loaded; sending the event unchanged", "webhook", j.d.WebhookID, "transform", j.transform)
-		return false
-	}
+	return e.opts.Transform(name)
+}
+
+// applyTransform applies the webhook's own transform st to ev's data, in
+// place (ev is the worker's copy). It reports whether the transform dropped
+// the event. A failing transform follows its on_error policy.
+func (e *Engine) applyTransform(ctx context.Context, j *job, st pipeline.Stage, ev *event.Event) (dropped bool) {
 	v, out := pipeline.RunTransform(ctx, st, pipeline.Meta(ev, j.d.WebhookID), ev.Data)
 	if v.Error != "" {
 		e.logger.Warn("webhook transform failed", "webhook", j.d.WebhookID, "transform", j.transform, "err", v.Error, "outcome", v.Outcome)

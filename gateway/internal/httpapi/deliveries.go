@@ -11,6 +11,7 @@ import (
 
 	"github.com/eventgw/gateway/gateway/internal/delivery"
 	"github.com/eventgw/gateway/gateway/internal/store"
+	"github.com/eventgw/gateway/gateway/internal/webhook"
 )
 
 // deliveryView is the API representation of a delivery.
@@ -42,7 +43,7 @@ func viewDelivery(d store.Delivery) deliveryView {
 	return v
 }
 
-var deliveryStatuses = []string{store.StatusPending, store.StatusSucceeded, store.StatusFailed, store.StatusDead, store.StatusParked}
+var deliveryStatuses = []string{store.StatusPending, store.StatusSucceeded, store.StatusFailed, store.StatusDead, store.StatusParked, store.StatusDropped}
 
 func (a *API) deliveriesReady() error {
 	if a.opts.Deliveries == nil || a.opts.Control == nil {
@@ -140,11 +141,35 @@ func (a *API) retryDelivery(w http.ResponseWriter, r *http.Request, ps httproute
 	if errors.Is(err, delivery.ErrWebhookDisabled) {
 		return errorf(http.StatusConflict, CodeConflict, "", "webhook %q is disabled; enable it to retry its deliveries", d.WebhookID)
 	}
+	if errors.Is(err, delivery.ErrEventStopped) {
+		return errorf(http.StatusConflict, CodeConflict, "", "event %s: %v", d.EventID, err)
+	}
 	if err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusAccepted, viewDelivery(d))
 	return nil
+}
+
+// webhookState is a webhook as GET /v1/webhooks/{id} shows it: with the
+// pause that holds back its deliveries, while one does.
+type webhookState struct {
+	webhookView
+	PausedUntil string `json:"paused_until,omitempty"`
+	PauseReason string `json:"pause_reason,omitempty"`
+}
+
+func (a *API) webhookState(ctx context.Context, wh webhook.Webhook) webhookState {
+	st := webhookState{webhookView: viewWebhook(wh)}
+	if a.opts.Control == nil {
+		return st
+	}
+	p, err := a.opts.Control.Paused(ctx, wh.ID)
+	if err != nil || p.Until.IsZero() {
+		return st // no engine (shutting down): nothing holds the deliveries
+	}
+	st.PausedUntil, st.PauseReason = p.Until.UTC().Format(time.RFC3339Nano), p.Reason
+	return st
 }
 
 // maxReplay bounds the events one replay request re-delivers.
@@ -153,7 +178,8 @@ const maxReplay = 100_000
 // replayWebhook handles POST /v1/webhooks/:id/replay with
 // {since, until?, status?: [...]}: every event of the webhook's types in the
 // time range is delivered again (with the same webhook-id), or only those
-// whose delivery has one of the given statuses.
+// whose delivery has one of the given statuses. Events the plugin pipeline
+// stopped are never delivered: the answer counts them as skipped.
 func (a *API) replayWebhook(w http.ResponseWriter, r *http.Request, ps httprouter.Params) error {
 	if err := a.deliveriesReady(); err != nil {
 		return err
@@ -226,10 +252,11 @@ func (a *API) replayWebhook(w http.ResponseWriter, r *http.Request, ps httproute
 		q.Before = evs[len(evs)-1].Seq
 	}
 	slices.Reverse(ds) // oldest first, so that they are queued in event order
-	if err := a.opts.Control.Replay(r.Context(), wh, ds); err != nil {
+	res, err := a.opts.Control.Replay(r.Context(), wh, ds)
+	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusAccepted, map[string]int{"replayed": len(ds)})
+	writeJSON(w, http.StatusAccepted, res)
 	return nil
 }
 

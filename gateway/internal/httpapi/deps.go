@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/eventgw/gateway/gateway/event"
+	"github.com/eventgw/gateway/gateway/internal/delivery"
 	"github.com/eventgw/gateway/gateway/internal/pipeline"
 	"github.com/eventgw/gateway/gateway/internal/plugins"
 	"github.com/eventgw/gateway/gateway/internal/store"
@@ -55,8 +56,12 @@ type DeliveryControl interface {
 	// deleted.
 	WebhookChanged(ctx context.Context, id string) error
 	Retry(ctx context.Context, d store.Delivery) (store.Delivery, error)
-	Replay(ctx context.Context, wh webhook.Webhook, ds []store.Delivery) error
+	// Replay leaves out (and counts) events the plugin pipeline stopped.
+	Replay(ctx context.Context, wh webhook.Webhook, ds []store.Delivery) (delivery.ReplayResult, error)
 	DiscardParked(ctx context.Context, webhookID string) (int, error)
+	// Paused is the pause that holds back the webhook's deliveries now
+	// (the zero Pause: none).
+	Paused(ctx context.Context, webhookID string) (delivery.Pause, error)
 }
 
 // PluginRegistry lists, uploads and deletes WebAssembly plugins: the

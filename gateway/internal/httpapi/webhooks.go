@@ -179,7 +179,7 @@ func (a *API) getWebhook(w http.ResponseWriter, r *http.Request, ps httprouter.P
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, viewWebhook(wh))
+	writeJSON(w, http.StatusOK, a.webhookState(r.Context(), wh))
 	return nil
 }
 

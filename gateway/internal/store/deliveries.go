@@ -28,10 +28,15 @@ const (
 	// StatusParked: the webhook is disabled; the delivery waits, kept, and
 	// resumes when the webhook is enabled again.
 	StatusParked = "parked"
+	// StatusDropped: a plugin decided it is not sent (the webhook's own
+	// transform dropped it); nothing was sent and it is no success.
+	StatusDropped = "dropped"
 )
 
 // Finished reports whether status is final (nothing more will be sent).
-func Finished(status string) bool { return status == StatusSucceeded || status == StatusDead }
+func Finished(status string) bool {
+	return status == StatusSucceeded || status == StatusDead || status == StatusDropped
+}
 
 // DeliveryIDPrefix starts every delivery id.
 const DeliveryIDPrefix = "dlv_"

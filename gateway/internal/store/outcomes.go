@@ -29,6 +29,27 @@ type Outcome struct {
 	Data json.RawMessage `json:"data,omitempty"`
 }
 
+// Why says which stage stopped the event, as "<plugin>: <outcome>" with
+// the reason or error, if any: the last verdict, since the pipeline stops
+// at the stage that stops an event. It is empty if nothing stopped it.
+func (o Outcome) Why() string {
+	switch {
+	case !o.Stopped:
+		return ""
+	case len(o.Verdicts) == 0:
+		return "stopped"
+	}
+	v := o.Verdicts[len(o.Verdicts)-1]
+	s := v.Plugin + ": " + v.Outcome
+	switch {
+	case v.Reason != "":
+		s += " (" + v.Reason + ")"
+	case v.Error != "":
+		s += " (error: " + v.Error + ")"
+	}
+	return s
+}
+
 // SaveOutcomes records pipeline outcomes, one transaction per call.
 func (s *Store) SaveOutcomes(ctx context.Context, os []Outcome) error {
 	if len(os) == 0 {
@@ -81,23 +102,54 @@ func getOutcome(txn *badger.Txn, seq event.Seq) (Outcome, bool, error) {
 	return o, err == nil, err
 }
 
-// EventForDelivery returns the event seq as webhooks receive it: with the
-// data a global transform produced, if one did.
-func (s *Store) EventForDelivery(ctx context.Context, seq event.Seq) (event.Event, error) {
+// EventForDelivery returns the event seq as webhooks receive it (with the
+// data a global transform produced, if one did) and the pipeline's outcome
+// for it (the zero Outcome if no plugin ran). A caller must not send an
+// event whose outcome is Stopped.
+func (s *Store) EventForDelivery(ctx context.Context, seq event.Seq) (event.Event, Outcome, error) {
 	if err := ctxErr(ctx); err != nil {
-		return event.Event{}, err
+		return event.Event{}, Outcome{}, err
 	}
 	var ev event.Event
+	var o Outcome
 	err := s.db.View(func(txn *badger.Txn) error {
 		var err error
 		if ev, err = getEvent(txn, seq); err != nil {
 			return err
 		}
-		o, ok, err := getOutcome(txn, seq)
+		var ok bool
+		o, ok, err = getOutcome(txn, seq)
 		if err == nil && ok && o.Data != nil {
 			ev.Data = o.Data
 		}
 		return err
 	})
-	return ev, err
+	return ev, o, err
+}
+
+// Stopped returns, for each of seqs whose event the plugin pipeline stopped
+// (a filter denied it or a global transform dropped it), why (Outcome.Why).
+// Such events are never delivered. Seqs without a stored outcome are
+// absent from the map.
+func (s *Store) Stopped(ctx context.Context, seqs []event.Seq) (map[event.Seq]string, error) {
+	if err := ctxErr(ctx); err != nil {
+		return nil, err
+	}
+	out := make(map[event.Seq]string)
+	err := s.db.View(func(txn *badger.Txn) error {
+		for _, seq := range seqs {
+			o, ok, err := getOutcome(txn, seq)
+			if err != nil {
+				return err
+			}
+			if ok && o.Stopped {
+				out[seq] = o.Why()
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: stopped events: %w", err)
+	}
+	return out, nil
 }

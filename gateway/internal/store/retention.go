@@ -26,7 +26,7 @@ type SweepResult struct {
 // Sweep removes events older than cutoff, with their deliveries and
 // attempts, once nothing needs them: every durable subscriber has passed
 // the event (dispatched reports that) and every delivery of it is finished
-// (succeeded or dead). An old event with a parked or retrying delivery is
+// (succeeded, dead or dropped). An old event with a parked or retrying delivery is
 // kept, so retention never loses work. Idempotency keys expire on their own
 // (Badger TTL).
 //

@@ -1,6 +1,7 @@
 package webhook
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"time"
@@ -20,8 +21,9 @@ type Delivery struct {
 	MaxInFlight int `json:"max_in_flight,omitempty"`
 	// RateLimit caps attempts per second (token bucket); 0 means no limit.
 	RateLimit float64 `json:"rate_limit,omitempty"`
-	// RetrySchedule overrides the gateway's retry schedule.
-	RetrySchedule Durations `json:"retry_schedule,omitempty"`
+	// RetrySchedule overrides the gateway's retry schedule. Nil means the
+	// gateway's; an empty list means no retries (one attempt, then dead).
+	RetrySchedule Durations `json:"retry_schedule,omitzero"`
 	// Ordered delivers one event at a time, in event order: the next waits
 	// until the previous one has succeeded or is dead.
 	Ordered bool `json:"ordered,omitempty"`
@@ -69,7 +71,8 @@ func (d DeliverySpec) apply(to *Delivery) {
 		to.RateLimit = *d.RateLimit
 	}
 	if d.RetrySchedule != nil {
-		to.RetrySchedule = append(Durations(nil), *d.RetrySchedule...)
+		// Never nil: an empty list (no retries) is not "the default".
+		to.RetrySchedule = append(Durations{}, *d.RetrySchedule...)
 	}
 	if d.Ordered != nil {
 		to.Ordered = *d.Ordered
@@ -92,8 +95,13 @@ func (ds Durations) MarshalJSON() ([]byte, error) {
 	return json.Marshal(out)
 }
 
-// UnmarshalJSON reads durations written as strings.
+// UnmarshalJSON reads durations written as strings; null is nil, and []
+// an empty (non-nil) list.
 func (ds *Durations) UnmarshalJSON(b []byte) error {
+	if string(bytes.TrimSpace(b)) == "null" {
+		*ds = nil
+		return nil
+	}
 	var raw []string
 	if err := json.Unmarshal(b, &raw); err != nil {
 		return &DurationsError{Msg: `must be a list of durations such as ["1s", "5m"]`}

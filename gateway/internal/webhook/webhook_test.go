@@ -2,6 +2,7 @@ package webhook
 
 import (
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"reflect"
 	"strings"
@@ -455,4 +456,32 @@ func TestSpec_Apply_copies(t *testing.T) {
 	require.Equal(t, "changed", hdr["X-Team"], "the caller's map after the webhook changed")
 	require.Equal(t, "a.*,b.>", strings.Join(w2.EventTypes, ","), "another webhook's event_types")
 	require.Equal(t, "growth", w2.Headers["X-Team"], "another webhook's headers")
+}
+
+// TestDelivery_emptyRetrySchedule: an empty retry_schedule ("no retries")
+// is kept apart from none given ("the gateway's default") through Apply
+// and the stored JSON.
+func TestDelivery_emptyRetrySchedule(t *testing.T) {
+	var none, empty Webhook
+	Spec{}.Apply(&none)
+	Spec{Delivery: DeliverySpec{RetrySchedule: &Durations{}}}.Apply(&empty)
+	require.True(t, none.RetrySchedule == nil, "no retry_schedule given: want nil, got %#v", none.RetrySchedule)
+	require.True(t, empty.RetrySchedule != nil && len(empty.RetrySchedule) == 0, "retry_schedule []: want an empty list, got %#v", empty.RetrySchedule)
+
+	for _, tc := range []struct {
+		w    Webhook
+		want string
+	}{{none, ""}, {empty, `"retry_schedule":[]`}} {
+		b, err := json.Marshal(tc.w)
+		require.NoError(t, err)
+		if tc.want == "" {
+			require.False(t, strings.Contains(string(b), "retry_schedule"), "stored with no retry_schedule: %s", b)
+		} else {
+			require.Contains(t, string(b), tc.want)
+		}
+		var back Webhook
+		require.NoError(t, json.Unmarshal(b, &back))
+		require.Equal(t, tc.w.RetrySchedule == nil, back.RetrySchedule == nil, "nil after a JSON round trip of %s", b)
+		require.Equal(t, 0, len(back.RetrySchedule))
+	}
 }
