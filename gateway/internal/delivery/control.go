@@ -1,6 +1,7 @@
 package delivery
 
 import (
+	"bytes"
 	"container/heap"
 	"context"
 	"errors"
@@ -193,14 +194,27 @@ type ReplayResult struct {
 	// filter, or dropped by a global transform): they are never delivered,
 	// so a replay leaves them out.
 	Skipped int `json:"skipped"`
+	// NotYetDispatched counts the events fan-out has not handled yet: the
+	// plugin pipeline has not judged them, so a replay must not send them.
+	// Fan-out delivers them itself, once, if the pipeline lets them through.
+	NotYetDispatched int `json:"not_yet_dispatched"`
 }
 
 // Replay re-delivers the given deliveries (existing or new) to their
 // webhook, with the same webhook-id as before (the event id). Deliveries
-// of events the plugin pipeline stopped are left out and counted.
+// of events the plugin pipeline stopped are left out and counted, and so
+// are those of events fan-out has not handled yet: the pipeline has not
+// judged them, and fan-out delivers them itself.
 func (e *Engine) Replay(ctx context.Context, wh webhook.Webhook, given []store.Delivery) (ReplayResult, error) {
 	ctx = context.WithoutCancel(ctx)
 	var res ReplayResult
+	// Read before the outcomes: an event at or before the cursor has had
+	// its outcome stored (fan-out stores it before the bus saves the
+	// cursor), so Stopped below sees every stopped one.
+	dispatched, err := e.opts.Events.Cursor(ctx, SubscriptionName)
+	if err != nil {
+		return res, fmt.Errorf("delivery: replay %s: %w", wh.ID, err)
+	}
 	seqs := make([]event.Seq, len(given))
 	for i := range given {
 		seqs[i] = given[i].EventSeq
@@ -213,6 +227,10 @@ func (e *Engine) Replay(ctx context.Context, wh webhook.Webhook, given []store.D
 	ds := make([]store.Delivery, 0, len(given))
 	us := make([]store.DeliveryUpdate, 0, len(given))
 	for _, d := range given {
+		if bytes.Compare(d.EventSeq[:], dispatched[:]) > 0 {
+			res.NotYetDispatched++
+			continue
+		}
 		if _, ok := stopped[d.EventSeq]; ok {
 			res.Skipped++
 			continue

@@ -32,6 +32,11 @@ type Events interface {
 	EventForDelivery(ctx context.Context, seq event.Seq) (event.Event, store.Outcome, error)
 	SaveOutcomes(ctx context.Context, os []store.Outcome) error
 	Stopped(ctx context.Context, seqs []event.Seq) (map[event.Seq]string, error)
+	// Cursor is the durable bus cursor saved under name: the last event
+	// that subscription handled (zero if none). The engine reads its own
+	// (SubscriptionName) to tell events fan-out has handled from those it
+	// has not.
+	Cursor(ctx context.Context, name string) (event.Seq, error)
 }
 
 // Webhooks reads registrations and lets the engine disable a webhook (410

@@ -179,7 +179,8 @@ const maxReplay = 100_000
 // {since, until?, status?: [...]}: every event of the webhook's types in the
 // time range is delivered again (with the same webhook-id), or only those
 // whose delivery has one of the given statuses. Events the plugin pipeline
-// stopped are never delivered: the answer counts them as skipped.
+// stopped are never delivered: the answer counts them as skipped; events
+// fan-out has not handled yet are left to it (not_yet_dispatched).
 func (a *API) replayWebhook(w http.ResponseWriter, r *http.Request, ps httprouter.Params) error {
 	if err := a.deliveriesReady(); err != nil {
 		return err
