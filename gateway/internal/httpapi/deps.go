@@ -107,6 +107,11 @@ type Options struct {
 	// a draft that replays a stored event or an earlier draft of its
 	// request, nor for a request refused for its idempotency key. Nil: none.
 	IngestFilter func(ctx context.Context, ev *event.Event) (denied bool, v pipeline.Verdict)
+	// HasIngestFilters reports whether IngestFilter has any filter to run
+	// now; when it says no, a publish skips the idempotency lookup that
+	// only the filters need (Append resolves the keys anyway). Nil: assume
+	// there are.
+	HasIngestFilters func() bool
 	// Plugins and PluginRunner serve /v1/plugins; without them those
 	// routes answer 503.
 	Plugins      PluginRegistry

@@ -161,6 +161,9 @@ func (m *Manager) IngestFilter(ctx context.Context, ev *event.Event) (bool, pipe
 	return m.Current().IngestFilter(ctx, ev)
 }
 
+// HasIngestFilters reports whether any stage: ingest filter is loaded now.
+func (m *Manager) HasIngestFilters() bool { return !m.Current().ingest.Empty() }
+
 // Put uploads a plugin: it loads wasm with settings (compile, validate,
 // pre-warm), saves both, then swaps the new Set in and retires the plugin
 // that had the name, if any. On any failure before the swap the old plugin
