@@ -125,8 +125,9 @@ const hostTest = `package plugin_test
 
 // These tests build this plugin as ` + "`gateway plugin build`" + ` does and run
 // the module under the gateway's real host (gateway/plugintest: the same
-// wazero runtime, limits and gw_v1 host functions as the server, with a
-// real KV store on a temp dir).
+// wazero runtime, limits and gw_v1 host functions as the server, but a
+// deadline generous enough for a busy machine, with a real KV store on a
+// temp dir).
 
 import (
 {{- if eq .Kind "transform"}}
