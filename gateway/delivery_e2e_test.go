@@ -303,13 +303,17 @@ func TestDelivery_redirectNotFollowed(t *testing.T) {
 	require.Equal(t, 0, target.count())
 }
 
+// TestDelivery_timeout: an attempt that outlives delivery.timeout fails and
+// is retried. The first request hangs until the gateway gives up; the
+// second must succeed within the same timeout, so it is seconds, not
+// milliseconds, to keep a wide margin over a busy machine's stalls.
 func TestDelivery_timeout(t *testing.T) {
 	t.Parallel()
 	s := newSite(t)
-	r := s.start(s.deliveryConfig("timeout: 300ms"))
+	r := s.start(s.deliveryConfig("timeout: 5s"))
 	rc := newReceiver(t, func(w http.ResponseWriter, req *http.Request, h hit) {
 		if h.Nth == 1 {
-			sleepCtx(req, 10*time.Second) // returns when the gateway gives up
+			sleepCtx(req, time.Minute) // returns when the gateway gives up
 		}
 		w.WriteHeader(http.StatusOK)
 	})
@@ -422,17 +426,29 @@ func TestDelivery_ordered(t *testing.T) {
 	require.Equal(t, int32(1), rc.maxInFlight.Load())
 }
 
+// TestDelivery_maxInFlight holds every request at the receiver until two
+// are held at once (not a timing: with 20 deliveries due, a limit of two
+// must get there), then gives more a chance to arrive before releasing them.
 func TestDelivery_maxInFlight(t *testing.T) {
 	t.Parallel()
 	s := newSite(t)
 	r := s.start(s.deliveryConfig())
+	release := make(chan struct{})
 	rc := newReceiver(t, func(w http.ResponseWriter, req *http.Request, _ hit) {
-		sleepCtx(req, 30*time.Millisecond)
+		select {
+		case <-release:
+		case <-req.Context().Done():
+		}
 		w.WriteHeader(http.StatusOK)
 	})
 	wh := r.createHook(t, rc.URL, []string{">"}, `"max_in_flight":2`)
 	const n = 20
 	ids := r.publishN(t, "a.b", n)
+	require.Eventually(t, "two requests held at once", func() bool { return rc.inFlight.Load() >= 2 })
+	// A limit that let a third through would do so within milliseconds; a
+	// busy machine can only hide that, never fail the test.
+	time.Sleep(100 * time.Millisecond)
+	close(release)
 	rc.waitCount(t, n)
 	for _, id := range ids {
 		r.waitDelivery(t, id, wh.ID, store.StatusSucceeded)
@@ -450,21 +466,24 @@ func TestDelivery_rateLimit(t *testing.T) {
 	const rate, burst = 20, 20 // the bucket holds max(1, rate) tokens
 	wh := r.createHook(t, rc.URL, []string{">"}, fmt.Sprintf(`"rate_limit":%d`, rate))
 	const n = 50
+	start := time.Now() // from here the bucket gives at most burst, then rate a second
 	ids := r.publishN(t, "a.b", n)
 	hs := rc.waitCount(t, n)
 	for _, id := range ids {
 		r.waitDelivery(t, id, wh.ID, store.StatusSucceeded)
 	}
-	// In any one-second window the receiver saw at most rate+burst.
-	most := 0
-	for i := range hs {
-		in := 0
-		for j := i; j < len(hs) && hs[j].At.Sub(hs[i].At) < time.Second; j++ {
-			in++
-		}
-		most = max(most, in)
+	// The k-th arrival (from 0) came after k+1 tokens were taken, so no
+	// sooner than (k+1-burst)/rate seconds after start. Only lower bounds:
+	// a busy machine delays requests, and so cannot fail this check.
+	at := make([]time.Duration, len(hs))
+	for i, h := range hs {
+		at[i] = h.At.Sub(start)
 	}
-	require.True(t, most <= rate+burst, "%d requests within one second; rate_limit %d allows at most %d", most, rate, rate+burst)
+	slices.Sort(at)
+	for k, got := range at {
+		earliest := time.Duration(float64(k+1-burst) / rate * float64(time.Second))
+		require.True(t, got >= earliest, "request %d arrived %s after publishing began; rate_limit %d (burst %d) allows it no sooner than %s", k+1, got, rate, burst, earliest)
+	}
 }
 
 func TestDelivery_replay(t *testing.T) {
@@ -688,7 +707,12 @@ func TestDelivery_circuitBreaker(t *testing.T) {
 	ids := r.publishN(t, "a.b", 10)
 
 	rc.waitCount(t, 3)
-	// Give a broken breaker every chance to send more before looking.
+	require.Eventually(t, "three failed attempts to be recorded", func() bool {
+		return len(r.deliveries(t, wh.ID, store.StatusFailed)) >= 3
+	})
+	// Give a broken breaker every chance to send more before looking. It
+	// would within milliseconds; a busy machine can only hide that, never
+	// fail the test.
 	time.Sleep(300 * time.Millisecond)
 	require.Equal(t, 3, rc.count())
 	failed := r.deliveries(t, wh.ID, store.StatusFailed)
@@ -702,11 +726,13 @@ func TestDelivery_circuitBreaker(t *testing.T) {
 
 // TestDelivery_autoDisable checks that an endpoint failing continuously for
 // disable_after is disabled with a reason, and its deliveries are parked,
-// not dropped.
+// not dropped. disable_after is seconds, so that one attempt stalled by a
+// busy machine does not last that long alone; the schedule (5 s of waits)
+// outlasts it, so the delivery cannot die first.
 func TestDelivery_autoDisable(t *testing.T) {
 	t.Parallel()
 	s := newSite(t)
-	r := s.start(s.deliveryConfig("retry_schedule: [50ms, 50ms, 50ms, 50ms, 50ms, 50ms, 50ms, 50ms, 50ms, 50ms]", "disable_after: 200ms", "breaker_failures: 100"))
+	r := s.start(s.deliveryConfig("retry_schedule: [500ms, 500ms, 500ms, 500ms, 500ms, 500ms, 500ms, 500ms, 500ms, 500ms]", "disable_after: 2s", "breaker_failures: 100"))
 	rc := newReceiver(t, status(http.StatusInternalServerError))
 	wh := r.createHook(t, rc.URL, []string{">"}, "")
 	ev := r.publish(t, "a.b", `{}`)

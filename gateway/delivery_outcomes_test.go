@@ -31,7 +31,7 @@ func watFile(tb testing.TB, name string) string {
 // generous call deadline; extra lines are indented by four spaces.
 func watPlugin(tb testing.TB, name, kind string, extra ...string) string {
 	tb.Helper()
-	s := "  - name: " + name + "\n    path: " + watFile(tb, name) + "\n    kind: " + kind + "\n    limits: {timeout: 5s}\n"
+	s := "  - name: " + name + "\n    path: " + watFile(tb, name) + "\n    kind: " + kind + "\n    limits: {timeout: " + testPluginTimeout + "}\n"
 	for _, e := range extra {
 		s += "    " + e + "\n"
 	}
@@ -106,7 +106,7 @@ func TestDelivery_stoppedEventsNeverSent(t *testing.T) {
 	rc := newReceiver(t, nil)
 	yaml := deliveryConfig() +
 		"plugins:\n  - name: fraud\n    source: " + src + "\n    kind: filter\n    event_types: [\"payment.>\"]\n" +
-		"    config: {deny_above: \"10000\"}\n    limits: {timeout: 5s}\n" +
+		"    config: {deny_above: \"10000\"}\n    limits: {timeout: " + testPluginTimeout + "}\n" +
 		"webhooks:\n  - id: wh_pay\n    url: " + rc.URL + "\n    event_types: [\">\"]\n"
 	cfg := s.config(yaml)
 	r := s.start(cfg)
@@ -181,9 +181,9 @@ func TestDelivery_flagsHeader(t *testing.T) {
 	})
 	yaml := deliveryConfig() + "plugins:\n" +
 		"  - name: velocity\n    path: " + note + "\n    kind: filter\n    event_types: [\"flagged.>\"]\n" +
-		"    config: {note: \"velocity: 3, 4\\r\\nnext\"}\n    limits: {timeout: 5s}\n" +
+		"    config: {note: \"velocity: 3, 4\\r\\nnext\"}\n    limits: {timeout: " + testPluginTimeout + "}\n" +
 		"  - name: amount\n    path: " + note + "\n    kind: filter\n    event_types: [\"flagged.>\"]\n" +
-		"    config: {note: \" Café 100% \"}\n    limits: {timeout: 5s}\n" +
+		"    config: {note: \" Café 100% \"}\n    limits: {timeout: " + testPluginTimeout + "}\n" +
 		"webhooks:\n  - id: wh_all\n    url: " + rc.URL + "\n    event_types: [\">\"]\n    secret: " + secret + "\n"
 	r := s.start(s.config(yaml))
 	flagged := r.publish(t, "flagged.x", `{"n":1}`)

@@ -43,7 +43,7 @@ func startIngestVelocity(t *testing.T, max int) *running {
 	s := newSite(t)
 	return s.start(s.config(deliveryConfig() +
 		"plugins:\n  - name: velocity\n    source: " + src + "/velocity\n    kind: filter\n    stage: ingest\n" +
-		"    config: {max_per_window: \"" + strconv.Itoa(max) + "\"}\n    limits: {timeout: 5s}\n"))
+		"    config: {max_per_window: \"" + strconv.Itoa(max) + "\"}\n    limits: {timeout: " + testPluginTimeout + "}\n"))
 }
 
 // TestPlugins_ingestFilterSkipsReplays checks that a retried publish is

@@ -14,6 +14,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/eventgw/gateway/gateway/config"
 	"github.com/eventgw/gateway/gateway/internal/pipeline"
 	"github.com/eventgw/gateway/gateway/internal/require"
 )
@@ -34,6 +35,11 @@ func watModule(tb testing.TB, name string) []byte {
 	require.NoError(tb, err)
 	return b
 }
+
+// testPluginTimeout is the limits.timeout of the plugins in these tests,
+// the most the config allows: the 50 ms default fails a call that a busy
+// machine stalls, and only a test about deadlines may depend on one.
+var testPluginTimeout = config.MaxPluginTimeout.String()
 
 // pluginView is the API view of a plugin, reduced to what tests check.
 type pluginView struct {
@@ -108,7 +114,7 @@ func TestPluginsAPI_lifecycle(t *testing.T) {
 	s := newSite(t)
 	rc := newReceiver(t, status(http.StatusNoContent))
 	yaml := deliveryConfig() +
-		"plugins:\n  - name: pinned\n    path: " + pinnedPath + "\n    kind: filter\n" +
+		"plugins:\n  - name: pinned\n    path: " + pinnedPath + "\n    kind: filter\n    limits: {timeout: " + testPluginTimeout + "}\n" +
 		"webhooks:\n  - id: wh_all\n    url: " + rc.URL + "\n    event_types: [\">\"]\n"
 	cfg := s.config(yaml)
 	r := s.start(cfg)
@@ -130,7 +136,7 @@ func TestPluginsAPI_lifecycle(t *testing.T) {
 
 	// Upload a filter that flags with its config note.
 	var p pluginView
-	r.putWasm(t, "note", "kind=filter&event_types=order.>&config.note=suspicious", note, http.StatusOK, &p)
+	r.putWasm(t, "note", "kind=filter&event_types=order.>&config.note=suspicious&limits.timeout="+testPluginTimeout, note, http.StatusOK, &p)
 	require.Equal(t, "filter", p.Kind)
 	require.Equal(t, "api", p.ManagedBy)
 	require.Equal(t, 64, len(p.SHA256))
@@ -229,7 +235,7 @@ func TestPluginsAPI_hotReloadUnderLoad(t *testing.T) {
 	s := newSite(t)
 	rc := newReceiver(t, status(http.StatusNoContent))
 	r := s.start(s.config(deliveryConfig() + "webhooks:\n  - id: wh_all\n    url: " + rc.URL + "\n    event_types: [\">\"]\n"))
-	const settings = "kind=filter&on_error=deny&limits.timeout=5s"
+	settings := "kind=filter&on_error=deny&limits.timeout=" + testPluginTimeout
 	r.putWasm(t, "gate", settings, v1, http.StatusOK, nil)
 
 	const publishers, each, swaps = 4, 60, 6

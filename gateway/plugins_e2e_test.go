@@ -35,9 +35,12 @@ func TestPlugins_endToEnd(t *testing.T) {
 	yaml := deliveryConfig() +
 		"plugins:\n" +
 		"  - name: velocity\n    source: " + src + "/velocity\n    kind: filter\n    event_types: [\"payment.>\"]\n" +
-		"    config: {max_per_window: \"2\"}\n    limits: {timeout: 5s}\n" +
-		"  - name: redact\n    source: " + src + "/redact\n    kind: transform\n    limits: {timeout: 5s}\n" +
-		"  - name: watcher\n    source: " + src + "/watcher\n    kind: observer\n    limits: {timeout: 5s}\n" +
+		"    config: {max_per_window: \"2\"}\n    limits: {timeout: " + testPluginTimeout + "}\n" +
+		// The partner's deliveries run the transform concurrently (up to
+		// max_in_flight, 8): an instance each, so that no call waits for one
+		// (a wait longer than 1 s is an error, and a busy machine stalls).
+		"  - name: redact\n    source: " + src + "/redact\n    kind: transform\n    limits: {timeout: " + testPluginTimeout + ", instances: 8}\n" +
+		"  - name: watcher\n    source: " + src + "/watcher\n    kind: observer\n    limits: {timeout: " + testPluginTimeout + "}\n" +
 		"webhooks:\n" +
 		"  - id: wh_plain\n    url: " + plain.URL + "\n    event_types: [\">\"]\n" +
 		"  - id: wh_partner\n    url: " + partner.URL + "\n    event_types: [\">\"]\n    transform: redact\n"

@@ -142,12 +142,14 @@ func sleepCtx(r *http.Request, d time.Duration) {
 }
 
 // deliveryConfig is the delivery section the end-to-end tests run with:
-// loopback allowed, short timeouts and retry schedules. extra lines (each
-// indented by two spaces) override or add keys.
+// loopback allowed, short retry schedules, and an attempt timeout long
+// enough that a busy machine never turns a healthy attempt into a failed
+// one (only TestDelivery_timeout is about it). extra lines (each indented
+// by two spaces) override or add keys.
 func deliveryConfig(extra ...string) string {
 	lines := map[string]string{
 		"workers":        "workers: 16",
-		"timeout":        "timeout: 2s",
+		"timeout":        "timeout: 30s",
 		"retry_schedule": "retry_schedule: [50ms, 100ms]",
 		"allowed_cidrs":  "allowed_cidrs: [127.0.0.0/8]",
 		"shutdown_grace": "shutdown_grace: 2s",

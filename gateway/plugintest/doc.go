@@ -1,9 +1,9 @@
 // Package plugintest runs a built WebAssembly plugin under the gateway's
 // real host (the same wazero runtime, limits and gw_v1 host functions as the
-// server) with a real KV store on a temporary Badger directory, so a plugin
-// author can assert what the .wasm does under plain `go test`. It is the
-// second testing tier; sdk/sdktest is the first (the handler, natively,
-// against a fake host).
+// server, except a generous call deadline: DefaultCallTimeout) with a real
+// KV store on a temporary Badger directory, so a plugin author can assert
+// what the .wasm does under plain `go test`. It is the second testing tier;
+// sdk/sdktest is the first (the handler, natively, against a fake host).
 //
 //	wasm := plugintest.Build(t, ".")                   // once per process
 //	p := plugintest.Load(t, wasm, plugintest.Options{Config: map[string]string{"velocity_limit": "2"}})

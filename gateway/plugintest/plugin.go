@@ -16,9 +16,18 @@ import (
 	"github.com/eventgw/gateway/sdk/abi"
 )
 
+// DefaultCallTimeout is the call deadline of a plugin loaded without
+// Options.CallTimeout. It is far longer than the server's (50 ms for
+// filters and transforms, 250 ms for observers) because a test checks what
+// a plugin does, not how fast: on a busy machine a call can be stalled past
+// 50 ms, and that must not fail a test. A plugin stuck in a loop still
+// fails, with ErrTimeout, after this long. Set CallTimeout to test a
+// deadline.
+const DefaultCallTimeout = 30 * time.Second
+
 // Options configure Load. The zero value loads the plugin under the name
-// "plugin", with its kind inferred from its exports, no config and the
-// server's default limits.
+// "plugin", with its kind inferred from its exports, no config, the
+// server's default limits and DefaultCallTimeout.
 type Options struct {
 	// Name is the plugin's name (default "plugin").
 	Name string
@@ -28,7 +37,9 @@ type Options struct {
 	Config map[string]string
 	// KVQuota limits the KV store to this many bytes (0: no limit).
 	KVQuota int64
-	// CallTimeout overrides the call deadline (default: the server's).
+	// CallTimeout is the call deadline (default DefaultCallTimeout, not the
+	// server's). A call that waits for a free instance (concurrent Runs)
+	// waits as long.
 	CallTimeout time.Duration
 }
 
@@ -62,6 +73,9 @@ func LoadErr(t testing.TB, wasm []byte, opts Options) (*Plugin, error) {
 	if opts.Name == "" {
 		opts.Name = "plugin"
 	}
+	if opts.CallTimeout <= 0 {
+		opts.CallTimeout = DefaultCallTimeout
+	}
 	dir := t.TempDir()
 	quiet := slog.New(slog.DiscardHandler)
 	st, err := store.Open(store.Options{Path: filepath.Join(dir, "badger"), Logger: quiet})
@@ -85,7 +99,7 @@ func LoadErr(t testing.TB, wasm []byte, opts Options) (*Plugin, error) {
 		Wasm:   wasm,
 		Kind:   opts.Kind,
 		Config: opts.Config,
-		Limits: wasmhost.Limits{CallTimeout: opts.CallTimeout},
+		Limits: wasmhost.Limits{CallTimeout: opts.CallTimeout, AcquireTimeout: opts.CallTimeout},
 		KV:     kv,
 		Logger: slog.New(&logHandler{p: pl}),
 	})

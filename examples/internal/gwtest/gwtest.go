@@ -1,7 +1,8 @@
 // Package gwtest starts a real gateway in-process for the examples' tests:
-// a config loaded with config.Load from a YAML file in a temp dir, a
-// loopback listener, and a bounded wait for /readyz. It is test support
-// for examples/ only; its functions are safe for concurrent use.
+// a config loaded with config.Load from a YAML file in a temp dir (with a
+// generous call deadline for every plugin), a loopback listener, and a
+// bounded wait for /readyz. It is test support for examples/ only; its
+// functions are safe for concurrent use.
 package gwtest
 
 import (
@@ -27,8 +28,16 @@ import (
 const WaitLimit = 20 * time.Second
 
 // ReadyLimit bounds the wait for /readyz. Plugins given by source: are
-// built with the Go toolchain at start, which can take long under -race.
-const ReadyLimit = 3 * time.Minute
+// built with the Go toolchain and compiled by wazero at start, which takes
+// minutes under -race on a busy machine. It stays below go test's default
+// 10-minute timeout, so that a hang is reported as one.
+const ReadyLimit = 8 * time.Minute
+
+// pluginTimeout replaces every plugin's limits.timeout in the configs the
+// tests start, with the most the config allows: the tests check what the
+// plugins decide, not how fast, and the 50 ms default (or an example's own
+// setting) fails a call that a busy machine stalls.
+const pluginTimeout = config.MaxPluginTimeout
 
 // Client is the HTTP client the tests use.
 var Client = &http.Client{Timeout: WaitLimit}
@@ -101,6 +110,9 @@ func startFile(tb testing.TB, path string, env []string) *Gateway {
 	if err != nil {
 		body, _ := os.ReadFile(path)
 		tb.Fatalf("load config:\n%s\n%v", body, err)
+	}
+	for i := range cfg.Plugins {
+		cfg.Plugins[i].Limits.Timeout = pluginTimeout
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -140,7 +140,7 @@ func TestRunDeliver(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			args := append([]string{"-mode", "deliver", "-url", newFakeGateway(t), "-c", "2", "-d", "400ms", "-warmup", "100ms", "-pid", strconv.Itoa(os.Getpid())}, tc.args...)
+			args := append([]string{"-mode", "deliver", "-url", newFakeGateway(t), "-c", "2", "-d", testWindow.String(), "-warmup", "100ms", "-pid", strconv.Itoa(os.Getpid())}, tc.args...)
 			c, err := parseFlags(args, io.Discard)
 			require.NoError(t, err)
 			res, err := runDeliver(context.Background(), c)

@@ -13,6 +13,11 @@ import (
 	"github.com/eventgw/gateway/gateway/internal/require"
 )
 
+// testWindow is the measured window of these runs. A busy machine can stall
+// every worker for a fraction of a second, and a window that short would
+// then count nothing; two seconds leaves a wide margin.
+const testWindow = 2 * time.Second
+
 // TestRun drives the bare handler briefly in each mode. It checks that
 // requests were counted and none failed; it asserts nothing about speed.
 func TestRun(t *testing.T) {
@@ -20,7 +25,7 @@ func TestRun(t *testing.T) {
 	defer srv.Close()
 	for _, mode := range []string{"single", "batch"} {
 		t.Run(mode, func(t *testing.T) {
-			c, err := parseFlags([]string{"-url", srv.URL, "-c", "4", "-d", "500ms", "-warmup", "100ms", "-mode", mode, "-batch", "10"}, io.Discard)
+			c, err := parseFlags([]string{"-url", srv.URL, "-c", "4", "-d", testWindow.String(), "-warmup", "100ms", "-mode", mode, "-batch", "10"}, io.Discard)
 			require.NoError(t, err)
 			res, err := run(context.Background(), c)
 			require.NoError(t, err)
@@ -38,7 +43,7 @@ func TestRun(t *testing.T) {
 func TestRun_non2xx(t *testing.T) {
 	srv := httptest.NewServer(nil) // DefaultServeMux: 404 for every path
 	defer srv.Close()
-	res, err := run(context.Background(), config{URL: srv.URL, Conc: 2, Duration: 200 * time.Millisecond, Mode: "single", Batch: 1, Size: 100})
+	res, err := run(context.Background(), config{URL: srv.URL, Conc: 2, Duration: testWindow, Mode: "single", Batch: 1, Size: 100})
 	require.NoError(t, err)
 	require.True(t, res.Requests == 0 && res.Non2xx != 0 && len(res.Samples) != 0 && strings.HasPrefix(res.Samples[0], "404"), "want only 404s with samples, got %+v", res)
 }

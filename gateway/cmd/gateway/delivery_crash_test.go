@@ -92,7 +92,8 @@ func reservePort(tb testing.TB) string {
 // writeDeliveryConfig writes a config with its data in dir/data and one
 // webhook, wh_crash, that takes every crash.* event. The retry schedule is
 // short, but with ten retries and the circuit breaker in front of them no
-// delivery runs out of attempts while the receiver is down.
+// delivery runs out of attempts while the receiver is down. The attempt
+// timeout is long, so that a busy machine does not fail healthy attempts.
 func writeDeliveryConfig(tb testing.TB, dir, url, secret string) string {
 	tb.Helper()
 	path := filepath.Join(dir, "gw.yaml")
@@ -106,7 +107,7 @@ log:
   level: info
 delivery:
   workers: 16
-  timeout: 5s
+  timeout: 30s
   retry_schedule: [100ms, 200ms, 400ms, 800ms, 1s, 1s, 1s, 1s, 1s, 1s]
   breaker_failures: 20
   allowed_cidrs: [127.0.0.0/8]

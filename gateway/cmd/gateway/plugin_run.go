@@ -18,6 +18,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/eventgw/gateway/gateway/config"
 	"github.com/eventgw/gateway/gateway/internal/store"
 	"github.com/eventgw/gateway/gateway/internal/wasmhost"
 	"github.com/eventgw/gateway/sdk/abi"
@@ -41,6 +42,7 @@ type runOptions struct {
 	kind      string
 	webhookID string
 	json      bool
+	timeout   time.Duration
 }
 
 func newPluginRun(stdout io.Writer) *cobra.Command {
@@ -51,7 +53,8 @@ func newPluginRun(stdout io.Writer) *cobra.Command {
 		Long: `Run loads FILE.wasm under the same host and default limits as the server,
 with its KV store in memory, calls it once on the event and prints the
 verdict (filters), the action and output (transforms), the reason, the
-plugin's log lines and the time taken.
+plugin's log lines and the time taken. --timeout sets the call deadline, as
+a plugin's limits.timeout does in gateway.yaml.
 
 The event file is JSON: {"type": "...", "data": {...}, "id": "...", "source": "..."};
 "-" reads it from stdin. id and time are filled in when missing.
@@ -78,6 +81,7 @@ A call that fails still prints the object (with "error") and exits 1.`,
 	cmd.Flags().StringVar(&o.kind, "kind", "", "filter, transform or observer (default: from the module's exports)")
 	cmd.Flags().StringVar(&o.webhookID, "webhook-id", "", "webhook id a transform sees (per-webhook transforms)")
 	cmd.Flags().BoolVar(&o.json, "json", false, "print the result as one JSON object")
+	cmd.Flags().DurationVar(&o.timeout, "timeout", 0, "call deadline, as limits.timeout (default: the server's, 50ms for filters and transforms, 250ms for observers)")
 	_ = cmd.MarkFlagRequired("event")
 	return cmd
 }
@@ -112,6 +116,9 @@ func pluginRun(ctx context.Context, stdin io.Reader, stdout io.Writer, file stri
 	kind, err := parseKind(o.kind)
 	if err != nil {
 		return err
+	}
+	if o.timeout < 0 || o.timeout > config.MaxPluginTimeout {
+		return fmt.Errorf("--timeout %s: must be at most %s, as limits.timeout", o.timeout, config.MaxPluginTimeout)
 	}
 	cfg, err := parseConfigPairs(o.config)
 	if err != nil {
@@ -158,7 +165,8 @@ func pluginRun(ctx context.Context, stdin io.Reader, stdout io.Writer, file stri
 	defer rt.Close(context.WithoutCancel(ctx))
 
 	start := time.Now()
-	p, err := rt.Load(ctx, wasmhost.Spec{Name: name, Wasm: wasm, Kind: kind, Config: cfg, KV: kv, Logger: logger})
+	p, err := rt.Load(ctx, wasmhost.Spec{Name: name, Wasm: wasm, Kind: kind, Config: cfg, KV: kv, Logger: logger,
+		Limits: wasmhost.Limits{CallTimeout: o.timeout}})
 	if err != nil {
 		return fmt.Errorf("plugin run: %w", err)
 	}

@@ -53,6 +53,19 @@ func writeFile(t *testing.T, dir, name, body string) string {
 
 const paymentEvent = `{"type": "payment.created", "id": "evt_1", "source": "shop", "data": {"amount": 250}}`
 
+// testPluginTimeout is the --timeout of plugin run in the tests that are
+// not about the deadline, the most limits.timeout allows: the server's
+// 50 ms default fails a call that a busy machine stalls, and these tests
+// check what a plugin does, not how fast.
+const testPluginTimeout = "10s"
+
+// runPlugin runs `gateway plugin run --timeout testPluginTimeout args...`
+// in process.
+func runPlugin(t *testing.T, stdin string, args ...string) (string, error) {
+	t.Helper()
+	return cli(t, stdin, append([]string{"plugin", "run", "--timeout", testPluginTimeout}, args...)...)
+}
+
 func TestPluginRun(t *testing.T) {
 	ev := writeFile(t, t.TempDir(), "event.json", paymentEvent)
 	tests := []struct {
@@ -71,7 +84,7 @@ func TestPluginRun(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			out, err := cli(t, "", append([]string{"plugin", "run"}, tt.args...)...)
+			out, err := runPlugin(t, "", tt.args...)
 			require.NoError(t, err, "output:\n%s", out)
 			for _, want := range tt.want {
 				require.Contains(t, out, want)
@@ -81,7 +94,7 @@ func TestPluginRun(t *testing.T) {
 }
 
 func TestPluginRun_stdin(t *testing.T) {
-	out, err := cli(t, `{"type": "a.b", "data": [1]}`, "plugin", "run", watModule(t, "note"), "--event", "-", "--config", "note=x")
+	out, err := runPlugin(t, `{"type": "a.b", "data": [1]}`, watModule(t, "note"), "--event", "-", "--config", "note=x")
 	require.NoError(t, err)
 	require.Contains(t, out, "event:   a.b evt_plugin_run\n")
 	require.Contains(t, out, "verdict: flag\n")
@@ -175,10 +188,25 @@ func TestPluginRun_errors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			out, err := cli(t, "", append([]string{"plugin", "run"}, tt.args...)...)
+			out, err := runPlugin(t, "", tt.args...)
 			require.Error(t, err, "output:\n%s", out)
 			require.Contains(t, err.Error(), tt.want)
 		})
+	}
+}
+
+// TestPluginRun_timeout: --timeout is the call deadline, and it is bounded
+// as limits.timeout is. The loop never returns, so any deadline ends it.
+func TestPluginRun_timeout(t *testing.T) {
+	ev := writeFile(t, t.TempDir(), "event.json", paymentEvent)
+	loop := watModule(t, "loop")
+	out, err := cli(t, "", "plugin", "run", loop, "--event", ev, "--timeout", "100ms")
+	require.Error(t, err, "output:\n%s", out)
+	require.Contains(t, err.Error(), "plugin call deadline exceeded (100ms)")
+	for _, bad := range []string{"11s", "-1s"} {
+		_, err = cli(t, "", "plugin", "run", loop, "--event", ev, "--timeout", bad)
+		require.Error(t, err, "--timeout %s", bad)
+		require.Contains(t, err.Error(), "--timeout "+bad+": must be at most 10s")
 	}
 }
 
@@ -317,7 +345,7 @@ func TestPlugin_newBuildRun(t *testing.T) {
 				require.Contains(t, out, "sha256: "+hex.EncodeToString(sum[:]))
 
 				ev := writeFile(t, dir, "event.json", paymentEvent)
-				out = exec1(t, dir, bin, append([]string{"plugin", "run", "p.wasm", "--event", ev}, tt.run...)...)
+				out = exec1(t, dir, bin, append([]string{"plugin", "run", "p.wasm", "--event", ev, "--timeout", testPluginTimeout}, tt.run...)...)
 				for _, want := range tt.want {
 					require.Contains(t, out, want)
 				}

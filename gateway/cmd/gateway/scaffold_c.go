@@ -127,8 +127,8 @@ const hostTest = `package plugin_test
 // These tests build this plugin with the gateway binary (gateway plugin
 // build) and run the module under the gateway's real host with gateway
 // plugin run --json: the same wazero runtime, limits and gw_v1 host
-// functions as the server, with a KV store in memory. They need the
-// gateway binary on PATH.
+// functions as the server, but a deadline generous enough for a busy
+// machine, with a KV store in memory. They need the gateway binary on PATH.
 
 import (
 	"bytes"
@@ -217,7 +217,9 @@ func run(t *testing.T, wasm, data string, config ...string) result {
 	if err != nil {
 		t.Fatal(err)
 	}
-	args := []string{"plugin", "run", wasm, "--event", "-", "--json"}
+	// A generous deadline (the server's is 50ms), so that a busy machine
+	// cannot fail the test; a plugin that never returns still fails it.
+	args := []string{"plugin", "run", wasm, "--event", "-", "--json", "--timeout", "10s"}
 	for _, c := range config {
 		args = append(args, "--config", c)
 	}

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/eventgw/gateway/gateway/config"
 	"github.com/eventgw/gateway/gateway/event"
 	"github.com/eventgw/gateway/gateway/internal/pipeline"
 	"github.com/eventgw/gateway/gateway/internal/require"
@@ -51,6 +52,12 @@ func newStore(tb testing.TB) *store.Store {
 	return st
 }
 
+// testLimits are the limits of the plugins these tests call: the most
+// limits.timeout allows, because the 50 ms default (250 ms for observers)
+// fails a call that a busy machine stalls, and no test here is about
+// deadlines.
+var testLimits = LimitSettings{Timeout: config.MaxPluginTimeout.String()}
+
 func testEvent() *event.Event {
 	return &event.Event{ID: "evt_1", Type: "order.created", Time: time.Now(), Data: json.RawMessage(`{"n":1}`)}
 }
@@ -62,7 +69,7 @@ func TestManager_Put_swap(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	m := newManager(t, newStore(t))
-	s := Settings{Name: "gate", Kind: "filter", OnError: "deny", Limits: LimitSettings{Timeout: "5s"}}
+	s := Settings{Name: "gate", Kind: "filter", OnError: "deny", Limits: testLimits}
 	_, err := m.Put(ctx, s, wat(t, "allow"))
 	require.NoError(t, err)
 	before := m.Pipeline()
@@ -88,7 +95,7 @@ func TestManager_Put_loadFailure(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	m := newManager(t, newStore(t))
-	good, err := m.Put(ctx, Settings{Name: "gate", Kind: "filter"}, wat(t, "allow"))
+	good, err := m.Put(ctx, Settings{Name: "gate", Kind: "filter", Limits: testLimits}, wat(t, "allow"))
 	require.NoError(t, err)
 	for _, bad := range [][]byte{[]byte("not wasm"), wat(t, "nohandler"), wat(t, "passthrough")} {
 		_, err = m.Put(ctx, Settings{Name: "gate", Kind: "filter"}, bad)
@@ -163,7 +170,7 @@ func TestManager_Invoke(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	m := newManager(t, newStore(t))
-	_, err := m.Put(ctx, Settings{Name: "note", Config: map[string]string{"note": "hm"}}, wat(t, "note"))
+	_, err := m.Put(ctx, Settings{Name: "note", Config: map[string]string{"note": "hm"}, Limits: testLimits}, wat(t, "note"))
 	require.NoError(t, err)
 	inv, err := m.Invoke(ctx, "note", *testEvent(), "")
 	require.NoError(t, err)
@@ -200,13 +207,13 @@ func TestManager_observers(t *testing.T) {
 	require.True(t, !m.Observes("gateway.delivery.succeeded"), "no observer, yet Observes says yes")
 
 	counter := wat(t, "counter")
-	_, err := m.Put(ctx, Settings{Name: "counter", Kind: "observer"}, counter)
+	_, err := m.Put(ctx, Settings{Name: "counter", Kind: "observer", Limits: testLimits}, counter)
 	require.NoError(t, err)
 	require.True(t, m.Observes("gateway.delivery.succeeded"), "an observer of every type")
 	require.NoError(t, sub.Handle(ctx, evs("a.x", "a.y", "b.z")))
 	require.Eventually(t, "the observer to see 3 events", func() bool { return seen() == 3 })
 
-	_, err = m.Put(ctx, Settings{Name: "counter", Kind: "observer", EventTypes: []string{"b.>"}}, counter)
+	_, err = m.Put(ctx, Settings{Name: "counter", Kind: "observer", EventTypes: []string{"b.>"}, Limits: testLimits}, counter)
 	require.NoError(t, err)
 	require.NoError(t, sub.Handle(ctx, evs("a.x", "b.y", "b.z")))
 	require.Eventually(t, "the new version to see the 2 b events", func() bool { return seen() == 2 })

@@ -54,14 +54,15 @@ func newRuntime(tb testing.TB, opts Options) *Runtime {
 	return r
 }
 
-// testCallTimeout replaces the 50 ms default deadline in tests that are not
-// about deadlines: on a loaded CI machine a goroutine can be descheduled for
-// longer than 50 ms (we measured stalls of over a second at load average 6
-// on 2 vCPUs), and a test must not fail on a wall-clock time.
+// testCallTimeout replaces the 50 ms default deadline, and the 1 s default
+// wait for a free instance, in tests that are not about them: on a loaded
+// CI machine a goroutine can be descheduled for longer than 50 ms (we
+// measured stalls of over a second at load average 6 on 2 vCPUs), and a
+// test must not fail on a wall-clock time.
 const testCallTimeout = time.Minute
 
 // load loads a plugin for a test, with testCallTimeout unless the spec sets
-// a deadline, and closes it when the test ends.
+// a deadline (or an acquire timeout), and closes it when the test ends.
 func load(tb testing.TB, r *Runtime, spec Spec) *Plugin {
 	tb.Helper()
 	if spec.Name == "" {
@@ -69,6 +70,9 @@ func load(tb testing.TB, r *Runtime, spec Spec) *Plugin {
 	}
 	if spec.Limits.CallTimeout == 0 {
 		spec.Limits.CallTimeout = testCallTimeout
+	}
+	if spec.Limits.AcquireTimeout == 0 {
+		spec.Limits.AcquireTimeout = testCallTimeout
 	}
 	p, err := r.Load(context.Background(), spec)
 	require.NoError(tb, err, "load %s", spec.Name)
