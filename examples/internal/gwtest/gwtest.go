@@ -25,7 +25,7 @@ import (
 )
 
 // WaitLimit bounds every wait: a hang guard, not a timing expectation.
-const WaitLimit = 20 * time.Second
+const WaitLimit = time.Minute
 
 // ReadyLimit bounds the wait for /readyz. Plugins given by source: are
 // built with the Go toolchain and compiled by wazero at start, which takes

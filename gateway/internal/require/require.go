@@ -9,7 +9,7 @@ import (
 )
 
 // WaitLimit bounds every wait in Eventually and Receive.
-const WaitLimit = 20 * time.Second
+const WaitLimit = time.Minute
 
 // pollInterval is how often Eventually checks its condition.
 const pollInterval = 5 * time.Millisecond
