@@ -247,7 +247,7 @@ func (g *Gateway) start(ctx context.Context) (*store.Store, *bus.Bus, error) {
 		SecretOverlap:    g.cfg.Delivery.SecretOverlap,
 		IngestFilter:     pm.IngestFilter,
 		HasIngestFilters: pm.HasIngestFilters,
-		Plugins:          pm,
+		Plugins:          pluginRegistry{Manager: pm, engine: deliverer, logger: g.logger},
 		PluginRunner:     pm,
 		MaxModuleBytes:   maxModuleBytes,
 		Ready:            g.Ready,

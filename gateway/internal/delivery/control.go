@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/eventgw/gateway/gateway/event"
@@ -283,6 +284,32 @@ func (e *Engine) Replay(ctx context.Context, wh webhook.Webhook, given []store.D
 		return ReplayResult{}, werr
 	}
 	return res, nil
+}
+
+// TransformsChanged tells the engine that the loaded plugins changed (one
+// was uploaded, replaced or deleted). Webhooks held because their
+// transform plugin was missing look again at once, instead of at their
+// next re-check: their hold ends and the deliveries it sent back are due.
+// A pause the receiver asked for (Retry-After) stays.
+func (e *Engine) TransformsChanged(ctx context.Context) error {
+	return e.do(ctx, func() {
+		for _, q := range e.queues {
+			if len(q.held) == 0 {
+				continue
+			}
+			if strings.HasPrefix(q.pauseReason, transformPausePrefix) {
+				q.pausedUntil, q.pauseReason = time.Time{}, ""
+			}
+			for i := range q.items.list {
+				if q.held[q.items.list[i].d.EventSeq] {
+					q.items.list[i].due = time.Time{}
+				}
+			}
+			heap.Init(&q.items)
+			q.misses = 0
+			clear(q.held)
+		}
+	})
 }
 
 // Pause is a hold on every delivery of one webhook.

@@ -71,9 +71,13 @@ type Options struct {
 	Pipeline func() *pipeline.Pipeline
 	// Transform looks up a transform plugin by name, for webhooks that name
 	// one (nil: no plugins). A delivery whose webhook names a transform
-	// that is not found is not sent: it waits, pending, and is checked
-	// again with a backoff of up to a minute.
+	// that is not found is not sent: it waits, unsent, and is checked
+	// again with a backoff (TransformRecheck).
 	Transform func(name string) (pipeline.Stage, bool)
+	// TransformRecheck is the first wait of a delivery held because its
+	// webhook's transform is not loaded; the waits double up to 60 times
+	// it (default 1s: up to a minute). TransformsChanged ends the wait.
+	TransformRecheck time.Duration
 	// Observer, if set, receives the gateway's operational events
 	// (gateway.delivery.*, gateway.webhook.disabled) after they happened
 	// and were recorded.
@@ -133,6 +137,9 @@ type hookInfo struct {
 func New(opts Options) *Engine {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
+	}
+	if opts.TransformRecheck <= 0 {
+		opts.TransformRecheck = defaultRecheck
 	}
 	e := &Engine{
 		opts:         opts,

@@ -4,6 +4,7 @@ import (
 	"container/heap"
 	"context"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/eventgw/gateway/gateway/event"
@@ -118,7 +119,7 @@ func (e *Engine) dispatch(inFlight int) int {
 			q.busy[d.EventSeq] = true
 			inFlight++
 			e.jobs <- &job{d: d, ev: it.ev, url: q.wh.URL, hdrs: q.wh.Headers, signer: q.signer, sched: q.schedule,
-				transform: q.wh.Delivery.Transform, recheck: transformRecheck(q.misses)}
+				transform: q.wh.Delivery.Transform, recheck: transformRecheck(e.opts.TransformRecheck, q.misses)}
 		}
 	}
 	if !wake.IsZero() {
@@ -148,13 +149,19 @@ func (e *Engine) finish(ctx context.Context, r result) {
 		return
 	case r.missing != "":
 		// The webhook's transform is missing: hold all of its deliveries
-		// until this one is due to look again.
-		q.misses++
-		q.pause(r.d.NextAttemptAt, fmt.Sprintf("transform plugin %q is not loaded", r.missing))
+		// until this one is due to look again. Deliveries of one round
+		// (up to max_in_flight) come back together; only the first, which
+		// finds no pause in place, counts as a check for the backoff.
+		if !time.Now().Before(q.pausedUntil) {
+			q.misses++
+		}
+		q.pause(r.d.NextAttemptAt, transformPausePrefix+strconv.Quote(r.missing)+" is not loaded")
+		q.held[r.d.EventSeq] = true
 		e.requeue(ctx, q, r.d)
 		return
 	}
 	q.misses = 0
+	delete(q.held, r.d.EventSeq)
 	if r.update == nil || r.update.Attempt == nil {
 		// Nothing was sent (a transform dropped it, the event is gone): the
 		// endpoint neither succeeded nor failed.
@@ -201,16 +208,23 @@ func (e *Engine) requeue(ctx context.Context, q *queue, d store.Delivery) {
 	}
 }
 
-// Re-checks of a missing transform back off from minRecheck to maxRecheck.
+// transformPausePrefix begins the reason of a pause for a missing
+// transform plugin (Pause.Reason, pause_reason in the API).
+const transformPausePrefix = "transform plugin "
+
+// defaultRecheck is the first wait of a delivery held for a missing
+// transform plugin (Options.TransformRecheck); the waits double up to
+// maxRechecks times it.
 const (
-	minRecheck = time.Second
-	maxRecheck = time.Minute
+	defaultRecheck = time.Second
+	maxRechecks    = 60
 )
 
 // transformRecheck is the wait after the misses+1-th check in a row that
-// found a webhook's transform missing.
-func transformRecheck(misses int) time.Duration {
-	return min(minRecheck<<min(misses, 6), maxRecheck)
+// found a webhook's transform missing: first, doubling, capped at
+// maxRechecks times first.
+func transformRecheck(first time.Duration, misses int) time.Duration {
+	return min(first<<min(misses, 6), maxRechecks*first)
 }
 
 // breakerCooldown is how long an open circuit waits before its next probe:

@@ -40,9 +40,12 @@ type queue struct {
 	// webhook's transform is not loaded.
 	pausedUntil time.Time
 	pauseReason string
-	// misses counts the attempts in a row that found the webhook's
-	// transform missing; the re-checks back off with it.
+	// misses counts the checks in a row that found the webhook's transform
+	// missing; the re-checks back off with it. held holds the deliveries
+	// those checks sent back unsent, so that TransformsChanged can make
+	// them due at once (and not the retries that wait for their own time).
 	misses int
+	held   map[event.Seq]bool
 }
 
 // pause holds back all of q's deliveries until until; a longer pause that
@@ -54,7 +57,7 @@ func (q *queue) pause(until time.Time, reason string) {
 }
 
 func (e *Engine) newQueue(w webhook.Webhook) *queue {
-	q := &queue{items: items{ordered: w.Delivery.Ordered}, busy: make(map[event.Seq]bool)}
+	q := &queue{items: items{ordered: w.Delivery.Ordered}, busy: make(map[event.Seq]bool), held: make(map[event.Seq]bool)}
 	e.configure(q, w)
 	return q
 }

@@ -25,7 +25,7 @@ type Delivery struct {
 	// gateway's; an empty list means no retries (one attempt, then dead).
 	RetrySchedule Durations `json:"retry_schedule,omitzero"`
 	// Ordered delivers one event at a time, in event order: the next waits
-	// until the previous one has succeeded or is dead.
+	// until the previous one has succeeded, is dead or was dropped.
 	Ordered bool `json:"ordered,omitempty"`
 	// Transform names a transform plugin applied to this webhook's copy of
 	// each event only.
