@@ -22,18 +22,20 @@ type pauseView struct {
 }
 
 // TestDelivery_retryAfterPausesEndpoint checks that a 429 with
-// Retry-After: 8 holds back every delivery of the webhook until then, not
-// only the one that got it, even with the breaker's short cooldown, and
-// that the webhook shows the pause while it lasts. The checks are lower
-// bounds on when requests arrived, never upper bounds.
+// Retry-After holds back every delivery of the webhook until then, not only
+// the one that got it, even with the breaker's short cooldown; that the
+// webhook shows the pause while it lasts; and that a manual retry during
+// the pause answers with it. The pause is 30 s, so that a busy machine
+// still sees it (the checks are lower bounds on when requests arrived,
+// never upper bounds).
 func TestDelivery_retryAfterPausesEndpoint(t *testing.T) {
 	t.Parallel()
-	const wait = 8 * time.Second
+	const wait = 30 * time.Second
 	s := newSite(t)
 	r := s.start(s.deliveryConfig("breaker_failures: 1"))
 	rc := newReceiver(t, func(w http.ResponseWriter, _ *http.Request, h hit) {
 		if dataN(h.Body) == 0 && h.Nth == 1 {
-			w.Header().Set("Retry-After", "8")
+			w.Header().Set("Retry-After", "30")
 			w.WriteHeader(http.StatusTooManyRequests)
 			return
 		}
@@ -52,8 +54,19 @@ func TestDelivery_retryAfterPausesEndpoint(t *testing.T) {
 		return !p.PausedUntil.IsZero()
 	})
 	require.Contains(t, p.PauseReason, "429")
-	require.Contains(t, p.PauseReason, "Retry-After: 8")
-	require.False(t, p.PausedUntil.Before(first.At.Add(wait)), "paused until %s, less than 8s after the 429 at %s", p.PausedUntil, first.At)
+	require.Contains(t, p.PauseReason, "Retry-After: 30")
+	require.False(t, p.PausedUntil.Before(first.At.Add(wait)), "paused until %s, less than 30s after the 429 at %s", p.PausedUntil, first.At)
+
+	// A manual retry is held by the pause too, and its answer says so.
+	d, ok := r.delivery(t, ids[1], wh.ID)
+	require.True(t, ok, "event 1 has a delivery")
+	var retried struct {
+		Status string `json:"status"`
+		pauseView
+	}
+	r.mustDo(t, http.MethodPost, "/v1/deliveries/"+d.ID+"/retry", "", http.StatusAccepted, &retried)
+	require.Equal(t, p.PausedUntil, retried.PausedUntil)
+	require.Equal(t, p.PauseReason, retried.PauseReason)
 
 	for _, id := range ids {
 		r.waitDelivery(t, id, wh.ID, store.StatusSucceeded)
@@ -62,7 +75,7 @@ func TestDelivery_retryAfterPausesEndpoint(t *testing.T) {
 	require.Equal(t, len(ids)+1, len(hits))
 	for _, h := range hits[1:] {
 		gap := h.At.Sub(first.At)
-		require.True(t, gap >= wait, "event %d was sent %s after the 429 with Retry-After: 8", dataN(h.Body), gap)
+		require.True(t, gap >= wait, "event %d was sent %s after the 429 with Retry-After: 30", dataN(h.Body), gap)
 	}
 	p = pauseView{}
 	r.mustDo(t, http.MethodGet, "/v1/webhooks/"+wh.ID, "", http.StatusOK, &p)

@@ -147,29 +147,48 @@ func (a *API) retryDelivery(w http.ResponseWriter, r *http.Request, ps httproute
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusAccepted, viewDelivery(d))
+	// A pause of the endpoint (a Retry-After the receiver sent) holds a
+	// retry too: the answer says until when, so the caller is not left
+	// waiting for an attempt that cannot come yet.
+	writeJSON(w, http.StatusAccepted, retryView{viewDelivery(d), a.pauseOf(r.Context(), d.WebhookID)})
 	return nil
+}
+
+// retryView is a delivery as POST /v1/deliveries/{id}/retry answers it:
+// with the pause of its webhook, while one holds the retry back.
+type retryView struct {
+	deliveryView
+	pauseView
+}
+
+// pauseView is the pause that holds back a webhook's deliveries, as the
+// API shows it; empty while none does.
+type pauseView struct {
+	PausedUntil string `json:"paused_until,omitempty"`
+	PauseReason string `json:"pause_reason,omitempty"`
+}
+
+// pauseOf returns webhook id's pause now.
+func (a *API) pauseOf(ctx context.Context, id string) pauseView {
+	if a.opts.Control == nil {
+		return pauseView{}
+	}
+	p, err := a.opts.Control.Paused(ctx, id)
+	if err != nil || p.Until.IsZero() {
+		return pauseView{} // no engine (shutting down): nothing holds the deliveries
+	}
+	return pauseView{PausedUntil: p.Until.UTC().Format(time.RFC3339Nano), PauseReason: p.Reason}
 }
 
 // webhookState is a webhook as GET /v1/webhooks/{id} shows it: with the
 // pause that holds back its deliveries, while one does.
 type webhookState struct {
 	webhookView
-	PausedUntil string `json:"paused_until,omitempty"`
-	PauseReason string `json:"pause_reason,omitempty"`
+	pauseView
 }
 
 func (a *API) webhookState(ctx context.Context, wh webhook.Webhook) webhookState {
-	st := webhookState{webhookView: viewWebhook(wh)}
-	if a.opts.Control == nil {
-		return st
-	}
-	p, err := a.opts.Control.Paused(ctx, wh.ID)
-	if err != nil || p.Until.IsZero() {
-		return st // no engine (shutting down): nothing holds the deliveries
-	}
-	st.PausedUntil, st.PauseReason = p.Until.UTC().Format(time.RFC3339Nano), p.Reason
-	return st
+	return webhookState{viewWebhook(wh), a.pauseOf(ctx, wh.ID)}
 }
 
 // maxReplay bounds the events one replay request re-delivers.
