@@ -150,8 +150,8 @@ func (a *API) authorize(r *http.Request, scope string) error {
 	if scope == scopeNone || len(a.keys) == 0 {
 		return nil
 	}
-	token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	if !ok || token == "" {
+	token, ok := bearerToken(r.Header.Get("Authorization"))
+	if !ok {
 		return &Error{Status: http.StatusUnauthorized, Code: CodeUnauthorized, Message: "missing API key: send Authorization: Bearer <key>"}
 	}
 	digest := sha256.Sum256([]byte(token))
@@ -170,6 +170,19 @@ func (a *API) authorize(r *http.Request, scope string) error {
 		return &Error{Status: http.StatusForbidden, Code: CodeForbidden, Message: "API key " + match.name + " lacks the " + scope + " scope"}
 	}
 	return nil
+}
+
+// bearerToken returns the token of an "Authorization: Bearer <token>"
+// value. The scheme is case-insensitive (RFC 9110, section 11.1), so
+// "bearer x" and "BEARER x" work; spaces between scheme and token are
+// skipped.
+func bearerToken(h string) (string, bool) {
+	scheme, token, ok := strings.Cut(h, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return "", false
+	}
+	token = strings.TrimLeft(token, " ")
+	return token, token != ""
 }
 
 func (a *API) healthz(w http.ResponseWriter, _ *http.Request, _ httprouter.Params) error {
