@@ -110,6 +110,24 @@ func TestLoad_broken(t *testing.T) {
 			want: []string{`webhooks[0].headers.Host: is reserved: it is taken from the webhook url`},
 		},
 		{
+			name: "hop-by-hop and Expect headers",
+			yaml: "webhooks:\n" + hook + "    headers:\n      Expect: 100-continue\n      Connection: close\n      TE: trailers\n      Upgrade: h2c\n",
+			want: []string{
+				`webhooks[0].headers.Connection: is reserved: it is a hop-by-hop header; the gateway's HTTP client manages the connection`,
+				`webhooks[0].headers.Expect: is reserved: it would make every delivery wait for a 100 Continue; the gateway sends the body at once`,
+				`webhooks[0].headers.TE: is reserved: it is a hop-by-hop header; the gateway's HTTP client sets it`,
+				`webhooks[0].headers.Upgrade: is reserved: it is a hop-by-hop header; deliveries are plain requests`,
+			},
+		},
+		{
+			name: "port out of range",
+			yaml: "webhooks:\n  - id: wh_a\n    url: https://example.com:0/a\n    event_types: [\"a.b\"]\n  - id: wh_b\n    url: https://example.com:99999/b\n    event_types: [\"a.b\"]\n",
+			want: []string{
+				`webhooks[0].url: must have a port from 1 to 65535, got "0"`,
+				`webhooks[1].url: must have a port from 1 to 65535, got "99999"`,
+			},
+		},
+		{
 			name: "duplicate webhook ids",
 			yaml: "webhooks:\n" + hook + hook,
 			want: []string{`webhooks[1].id: "wh_ok" is already used by webhooks[0]; ids must be unique`},
