@@ -69,13 +69,11 @@ type webhookView struct {
 	UpdatedAt string `json:"updated_at"`
 }
 
+// viewWebhook is the view of w in every answer. Header values are masked
+// (webhook.HeaderHint): they are write-only, like the secret.
 func viewWebhook(w webhook.Webhook) webhookView {
-	h := w.Headers
-	if h == nil {
-		h = map[string]string{}
-	}
 	return webhookView{
-		ID: w.ID, URL: w.URL, EventTypes: w.EventTypes, Description: w.Description, Headers: h,
+		ID: w.ID, URL: w.URL, EventTypes: w.EventTypes, Description: w.Description, Headers: webhook.MaskHeaders(w.Headers),
 		Enabled: w.Enabled, SecretHint: webhook.SecretHint(w.Secret), ManagedBy: w.Managed, Delivery: w.Delivery,
 		PublicKey: webhook.PublicKey(w.Secret), DisabledReason: w.DisabledReason,
 		CreatedAt: w.CreatedAt.Format(time.RFC3339Nano), UpdatedAt: w.UpdatedAt.Format(time.RFC3339Nano),
@@ -119,6 +117,11 @@ func (a *API) createWebhook(w http.ResponseWriter, r *http.Request, _ httprouter
 	spec := b.spec()
 	if ps := spec.Validate(true); len(ps) > 0 {
 		return problemsError("", ps)
+	}
+	if b.Headers != nil {
+		if _, ps := webhook.UnmaskHeaders(*b.Headers, nil); len(ps) > 0 {
+			return problemsError("", ps)
+		}
 	}
 	if err := a.checkURL(b.URL); err != nil {
 		return err
@@ -259,8 +262,16 @@ func (a *API) patchWebhook(w http.ResponseWriter, r *http.Request, ps httprouter
 		if cur.Managed != "" && b.changesManaged() {
 			return nil, errorf(http.StatusConflict, CodeManagedByConfig, "", "webhook %q is managed by the config file; change it there (only \"enabled\" can be changed through the API)", id)
 		}
-		next := *cur
-		spec.Apply(&next)
+		next, s := *cur, spec
+		if b.Headers != nil {
+			// Masked values sent back keep the stored ones.
+			h, ps := webhook.UnmaskHeaders(*b.Headers, cur.Headers)
+			if len(ps) > 0 {
+				return nil, problemsError("", ps)
+			}
+			s.Headers = &h
+		}
+		s.Apply(&next)
 		if next.Enabled {
 			next.DisabledReason = ""
 		}
