@@ -9,6 +9,7 @@ import (
 
 	"github.com/julienschmidt/httprouter"
 
+	"github.com/eventgw/gateway/gateway/internal/audit"
 	"github.com/eventgw/gateway/gateway/internal/store"
 	"github.com/eventgw/gateway/gateway/internal/webhook"
 )
@@ -46,6 +47,18 @@ func (b webhookBody) spec() webhook.Spec {
 func (b webhookBody) changesManaged() bool {
 	return b.URL != nil || b.EventTypes != nil || b.Description != nil || b.Headers != nil ||
 		b.MaxInFlight != nil || b.RateLimit != nil || b.Retry != nil || b.Ordered != nil || b.Transform != nil
+}
+
+// action is the audit action of a PATCH with body b: enable or disable
+// when it changes only "enabled", update otherwise.
+func (b webhookBody) action() audit.Action {
+	switch {
+	case b.Enabled == nil || b.changesManaged():
+		return audit.ActionUpdate
+	case *b.Enabled:
+		return audit.ActionEnable
+	}
+	return audit.ActionDisable
 }
 
 // webhookView is the API representation of a webhook. Secret is set only in
@@ -155,6 +168,7 @@ func (a *API) createWebhook(w http.ResponseWriter, r *http.Request, _ httprouter
 	if err != nil {
 		return err
 	}
+	a.changed(r, audit.KindWebhook, audit.ActionCreate, wh.ID)
 	if err := a.webhookChanged(r, wh.ID); err != nil {
 		return err
 	}
@@ -281,6 +295,7 @@ func (a *API) patchWebhook(w http.ResponseWriter, r *http.Request, ps httprouter
 	if err != nil {
 		return err
 	}
+	a.changed(r, audit.KindWebhook, b.action(), id)
 	if b.DiscardParked {
 		if err := a.deliveriesReady(); err != nil {
 			return err
@@ -313,6 +328,7 @@ func (a *API) deleteWebhook(w http.ResponseWriter, r *http.Request, ps httproute
 	if err != nil {
 		return err
 	}
+	a.changed(r, audit.KindWebhook, audit.ActionDelete, id)
 	if err := a.webhookChanged(r, id); err != nil {
 		return err
 	}
@@ -359,6 +375,7 @@ func (a *API) rotateSecret(w http.ResponseWriter, r *http.Request, ps httprouter
 	if err != nil {
 		return err
 	}
+	a.changed(r, audit.KindWebhook, audit.ActionRotate, id)
 	if err := a.webhookChanged(r, id); err != nil {
 		return err
 	}
