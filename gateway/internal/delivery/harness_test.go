@@ -56,8 +56,11 @@ func newRig(t *testing.T, opts Options, setup func(*webhook.Webhook)) *rig {
 	_, err = r.st.MutateWebhook(context.Background(), r.wh.ID, func(*webhook.Webhook) (*webhook.Webhook, error) { return &r.wh, nil })
 	require.NoError(t, err)
 
-	var dialer net.Dialer
-	opts.Deliveries, opts.Events, opts.Webhooks, opts.Dial = r.st, r.st, r.st, dialer.DialContext
+	if opts.Dial == nil {
+		var dialer net.Dialer
+		opts.Dial = dialer.DialContext
+	}
+	opts.Deliveries, opts.Events, opts.Webhooks = r.st, r.st, r.st
 	opts.Workers, opts.Timeout, opts.MaxInFlight = 4, 30*time.Second, 4
 	opts.RetrySchedule = []time.Duration{time.Hour}
 	opts.BreakerFailures, opts.DisableAfter, opts.ShutdownGrace = 5, time.Hour, 30*time.Second
