@@ -25,8 +25,9 @@ type rig struct {
 	e  *Engine
 	wh webhook.Webhook
 
-	mu     sync.Mutex
-	bodies [][]byte
+	mu      sync.Mutex
+	bodies  [][]byte
+	headers []http.Header
 }
 
 // newRig starts the engine with opts (Deliveries, Events, Webhooks, Dial
@@ -43,6 +44,7 @@ func newRig(t *testing.T, opts Options, setup func(*webhook.Webhook)) *rig {
 		b, _ := io.ReadAll(req.Body)
 		r.mu.Lock()
 		r.bodies = append(r.bodies, b)
+		r.headers = append(r.headers, req.Header.Clone())
 		r.mu.Unlock()
 	}))
 	t.Cleanup(rc.Close)

@@ -104,6 +104,14 @@ var reservedHeaders = map[string]string{
 	"proxy-authorization": "is a proxy header; deliveries never go through a proxy",
 }
 
+// ReservedHeader reports whether a webhook may not set the header name
+// (any case): a hop-by-hop, proxy or Expect header, one the gateway sets,
+// or a webhook-* signing header.
+func ReservedHeader(name string) bool {
+	lower := strings.ToLower(name)
+	return strings.HasPrefix(lower, "webhook-") || reservedHeaders[lower] != ""
+}
+
 func validateHeaders(h map[string]string) Problems {
 	var ps Problems
 	if len(h) > MaxHeaders {
