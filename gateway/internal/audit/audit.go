@@ -49,7 +49,8 @@ func New(logger *slog.Logger) *Log {
 
 // Open returns the Log that audit.file asks for: with path empty, New(main);
 // otherwise JSON lines appended to path, which is created with mode 0600 if
-// it does not exist. Close closes the file.
+// it does not exist (an existing file keeps its mode; a warning on main says
+// so when others can read it). Close closes the file.
 func Open(path string, main *slog.Logger) (*Log, error) {
 	if path == "" {
 		return New(main), nil
@@ -57,6 +58,9 @@ func Open(path string, main *slog.Logger) (*Log, error) {
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("audit: open audit.file: %w", err)
+	}
+	if fi, err := f.Stat(); err == nil && fi.Mode().Perm()&0o077 != 0 {
+		main.Warn("audit.file existed and others can read or write it; the gateway does not change its mode: chmod 600 it", "path", path, "mode", fi.Mode().Perm().String())
 	}
 	l := New(slog.New(slog.NewJSONHandler(f, nil)))
 	l.closer = f

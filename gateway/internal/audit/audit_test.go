@@ -69,3 +69,17 @@ func TestKeyHint(t *testing.T) {
 	require.Equal(t, "", audit.KeyHint("fifteen-chars-x"))
 	require.Equal(t, "…cdef", audit.KeyHint("sixteen-ch-abcdef"))
 }
+
+// An existing audit file keeps its mode, and a warning says when others
+// can read it.
+func TestOpen_warnsOnOpenMode(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "audit.log")
+	require.NoError(t, os.WriteFile(path, nil, 0o644))
+	require.NoError(t, os.Chmod(path, 0o644)) // past the umask
+	var main strings.Builder
+	l, err := audit.Open(path, slog.New(slog.NewTextHandler(&main, nil)))
+	require.NoError(t, err)
+	require.NoError(t, l.Close())
+	require.Contains(t, main.String(), "chmod 600")
+	require.Contains(t, main.String(), "-rw-r--r--")
+}
