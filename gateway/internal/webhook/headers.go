@@ -43,7 +43,8 @@ func MaskHeaders(h map[string]string) map[string]string {
 }
 
 // UnmaskHeaders returns next with every value that is the HeaderHint of
-// the value cur holds under the same name replaced by that stored value,
+// the value cur holds under the same name (in any case) replaced by that
+// stored value,
 // so that a client can send back the headers it read, masked, and change
 // only the ones it gives in full. A value that starts with HeaderMask but
 // is not the hint of a stored value is a problem: a masked value copied
@@ -58,7 +59,7 @@ func UnmaskHeaders(next, cur map[string]string) (map[string]string, Problems) {
 			out[k] = v
 			continue
 		}
-		stored, ok := cur[k]
+		stored, ok := lookupFold(cur, k)
 		if !ok || HeaderHint(stored) != v {
 			ps.add("headers."+k, "is a masked value (it starts with \"…\") that matches no stored value of this header; send the real value")
 			continue
@@ -66,4 +67,18 @@ func UnmaskHeaders(next, cur map[string]string) (map[string]string, Problems) {
 		out[k] = stored
 	}
 	return out, ps
+}
+
+// lookupFold returns h's value for name, matched exactly or else in any
+// case, as HTTP header names are.
+func lookupFold(h map[string]string, name string) (string, bool) {
+	if v, ok := h[name]; ok {
+		return v, true
+	}
+	for k, v := range h {
+		if strings.EqualFold(k, name) {
+			return v, true
+		}
+	}
+	return "", false
 }
