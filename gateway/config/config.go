@@ -14,6 +14,7 @@ type Config struct {
 	Ingest   Ingest    `koanf:"ingest"`
 	Auth     Auth      `koanf:"auth"`
 	Log      Log       `koanf:"log"`
+	Audit    Audit     `koanf:"audit"`
 	Delivery Delivery  `koanf:"delivery"`
 	Plugins  []Plugin  `koanf:"plugins"`
 	Webhooks []Webhook `koanf:"webhooks"`
@@ -85,6 +86,15 @@ type APIKey struct {
 type Log struct {
 	Level  string `koanf:"level"`  // debug, info, warn, error
 	Format string `koanf:"format"` // text or json
+}
+
+// Audit says where the audit trail goes (package audit): failed auth,
+// changes through the API, blocked dials and plugin timeouts.
+type Audit struct {
+	// File is a path the audit lines are appended to as JSON, created with
+	// mode 0600. Empty (the default) writes them to the main log, marked
+	// "audit": true.
+	File string `koanf:"file"`
 }
 
 // Webhook is a webhook declared in the config file. It has the same fields

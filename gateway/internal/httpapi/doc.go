@@ -10,6 +10,11 @@
 // any other, or a single-valued one given twice, answers 400
 // invalid_parameter naming it before the handler runs.
 //
+// Authorization takes "Bearer <key>" with the scheme in any case. Every
+// refused key, and every webhook or plugin change with the name of the key
+// that made it, is written to Options.Audit (package audit). Webhook header
+// values are write-only: answers show webhook.HeaderHint of each.
+//
 // The handlers depend only on the small interfaces in deps.go, which the
 // Badger store implements today and a NATS JetStream backend can implement
 // later. The Handler returned by New is safe for concurrent use.

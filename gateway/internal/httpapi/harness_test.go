@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/eventgw/gateway/gateway/internal/audit"
 	"github.com/eventgw/gateway/gateway/internal/bus"
 	"github.com/eventgw/gateway/gateway/internal/httpapi"
 	"github.com/eventgw/gateway/gateway/internal/require"
@@ -62,6 +63,7 @@ type harnessConfig struct {
 	// plugins serves /v1/plugins, with maxModule as the module cap.
 	plugins   *fakePlugins
 	maxModule int64
+	audit     *audit.Log
 }
 
 type harnessOption func(*harnessConfig)
@@ -115,6 +117,7 @@ func newHarness(tb testing.TB, opts ...harnessOption) *harness {
 		MaxModuleBytes: cfg.maxModule,
 		Version:        "test",
 		Logger:         logger,
+		Audit:          cfg.audit,
 	}
 	if cfg.plugins != nil {
 		apiOpts.Plugins, apiOpts.PluginRunner = cfg.plugins, cfg.plugins

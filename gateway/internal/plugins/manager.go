@@ -9,12 +9,14 @@ import (
 	"path/filepath"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/eventgw/gateway/gateway/config"
 	"github.com/eventgw/gateway/gateway/event"
 	"github.com/eventgw/gateway/gateway/internal/pipeline"
 	"github.com/eventgw/gateway/gateway/internal/store"
 	"github.com/eventgw/gateway/gateway/internal/wasmhost"
+	"github.com/eventgw/gateway/sdk/abi"
 )
 
 // Sentinel errors of the Manager's API operations.
@@ -49,6 +51,9 @@ type Options struct {
 	DataDir string
 	Store   Store
 	Logger  *slog.Logger
+	// OnTimeout, if set, is told of every plugin call that ran past its
+	// deadline (wasmhost.Options.OnTimeout): the audit trail.
+	OnTimeout func(plugin string, kind abi.Kind, deadline time.Duration)
 }
 
 // Manager holds the current Set behind an atomic pointer and swaps it when
@@ -81,7 +86,7 @@ func NewManager(ctx context.Context, opts Options) (*Manager, error) {
 	if logger == nil {
 		logger = slog.Default()
 	}
-	rt, err := wasmhost.NewRuntime(ctx, wasmhost.Options{StorageDir: opts.DataDir, Logger: logger})
+	rt, err := wasmhost.NewRuntime(ctx, wasmhost.Options{StorageDir: opts.DataDir, Logger: logger, OnTimeout: opts.OnTimeout})
 	if err != nil {
 		return nil, fmt.Errorf("plugins: %w", err)
 	}

@@ -9,10 +9,13 @@ import (
 	"path/filepath"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
 	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
+
+	"github.com/eventgw/gateway/sdk/abi"
 )
 
 // wasiModule is the WASI import module name.
@@ -26,6 +29,11 @@ type Options struct {
 	// Logger is the default logger of plugins whose Spec has none
 	// (default slog.Default()).
 	Logger *slog.Logger
+	// OnTimeout, if set, is called once for every call that ran past its
+	// deadline, with the plugin's name, its kind and the deadline; it feeds
+	// the audit trail. It runs on the calling goroutine, so it must not
+	// block for long.
+	OnTimeout func(plugin string, kind abi.Kind, deadline time.Duration)
 }
 
 // Runtime owns the wazero runtimes, the compilation cache and the map of
@@ -33,6 +41,8 @@ type Options struct {
 type Runtime struct {
 	cache  wazero.CompilationCache
 	logger *slog.Logger
+	// onTimeout is Options.OnTimeout (nil: none).
+	onTimeout func(plugin string, kind abi.Kind, deadline time.Duration)
 
 	mu       sync.Mutex // guards the fields below
 	closed   bool
@@ -74,9 +84,10 @@ func NewRuntime(ctx context.Context, opts Options) (*Runtime, error) {
 		opts.Logger = slog.Default()
 	}
 	r := &Runtime{
-		logger:   opts.Logger,
-		engines:  make(map[engineKey]*engine),
-		compiled: make(map[compileKey]*compiledEntry),
+		logger:    opts.Logger,
+		onTimeout: opts.OnTimeout,
+		engines:   make(map[engineKey]*engine),
+		compiled:  make(map[compileKey]*compiledEntry),
 	}
 	if opts.StorageDir != "" {
 		c, err := wazero.NewCompilationCacheWithDir(filepath.Join(opts.StorageDir, "wasm-cache"))
