@@ -130,9 +130,13 @@ func (a *API) handle(scope string, q params, h handlerFunc) httprouter.Handle {
 // more than server.max_body_bytes (plugin modules).
 func (a *API) handleLimit(scope string, q params, maxBody int64, h handlerFunc) httprouter.Handle {
 	return func(w http.ResponseWriter, r *http.Request, ps httprouter.Params) {
-		if err := a.authorize(r, scope); err != nil {
+		keyName, err := a.authorize(r, scope)
+		if err != nil {
 			a.writeError(w, r, err)
 			return
+		}
+		if keyName != "" {
+			r = r.WithContext(withAPIKeyName(r.Context(), keyName))
 		}
 		if err := q.check(r.URL.RawQuery); err != nil {
 			a.writeError(w, r, err)
@@ -145,14 +149,15 @@ func (a *API) handleLimit(scope string, q params, maxBody int64, h handlerFunc) 
 	}
 }
 
-// authorize checks the bearer token against every key in constant time.
-func (a *API) authorize(r *http.Request, scope string) error {
+// authorize checks the bearer token against every key in constant time
+// and returns the name of the key that matched ("" when none is needed).
+func (a *API) authorize(r *http.Request, scope string) (string, error) {
 	if scope == scopeNone || len(a.keys) == 0 {
-		return nil
+		return "", nil
 	}
 	token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 	if !ok || token == "" {
-		return &Error{Status: http.StatusUnauthorized, Code: CodeUnauthorized, Message: "missing API key: send Authorization: Bearer <key>"}
+		return "", &Error{Status: http.StatusUnauthorized, Code: CodeUnauthorized, Message: "missing API key: send Authorization: Bearer <key>"}
 	}
 	digest := sha256.Sum256([]byte(token))
 	var match *hashedKey
@@ -164,12 +169,12 @@ func (a *API) authorize(r *http.Request, scope string) error {
 		}
 	}
 	if match == nil {
-		return &Error{Status: http.StatusUnauthorized, Code: CodeUnauthorized, Message: "invalid API key"}
+		return "", &Error{Status: http.StatusUnauthorized, Code: CodeUnauthorized, Message: "invalid API key"}
 	}
 	if !slices.Contains(match.scopes, scope) {
-		return &Error{Status: http.StatusForbidden, Code: CodeForbidden, Message: "API key " + match.name + " lacks the " + scope + " scope"}
+		return "", &Error{Status: http.StatusForbidden, Code: CodeForbidden, Message: "API key " + match.name + " lacks the " + scope + " scope"}
 	}
-	return nil
+	return match.name, nil
 }
 
 func (a *API) healthz(w http.ResponseWriter, _ *http.Request, _ httprouter.Params) error {

@@ -94,6 +94,7 @@ func (a *API) publishBatch(w http.ResponseWriter, r *http.Request, _ httprouter.
 // events is answered without them, and a key reused with another body is
 // refused without them.
 func (a *API) append(r *http.Request, drafts []store.Draft) ([]store.Appended, error) {
+	scopeIdemKeys(drafts, apiKeyName(r.Context()))
 	if a.opts.IngestFilter != nil && (a.opts.HasIngestFilters == nil || a.opts.HasIngestFilters()) {
 		var known []store.Appended
 		if hasIdempotencyKey(drafts) {

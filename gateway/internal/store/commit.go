@@ -35,6 +35,11 @@ type Draft struct {
 	// IdemKey, if not empty, makes the append idempotent: while the key is
 	// remembered, appending it again returns the first event instead.
 	IdemKey string
+	// LegacyIdemKey, if not empty, is the form IdemKey had before a change
+	// of namespace (Idempotency-Key headers scoped per API key). It is
+	// looked up when IdemKey is not found, so that a retry across an
+	// upgrade still replays, and is never written.
+	LegacyIdemKey string
 }
 
 // Appended is the outcome of one Draft.
