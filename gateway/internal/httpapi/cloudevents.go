@@ -29,9 +29,10 @@ const ceSpecVersion = "1.0"
 func ceKey(source, id string) string { return idemCE + source + "\x00" + id }
 
 // decodeStructuredCE decodes one structured-mode CloudEvent.
-func decodeStructuredCE(raw []byte, prefix string) (store.Draft, error) {
+// raw has passed checkJSON; data_base64 must pass it with maxDepth too.
+func decodeStructuredCE(raw []byte, prefix string, maxDepth int) (store.Draft, error) {
 	var m map[string]json.RawMessage
-	if err := strictUnmarshal(raw, &m, prefix); err != nil {
+	if err := decodeChecked(raw, &m, prefix); err != nil {
 		return store.Draft{}, err
 	}
 	attr := func(name string) (string, bool, error) {
@@ -83,6 +84,9 @@ func decodeStructuredCE(raw []byte, prefix string) (store.Draft, error) {
 		if !json.Valid(dec) {
 			return d, errorf(http.StatusUnsupportedMediaType, CodeUnsupportedMedia, prefix+"data_base64", "%sdata_base64 does not decode to JSON; the gateway stores JSON data only", prefix)
 		}
+		if err := checkJSON(dec, maxDepth, prefix+"data_base64: "); err != nil {
+			return d, err
+		}
 		d.Data = dec
 	case hasData:
 		d.Data = data
@@ -94,7 +98,8 @@ func decodeStructuredCE(raw []byte, prefix string) (store.Draft, error) {
 
 // decodeBinaryCE decodes a binary-mode CloudEvent: attributes in ce-*
 // headers, data in the body with Content-Type as its datacontenttype.
-func decodeBinaryCE(h http.Header, mt string, body []byte) (store.Draft, error) {
+// JSON data must pass checkJSON with maxDepth.
+func decodeBinaryCE(h http.Header, mt string, body []byte, maxDepth int) (store.Draft, error) {
 	get := func(name string) (string, error) {
 		v := h.Get("Ce-" + name)
 		if v == "" {
@@ -121,8 +126,8 @@ func decodeBinaryCE(h http.Header, mt string, body []byte) (store.Draft, error) 
 	if !isJSONMedia(mt) || mt == mediaCE {
 		return d, unsupported(mt)
 	}
-	if !json.Valid(body) {
-		return d, errorf(http.StatusBadRequest, CodeInvalidJSON, "", "the CloudEvent's data is not valid JSON")
+	if err := checkJSON(body, maxDepth, "the CloudEvent's data: "); err != nil {
+		return d, err
 	}
 	d.Data = body
 	return d, nil

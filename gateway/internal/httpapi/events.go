@@ -40,7 +40,7 @@ func (a *API) publish(w http.ResponseWriter, r *http.Request, _ httprouter.Param
 	if err != nil {
 		return err
 	}
-	d, err := DecodeEvent(r.Header, body)
+	d, err := DecodeEvent(r.Header, body, a.opts.MaxJSONDepth)
 	if err != nil {
 		return err
 	}
@@ -65,7 +65,7 @@ func (a *API) publishBatch(w http.ResponseWriter, r *http.Request, _ httprouter.
 	if err != nil {
 		return err
 	}
-	drafts, err := DecodeBatch(r.Header, body, a.opts.MaxBatchEvents)
+	drafts, err := DecodeBatch(r.Header, body, a.opts.MaxBatchEvents, a.opts.MaxJSONDepth)
 	if err != nil {
 		return err
 	}

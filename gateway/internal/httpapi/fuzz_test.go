@@ -9,6 +9,7 @@ import (
 
 	"github.com/eventgw/gateway/gateway/event"
 	"github.com/eventgw/gateway/gateway/internal/httpapi"
+	"github.com/eventgw/gateway/gateway/internal/jsonstrict"
 	"github.com/eventgw/gateway/gateway/internal/store"
 )
 
@@ -38,6 +39,9 @@ func requireValidDraft(t *testing.T, d store.Draft) {
 	}
 	if !json.Valid(d.Data) {
 		t.Fatalf("decoded data is not JSON: %q", d.Data)
+	}
+	if err := jsonstrict.Check(d.Data, 0); err != nil {
+		t.Fatalf("decoded data is not strict JSON: %q: %v", d.Data, err)
 	}
 	if d.ID != "" {
 		if err := event.ValidateID(d.ID); err != nil {
@@ -70,6 +74,9 @@ func FuzzDecodeEvent(f *testing.F) {
 		{ct: "application/json", body: `null`},
 		{ct: "application/json", body: ``},
 		{ct: "application/json", idem: "\x01", body: `{"type":"a.b","data":1}`},
+		{ct: "application/json", body: `{"type":"a.b","type":"c.d","data":1}`},
+		{ct: "application/json", body: `{"type":"a.b","data":{"amount":1,"Amount":999999}}`},
+		{ct: "application/json", body: "{\"type\":\"a.b\",\"data\":\"\xff\\ud800\"}"},
 		// CloudEvents, structured.
 		{ct: "application/cloudevents+json", body: `{"specversion":"1.0","id":"1","source":"/s","type":"a.b","data":{"k":"v"}}`},
 		{ct: "application/cloudevents+json", body: `{"specversion":"1.0","id":"1","source":"/s","type":"a.b","data_base64":"eyJrIjoidiJ9"}`},
@@ -79,6 +86,7 @@ func FuzzDecodeEvent(f *testing.F) {
 		{ct: "application/cloudevents+json", body: `{"specversion":"1.0","id":5,"source":"/s","type":"a.b","data":1,"data_base64":""}`},
 		// CloudEvents, binary.
 		{ct: "application/json", specversion: "1.0", id: "1", source: "/s", typ: "a.b", body: `{"k":"v"}`},
+		{ct: "application/json", specversion: "1.0", id: "1", source: "/s", typ: "a.b", body: `{"k":"v","k":"w"}`},
 		{ct: "application/json", specversion: "1.0", id: "1", source: "/s", typ: "a.b", body: ``},
 		{ct: "text/plain", specversion: "1.0", id: "1", source: "/s", typ: "a.b", body: `hello`},
 		{ct: "application/json", specversion: "1.0", id: "1", source: "/s", typ: "a b", body: `1`},
@@ -101,7 +109,7 @@ func FuzzDecodeEvent(f *testing.F) {
 				h.Set(kv[0], kv[1])
 			}
 		}
-		d, err := httpapi.DecodeEvent(h, body)
+		d, err := httpapi.DecodeEvent(h, body, 0)
 		if err != nil {
 			requireClientError(t, err)
 			return
@@ -126,6 +134,7 @@ func FuzzDecodeBatch(f *testing.F) {
 		{"application/json", "", `{"events":null,"x":1}`},
 		{"application/json", "", `{"events":[{"type":"a.b","data":1}`},
 		{"application/json", "", `[]`},
+		{"application/json", "", `{"events":[{"type":"a.b","data":{"a":[{"b":1,"b":2}]}}]}`},
 		{"application/json", "", ``},
 		{"application/cloudevents-batch+json", "", `[{"specversion":"1.0","id":"1","source":"/s","type":"a.b","data":1}]`},
 		{"application/cloudevents-batch+json", "k", `[{"specversion":"1.0","id":"1","source":"/s","type":"a.b","data_base64":"MQ=="},{"specversion":"1.0","id":"2","source":"/s","type":"a.b"}]`},
@@ -145,7 +154,7 @@ func FuzzDecodeBatch(f *testing.F) {
 		if idem != "" {
 			h.Set("Idempotency-Key", idem)
 		}
-		ds, err := httpapi.DecodeBatch(h, body, max)
+		ds, err := httpapi.DecodeBatch(h, body, max, 0)
 		if err != nil {
 			requireClientError(t, err)
 			return

@@ -62,6 +62,8 @@ type harnessConfig struct {
 	// plugins serves /v1/plugins, with maxModule as the module cap.
 	plugins   *fakePlugins
 	maxModule int64
+	// maxJSONDepth is ingest.max_json_depth (0: the default).
+	maxJSONDepth int
 }
 
 type harnessOption func(*harnessConfig)
@@ -113,6 +115,7 @@ func newHarness(tb testing.TB, opts ...harnessOption) *harness {
 		MaxBodyBytes:   maxBody,
 		MaxBatchEvents: 1000,
 		MaxModuleBytes: cfg.maxModule,
+		MaxJSONDepth:   cfg.maxJSONDepth,
 		Version:        "test",
 		Logger:         logger,
 	}
