@@ -143,6 +143,10 @@ func (a *API) handleLimit(scope string, q params, maxBody int64, h handlerFunc) 
 			return
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+		if err := decodedBody(w, r, maxBody); err != nil {
+			a.writeError(w, r, err)
+			return
+		}
 		if err := h(w, r, ps); err != nil {
 			a.writeError(w, r, err)
 		}
