@@ -19,6 +19,7 @@ import (
 //	source    -> source
 //	id        -> idempotency key, scoped by source as the spec scopes it
 //	data      -> data (JSON only; data_base64 must decode to JSON)
+//	id, time, subject, dataschema, extensions -> cloudevent (ceattrs.go)
 //
 // The gateway assigns its own event id and receipt time; CloudEvents ids are
 // only unique per source and need not fit the gateway's id syntax.
@@ -61,6 +62,11 @@ func decodeStructuredCE(raw []byte, prefix string, maxDepth int) (store.Draft, e
 	if err != nil {
 		return d, err
 	}
+	more, err := structuredAttrs(prefix, m, attrs[1])
+	if err != nil {
+		return d, err
+	}
+	d.CloudEvent = more.json()
 	if ct := attrs[4]; ct != "" {
 		mt, _, perr := mime.ParseMediaType(ct)
 		if perr != nil || !isJSONMedia(mt) {
@@ -100,25 +106,20 @@ func decodeStructuredCE(raw []byte, prefix string, maxDepth int) (store.Draft, e
 // headers, data in the body with Content-Type as its datacontenttype.
 // JSON data must pass checkJSON with maxDepth.
 func decodeBinaryCE(h http.Header, mt string, body []byte, maxDepth int) (store.Draft, error) {
-	get := func(name string) (string, error) {
-		v := h.Get("Ce-" + name)
-		if v == "" {
-			return "", validationError("ce-"+name, "ce-%s: header is required in a binary-mode CloudEvent", name)
-		}
-		return v, nil
+	attrs, more, err := binaryAttrs(h)
+	if err != nil {
+		return store.Draft{}, err
 	}
-	var attrs [4]string
 	for i, name := range [...]string{"specversion", "id", "source", "type"} {
-		v, err := get(name)
-		if err != nil {
-			return store.Draft{}, err
+		if attrs[i] == "" {
+			return store.Draft{}, validationError("ce-"+name, "ce-%s: header is required in a binary-mode CloudEvent", name)
 		}
-		attrs[i] = v
 	}
 	d, err := ceDraft("ce-", attrs[0], attrs[1], attrs[2], attrs[3])
 	if err != nil {
 		return d, err
 	}
+	d.CloudEvent = more.json()
 	if len(bytes.TrimSpace(body)) == 0 {
 		d.Data = json.RawMessage("null")
 		return d, nil
@@ -138,10 +139,10 @@ func ceDraft(prefix, specversion, id, source, typ string) (store.Draft, error) {
 	if specversion != ceSpecVersion {
 		return store.Draft{}, validationError(prefix+"specversion", "%sspecversion: %q is not supported; only %q is", prefix, specversion, ceSpecVersion)
 	}
-	if id == "" || len(id) > maxIdemKeyLen {
-		return store.Draft{}, validationError(prefix+"id", "%sid: must be 1 to %d characters", prefix, maxIdemKeyLen)
+	if err := checkCEString(id, maxIdemKeyLen); err != nil {
+		return store.Draft{}, validationError(prefix+"id", "%sid: %v", prefix, err)
 	}
-	if err := validateSource(source); err != nil {
+	if err := checkCEString(source, maxSourceLen); err != nil {
 		return store.Draft{}, validationError(prefix+"source", "%ssource: %v", prefix, err)
 	}
 	if err := event.ValidateType(typ); err != nil {

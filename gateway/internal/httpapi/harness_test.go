@@ -302,6 +302,8 @@ type eventJSON struct {
 	Time   time.Time       `json:"time"`
 	Data   json.RawMessage `json:"data"`
 	Status string          `json:"status"`
+	// CloudEvent is checked by the CloudEvents tests.
+	CloudEvent json.RawMessage `json:"cloudevent"`
 }
 
 type webhookJSON struct {
