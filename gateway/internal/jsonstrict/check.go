@@ -17,6 +17,10 @@ import (
 // objects and arrays inside each other. Real payloads rarely pass 10.
 const DefaultMaxDepth = 64
 
+// MaxDepth is the largest limit Check honours, encoding/json's own: Check
+// recurses once per level, so the limit also bounds its stack.
+const MaxDepth = 10000
+
 // Sentinels, one per reason for a refusal; every *Error wraps one.
 var (
 	// ErrSyntax: not one JSON value.
@@ -60,11 +64,13 @@ func (e *Error) Unwrap() error { return e.kind }
 
 // Check reports whether doc is one JSON value with no duplicate keys,
 // valid UTF-8 throughout and at most maxDepth levels of nesting (0 or less
-// means DefaultMaxDepth). The error is an *Error.
+// means DefaultMaxDepth; more than MaxDepth means MaxDepth). The error is an
+// *Error.
 func Check(doc []byte, maxDepth int) error {
 	if maxDepth <= 0 {
 		maxDepth = DefaultMaxDepth
 	}
+	maxDepth = min(maxDepth, MaxDepth)
 	s := scanner{b: doc, max: maxDepth}
 	s.space()
 	if err := s.value(0); err != nil {

@@ -262,3 +262,11 @@ func oracle(t *testing.T, b []byte, limit int) (dup, deep bool) {
 		}
 	}
 }
+
+// TestCheck_maxDepthCapped checks that a huge limit still bounds the
+// recursion: 20,000 levels are refused even when the caller allows more.
+func TestCheck_maxDepthCapped(t *testing.T) {
+	n := 2 * jsonstrict.MaxDepth
+	err := jsonstrict.Check([]byte(strings.Repeat("[", n)+strings.Repeat("]", n)), 1<<30)
+	require.ErrorIs(t, err, jsonstrict.ErrTooDeep)
+}
