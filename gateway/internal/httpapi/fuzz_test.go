@@ -40,6 +40,11 @@ func requireValidDraft(t *testing.T, d store.Draft) {
 	if !json.Valid(d.Data) {
 		t.Fatalf("decoded data is not JSON: %q", d.Data)
 	}
+	if d.CloudEvent != nil {
+		if err := jsonstrict.Check(d.CloudEvent, 2); err != nil || d.CloudEvent[0] != '{' {
+			t.Fatalf("decoded CloudEvent attributes are not a strict JSON object: %q: %v", d.CloudEvent, err)
+		}
+	}
 	if err := jsonstrict.Check(d.Data, 0); err != nil {
 		t.Fatalf("decoded data is not strict JSON: %q: %v", d.Data, err)
 	}
@@ -84,12 +89,16 @@ func FuzzDecodeEvent(f *testing.F) {
 		{ct: "application/cloudevents+json", body: `{"specversion":"1.0","id":"1","source":"/s","type":"a.b","datacontenttype":"text/plain","data":"hi"}`},
 		{ct: "application/cloudevents+json", body: `{"specversion":"0.3","id":"1","source":"/s","type":"a.b"}`},
 		{ct: "application/cloudevents+json", body: `{"specversion":"1.0","id":5,"source":"/s","type":"a.b","data":1,"data_base64":""}`},
+		{ct: "application/cloudevents+json", body: `{"specversion":"1.0","id":"1","source":"/s","type":"a.b","time":"2026-11-28T10:00:00Z","subject":"x","dataschema":"https://e.x/s","tenant":"t","n":3,"ok":true,"data":1}`},
+		{ct: "application/cloudevents+json", body: `{"specversion":"1.0","id":"1","source":"/s","type":"a.b","time":"not-a-time","My-Ext":{"a":1},"n":1.5}`},
 		// CloudEvents, binary.
 		{ct: "application/json", specversion: "1.0", id: "1", source: "/s", typ: "a.b", body: `{"k":"v"}`},
 		{ct: "application/json", specversion: "1.0", id: "1", source: "/s", typ: "a.b", body: `{"k":"v","k":"w"}`},
 		{ct: "application/json", specversion: "1.0", id: "1", source: "/s", typ: "a.b", body: ``},
 		{ct: "text/plain", specversion: "1.0", id: "1", source: "/s", typ: "a.b", body: `hello`},
 		{ct: "application/json", specversion: "1.0", id: "1", source: "/s", typ: "a b", body: `1`},
+		{ct: "application/json", specversion: "1.0", id: "caf%C3%A9%2F1", source: "/s", typ: "a.b", body: `1`},
+		{ct: "application/json", specversion: "1.0", id: "caf\xc3\xa9", source: "/s\x7f", typ: "a.b", body: `1`},
 		{ct: "application/cloudevents+json", specversion: "1.0", id: "1", source: "/s", typ: "a.b", body: `{}`},
 		// Media types.
 		{ct: "", body: `{"type":"a.b","data":1}`},
