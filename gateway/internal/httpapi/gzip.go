@@ -22,8 +22,12 @@ const CodeInvalidEncoding = "invalid_encoding"
 
 // decodedBody replaces r.Body, already capped at maxBody by
 // http.MaxBytesReader, with its decompressed form, capped again at maxBody.
-// It fails with a 415 for an encoding the gateway does not speak.
+// It fails with a 415 for an encoding the gateway does not speak. A
+// request without a body (a GET) is left alone.
 func decodedBody(w http.ResponseWriter, r *http.Request, maxBody int64) error {
+	if r.ContentLength == 0 {
+		return nil // no body, or http.NoBody: nothing to decode
+	}
 	enc := strings.TrimSpace(r.Header.Get("Content-Encoding"))
 	if len(r.Header.Values("Content-Encoding")) > 1 {
 		enc = strings.Join(r.Header.Values("Content-Encoding"), ", ")

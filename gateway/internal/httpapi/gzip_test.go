@@ -73,6 +73,8 @@ func TestAPI_contentEncodingRefused(t *testing.T) {
 	requireAPIError(t, r, http.StatusBadRequest, "invalid_encoding", "")
 	requireIDs(t, nil, h.allEvents(""))
 
-	// identity is no encoding at all.
+	// identity is no encoding at all, and a request without a body has
+	// nothing to decode.
 	h.publish(body, "Content-Encoding", "identity")
+	requireStatus(t, h.get("/v1/events", "Content-Encoding", "br"), http.StatusOK)
 }
