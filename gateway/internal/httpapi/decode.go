@@ -242,10 +242,10 @@ func decodePlain(raw []byte, prefix string) (store.Draft, error) {
 	return d, nil
 }
 
-// strictUnmarshal is checkJSON with the default depth limit, then
-// decodeChecked: for the bodies of the admin API.
-func strictUnmarshal(raw []byte, v any, prefix string) error {
-	if err := checkJSON(raw, jsonstrict.DefaultMaxDepth, prefix); err != nil {
+// strictUnmarshal is checkJSON, then decodeChecked: for the bodies of the
+// admin API.
+func (a *API) strictUnmarshal(raw []byte, v any, prefix string) error {
+	if err := checkJSON(raw, a.opts.MaxJSONDepth, prefix); err != nil {
 		return err
 	}
 	return decodeChecked(raw, v, prefix)

@@ -76,13 +76,16 @@ func withMaxJSONDepth(n int) harnessOption {
 }
 
 // TestPublish_maxJSONDepth checks that ingest.max_json_depth is the limit,
-// and that a body at the limit passes.
+// for events and for admin bodies, and that a body at the limit passes.
 func TestPublish_maxJSONDepth(t *testing.T) {
 	h := newHarness(t, withMaxJSONDepth(3))
 	h.publish(`{"type":"a.b","data":{"x":[1]}}`) // 3 levels
 	r := h.postJSON("/v1/events", `{"type":"a.b","data":{"x":[[1]]}}`)
 	requireAPIError(t, r, http.StatusBadRequest, "too_deep", "")
 	requireMessage(t, r, `nesting deeper than 3 levels at $.data.x[0]; the limit is 3 (ingest.max_json_depth)`)
+	r = h.postJSON("/v1/webhooks", `{"url":"https://example.com/a","event_types":[">"],"headers":{"X":{"y":[1]}}}`)
+	requireAPIError(t, r, http.StatusBadRequest, "too_deep", "")
+	requireMessage(t, r, `at $.headers.X.y; the limit is 3`)
 }
 
 // requireMessage checks that the error message of r contains want.
