@@ -3,6 +3,7 @@ package httpapi
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -132,7 +133,9 @@ func checkExtName(field, name string) error {
 // beyond the required ones and datacontenttype, data and data_base64.
 func structuredAttrs(prefix string, m map[string]json.RawMessage, id string) (*ceAttrs, error) {
 	c := &ceAttrs{id: id}
-	for name, raw := range m {
+	// By name, so that of two bad attributes the same one is reported.
+	for _, name := range slices.Sorted(maps.Keys(m)) {
+		raw := m[name]
 		switch name {
 		case "specversion", "id", "source", "type", "datacontenttype", "data", "data_base64":
 			continue
@@ -176,7 +179,8 @@ func structuredAttrs(prefix string, m map[string]json.RawMessage, id string) (*c
 // attributes (specversion, id, source, type; "" when absent) and the rest.
 func binaryAttrs(h http.Header) (req [4]string, c *ceAttrs, err error) {
 	c = &ceAttrs{}
-	for key, vs := range h {
+	for _, key := range slices.Sorted(maps.Keys(h)) {
+		vs := h[key]
 		lower := strings.ToLower(key)
 		name, ok := strings.CutPrefix(lower, "ce-")
 		if !ok {
