@@ -270,6 +270,7 @@ func (g *Gateway) start(ctx context.Context) (*store.Store, *bus.Bus, error) {
 		Keys:             apiKeys(g.cfg),
 		MaxBodyBytes:     g.cfg.Server.MaxBodyBytes,
 		MaxBatchEvents:   g.cfg.Ingest.MaxBatchEvents,
+		MaxJSONDepth:     g.cfg.Ingest.MaxJSONDepth,
 		Version:          Version(),
 		Logger:           g.logger,
 		Audit:            al,

@@ -58,6 +58,9 @@ type Ingest struct {
 	IdempotencyWindow time.Duration `koanf:"idempotency_window"`
 	// MaxBatchEvents caps POST /v1/events/batch (at most 1000).
 	MaxBatchEvents int `koanf:"max_batch_events"`
+	// MaxJSONDepth caps how deeply objects and arrays nest in a request
+	// body (default 64, at most 1000); deeper bodies get 400 too_deep.
+	MaxJSONDepth int `koanf:"max_json_depth"`
 }
 
 // Auth lists the API keys. With no keys the API is open, which is only

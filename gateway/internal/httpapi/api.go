@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"context"
 	"crypto/sha256"
 	"crypto/subtle"
 	"log/slog"
@@ -135,21 +134,23 @@ func (a *API) handle(scope string, q params, h handlerFunc) httprouter.Handle {
 // more than server.max_body_bytes (plugin modules).
 func (a *API) handleLimit(scope string, q params, maxBody int64, h handlerFunc) httprouter.Handle {
 	return func(w http.ResponseWriter, r *http.Request, ps httprouter.Params) {
-		key, err := a.authorize(r, scope)
+		keyName, err := a.authorize(r, scope)
 		if err != nil {
 			a.writeError(w, r, err)
 			return
 		}
-		if scope == scopeAdmin && key != "" {
-			// Admin handlers name the key in audit lines; publish, the
-			// hot path, skips the copy of r.
-			r = r.WithContext(context.WithValue(r.Context(), keyNameKey{}, key))
+		if keyName != "" {
+			r = r.WithContext(withAPIKeyName(r.Context(), keyName))
 		}
 		if err := q.check(r.URL.RawQuery); err != nil {
 			a.writeError(w, r, err)
 			return
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+		if err := decodedBody(w, r, maxBody); err != nil {
+			a.writeError(w, r, err)
+			return
+		}
 		if err := h(w, r, ps); err != nil {
 			a.writeError(w, r, err)
 		}
@@ -188,14 +189,9 @@ func (a *API) authorize(r *http.Request, scope string) (string, error) {
 	return match.name, nil
 }
 
-// keyNameKey is the context key of the name of the API key that
-// authenticated an admin request.
-type keyNameKey struct{}
-
 // changed writes the audit line of a change that r made.
 func (a *API) changed(r *http.Request, kind audit.Kind, action audit.Action, id string) {
-	actor, _ := r.Context().Value(keyNameKey{}).(string)
-	a.opts.Audit.Changed(kind, action, id, actor)
+	a.opts.Audit.Changed(kind, action, id, apiKeyName(r.Context()))
 }
 
 // bearerToken returns the token of an "Authorization: Bearer <token>"

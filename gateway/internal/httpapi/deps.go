@@ -145,4 +145,7 @@ type Options struct {
 	Audit Auditor
 	// NewID returns a fresh time-ordered id for webhooks.
 	NewID func() event.Seq
+	// MaxJSONDepth caps the nesting of request bodies (ingest.max_json_depth;
+	// 0 means jsonstrict.DefaultMaxDepth).
+	MaxJSONDepth int
 }

@@ -2,6 +2,16 @@
 // request decoding (JSON and CloudEvents), and the mapping from errors to
 // HTTP statuses.
 //
+// Every JSON body passes jsonstrict.Check before it is decoded (checkJSON
+// in decode.go): a duplicate key, invalid UTF-8 or nesting past
+// ingest.max_json_depth answers 400 duplicate_key, invalid_utf8 or too_deep
+// with the JSON path, so plugins and receivers read the same document.
+// A body with Content-Encoding: gzip is decompressed first, under the same
+// size cap (gzip.go); another encoding answers 415.
+//
+// Idempotency-Key header values are scoped per API key name
+// (idempotency.go); event ids and CloudEvents source+id are global.
+//
 // Every error leaves as {"error":{"code","message","field"?}} with the status
 // carried by *Error. Every list endpoint answers {"data":[...],
 // "next_cursor":"..."}; the cursor is opaque and empty on the last page.

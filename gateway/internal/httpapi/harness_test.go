@@ -64,6 +64,8 @@ type harnessConfig struct {
 	plugins   *fakePlugins
 	maxModule int64
 	audit     *audit.Log
+	// maxJSONDepth is ingest.max_json_depth (0: the default).
+	maxJSONDepth int
 }
 
 type harnessOption func(*harnessConfig)
@@ -115,6 +117,7 @@ func newHarness(tb testing.TB, opts ...harnessOption) *harness {
 		MaxBodyBytes:   maxBody,
 		MaxBatchEvents: 1000,
 		MaxModuleBytes: cfg.maxModule,
+		MaxJSONDepth:   cfg.maxJSONDepth,
 		Version:        "test",
 		Logger:         logger,
 		Audit:          cfg.audit,
@@ -302,6 +305,8 @@ type eventJSON struct {
 	Time   time.Time       `json:"time"`
 	Data   json.RawMessage `json:"data"`
 	Status string          `json:"status"`
+	// CloudEvent is checked by the CloudEvents tests.
+	CloudEvent json.RawMessage `json:"cloudevent"`
 }
 
 type webhookJSON struct {

@@ -207,7 +207,7 @@ func (a *API) readMultipartPlugin(r *http.Request) (plugins.Settings, []byte, er
 			if err != nil {
 				return s, nil, err
 			}
-			if err := strictUnmarshal(raw, &s, "settings."); err != nil {
+			if err := a.strictUnmarshal(raw, &s, "settings."); err != nil {
 				return s, nil, err
 			}
 		default:

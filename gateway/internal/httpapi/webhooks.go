@@ -118,7 +118,7 @@ func (a *API) decodeWebhookBody(r *http.Request) (webhookBody, error) {
 	if err != nil {
 		return b, err
 	}
-	return b, strictUnmarshal(raw, &b, "")
+	return b, a.strictUnmarshal(raw, &b, "")
 }
 
 // createWebhook handles POST /v1/webhooks.
