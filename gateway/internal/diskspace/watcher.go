@@ -76,9 +76,10 @@ type Watcher struct {
 	// through since that poll.
 	state    atomic.Pointer[state]
 	admitted atomic.Int64
-	// low remembers the last logged condition, so that only transitions
-	// are logged. Only the polling goroutine (or New) touches it.
-	low bool
+	// low remembers the last condition, so that only transitions are
+	// logged, and polled whether there was a poll before. Only the polling
+	// goroutine (or New, before it) touches them.
+	low, polled bool
 
 	stop     chan struct{}
 	done     chan struct{}
@@ -203,6 +204,9 @@ func (w *Watcher) poll() error {
 	err = w.Err()
 	var low *LowError
 	switch isLow := errors.As(err, &low); {
+	case !w.polled:
+		// The first reading is the caller's to report (serve refuses to
+		// start with it); later changes are logged.
 	case isLow && !w.low:
 		w.opts.Logger.Error("refusing new events: the data directory is short of space", "dir", w.opts.Dir,
 			"usable", low.Free, "free", low.Avail, "store_reserve", low.Needed, "min_free_bytes", low.MinFree)
@@ -211,6 +215,7 @@ func (w *Watcher) poll() error {
 			"usable", s.free(), "min_free_bytes", s.minFree)
 	}
 	w.low = err != nil
+	w.polled = true
 	return nil
 }
 

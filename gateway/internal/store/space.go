@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/eventgw/gateway/gateway/internal/diskspace"
 )
@@ -30,34 +29,33 @@ type SpaceGuard interface {
 // diskspace). So the space must be there before the write. It counts:
 //
 //   - the unwritten part of every .mem and .vlog file, up to the size at
-//     which Badger rotates it (MemTableSize, ValueLogFileSize);
+//     which Badger rotates it (MemTableSize, ValueLogFileSize), or the
+//     whole of those sizes when no such file exists yet;
 //   - the next WAL and the table a full memtable flushes into (2 x
 //     MemTableSize);
 //   - the next value log file (ValueLogFileSize);
-//   - compaction, which writes new tables before it deletes the old ones
-//     (estimated at 2 x MemTableSize).
+//   - compaction, which writes new tables before it deletes the old ones:
+//     a merge of a full level 0 (NumLevelZeroTables memtable flushes) into
+//     level 1 (BaseLevelSize). A test filling a tmpfs without this term
+//     died with SIGBUS in table.CreateTable under subcompact.
 //
 // The directory need not exist yet. It works on a closed store, so that
 // serve can check before it opens one.
 func SpaceNeeded(path string) (int64, error) {
 	bo := badgerOptions(Options{Path: path})
-	fixed := 4*bo.MemTableSize + bo.ValueLogFileSize
+	compaction := int64(bo.NumLevelZeroTables)*bo.MemTableSize + bo.BaseLevelSize
+	// The next WAL, a flush, the next value log, and compaction.
+	need := 2*bo.MemTableSize + bo.ValueLogFileSize + compaction
+	limits := map[string]int64{".mem": bo.MemTableSize, ".vlog": bo.ValueLogFileSize}
+	seen := make(map[string]bool, len(limits))
 	entries, err := os.ReadDir(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return fixed, nil
-	}
-	if err != nil {
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return 0, fmt.Errorf("store: read data directory: %w", err)
 	}
-	var unwritten int64
 	for _, e := range entries {
-		var limit int64
-		switch {
-		case strings.HasSuffix(e.Name(), ".mem"):
-			limit = bo.MemTableSize
-		case strings.HasSuffix(e.Name(), ".vlog"):
-			limit = bo.ValueLogFileSize
-		default:
+		ext := filepath.Ext(e.Name())
+		limit, ok := limits[ext]
+		if !ok {
 			continue
 		}
 		fi, err := e.Info()
@@ -67,14 +65,20 @@ func SpaceNeeded(path string) (int64, error) {
 		if err != nil {
 			return 0, fmt.Errorf("store: stat %s: %w", filepath.Join(path, e.Name()), err)
 		}
-		used, ok := diskspace.Allocated(fi)
-		if !ok {
-			// The platform cannot say what is written: assume nothing is.
-			used = 0
-		}
+		seen[ext] = true
+		// Where the platform cannot say what is written, assume nothing is.
+		used, _ := diskspace.Allocated(fi)
 		if rest := min(fi.Size(), limit) - used; rest > 0 {
-			unwritten += rest
+			need += rest
 		}
 	}
-	return fixed + unwritten, nil
+	// A store not open yet has no current WAL or value log; Open creates
+	// them empty, so count them whole, and the answer is the same before
+	// and after Open.
+	for ext, limit := range limits {
+		if !seen[ext] {
+			need += limit
+		}
+	}
+	return need, nil
 }

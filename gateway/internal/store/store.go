@@ -97,7 +97,10 @@ func badgerOptions(opts Options) badger.Options {
 		WithNumMemtables(2).
 		WithNumCompactors(2).
 		WithBlockCacheSize(8 << 20).
-		WithValueLogFileSize(256 << 20)
+		// 64 MiB, not 256: the value log is written through a memory map,
+		// so a new file is free space the store must keep in reserve
+		// (SpaceNeeded), twice: the one being filled and the next.
+		WithValueLogFileSize(64 << 20)
 	if opts.Memory {
 		bo = bo.WithDir("").WithValueDir("")
 	}
