@@ -17,6 +17,7 @@ import (
 	"github.com/eventgw/gateway/gateway/internal/audit"
 	"github.com/eventgw/gateway/gateway/internal/bus"
 	"github.com/eventgw/gateway/gateway/internal/delivery"
+	"github.com/eventgw/gateway/gateway/internal/diskspace"
 	"github.com/eventgw/gateway/gateway/internal/httpapi"
 	"github.com/eventgw/gateway/gateway/internal/plugins"
 	"github.com/eventgw/gateway/gateway/internal/store"
@@ -36,6 +37,11 @@ type Gateway struct {
 	deliverer *delivery.Engine
 	plugins   *plugins.Manager
 	audit     *audit.Log
+	space     *spaceWatch
+	// statfs and spaceInterval replace the disk-space watcher's system
+	// call and poll interval in tests (nil, 0: the real ones).
+	statfs        func(dir string) (diskspace.Usage, error)
+	spaceInterval time.Duration
 
 	ready   atomic.Bool
 	handler atomic.Pointer[http.Handler]
@@ -143,6 +149,7 @@ func (g *Gateway) Run(ctx context.Context) (err error) {
 	b.Close()
 	g.deliverer.Close()
 	g.plugins.Close(context.WithoutCancel(ctx))
+	g.space.close()
 	if cerr := st.Close(); cerr != nil && err == nil {
 		err = fmt.Errorf("gateway: close store: %w", cerr)
 	}
@@ -192,6 +199,11 @@ func (g *Gateway) start(ctx context.Context) (*store.Store, *bus.Bus, error) {
 		return nil, nil, fmt.Errorf("gateway: %w", err)
 	}
 	g.audit = al
+	space, err := g.watchSpace()
+	if err != nil {
+		_ = al.Close()
+		return nil, nil, err
+	}
 	var b *bus.Bus
 	st, err := store.Open(store.Options{
 		Path:              g.cfg.Storage.Path,
@@ -200,8 +212,10 @@ func (g *Gateway) start(ctx context.Context) (*store.Store, *bus.Bus, error) {
 		IdempotencyWindow: g.cfg.Ingest.IdempotencyWindow,
 		Logger:            g.logger,
 		OnCommit:          func() { b.Notify() },
+		Space:             space.guard(),
 	})
 	if err != nil {
+		space.close()
 		_ = al.Close()
 		return nil, nil, fmt.Errorf("gateway: %w", err)
 	}
@@ -215,6 +229,7 @@ func (g *Gateway) start(ctx context.Context) (*store.Store, *bus.Bus, error) {
 			g.plugins.Close(context.WithoutCancel(ctx))
 		}
 		_ = st.Close()
+		space.close()
 		_ = al.Close()
 		return nil, nil, err
 	}
@@ -267,6 +282,7 @@ func (g *Gateway) start(ctx context.Context) (*store.Store, *bus.Bus, error) {
 		PluginRunner:     pm,
 		MaxModuleBytes:   maxModuleBytes,
 		Ready:            g.Ready,
+		Space:            space.reporter(),
 		Keys:             apiKeys(g.cfg),
 		MaxBodyBytes:     g.cfg.Server.MaxBodyBytes,
 		MaxBatchEvents:   g.cfg.Ingest.MaxBatchEvents,
@@ -276,6 +292,8 @@ func (g *Gateway) start(ctx context.Context) (*store.Store, *bus.Bus, error) {
 		Audit:            al,
 	})
 	g.handler.Store(&api)
+	g.space = space
+	space.start()
 	return st, b, nil
 }
 

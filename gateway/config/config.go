@@ -49,6 +49,11 @@ type Storage struct {
 	// 202 is sent. Group commit keeps this cheap; turn it off only if losing
 	// the last few hundred milliseconds of events on power loss is acceptable.
 	Sync bool `koanf:"sync"`
+	// MinFreeBytes is the free space, beyond what the store keeps for its
+	// own files, below which new events are refused with 507 and /readyz
+	// answers 503 (package diskspace). 0 means the default: 256 MiB or 2%
+	// of the filesystem, whichever is smaller. -1 turns the check off.
+	MinFreeBytes int64 `koanf:"min_free_bytes"`
 }
 
 // Ingest tunes the publish API.

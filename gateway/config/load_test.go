@@ -235,6 +235,7 @@ func TestLoad_broken(t *testing.T) {
   idle_timeout: 0s
 storage:
   path: ""
+  min_free_bytes: -2
 ingest:
   idempotency_window: 10s
   max_batch_events: 5000
@@ -257,6 +258,7 @@ webhooks:
 				`server.max_body_bytes: must be greater than 0, got 0`,
 				`server.idle_timeout: must be greater than 0, got 0s`,
 				`storage.path: is required unless storage.memory is true`,
+				`storage.min_free_bytes: must be 0 (the default: 256 MiB or 2% of the disk), a number of bytes, or -1 to turn the check off`,
 				`ingest.idempotency_window: must be between 1m and 720h (30 days), got 10s`,
 				`ingest.max_batch_events: must be between 1 and 1000, got 5000`,
 				`auth.api_keys[0].name: is required: it names the key in logs`,

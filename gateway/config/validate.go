@@ -165,6 +165,9 @@ func (s *Storage) validate(ps *problems) {
 	if !s.Memory && strings.TrimSpace(s.Path) == "" {
 		ps.add("storage.path", "is required unless storage.memory is true")
 	}
+	if s.MinFreeBytes < -1 {
+		ps.add("storage.min_free_bytes", "must be 0 (the default: 256 MiB or 2% of the disk), a number of bytes, or -1 to turn the check off")
+	}
 }
 
 func (in *Ingest) validate(ps *problems) {

@@ -216,6 +216,11 @@ func (a *API) readyz(w http.ResponseWriter, _ *http.Request, _ httprouter.Params
 	if !a.opts.Ready() {
 		return errorf(http.StatusServiceUnavailable, CodeUnavailable, "", "not ready: starting or shutting down")
 	}
+	if a.opts.Space != nil {
+		if err := a.opts.Space.Err(); err != nil {
+			return errorf(http.StatusServiceUnavailable, CodeInsufficientStorage, "", "not ready: %s", err.Error())
+		}
+	}
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 	return nil
 }

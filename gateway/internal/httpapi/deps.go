@@ -132,6 +132,10 @@ type Options struct {
 	MaxModuleBytes int64
 	// Ready reports whether the gateway can take traffic (/readyz).
 	Ready func() bool
+	// Space, when set, reports a shortage of disk space on the data
+	// directory (a non-nil error). /readyz answers 503 with it while it
+	// lasts; ingest learns it from the store (store.ErrNoSpace).
+	Space SpaceReporter
 	// Keys are the API keys. With none, every request is allowed (the config
 	// only permits that on a loopback address).
 	Keys []Key
@@ -148,4 +152,10 @@ type Options struct {
 	// MaxJSONDepth caps the nesting of request bodies (ingest.max_json_depth;
 	// 0 means jsonstrict.DefaultMaxDepth).
 	MaxJSONDepth int
+}
+
+// SpaceReporter says whether the data directory is short of space;
+// *diskspace.Watcher is one. Err must not block.
+type SpaceReporter interface {
+	Err() error
 }

@@ -43,6 +43,9 @@ const (
 	CodeInternal            = "internal_error"
 	CodeDenied              = "denied"
 	CodePluginLoad          = "plugin_load_failed"
+	// CodeInsufficientStorage (507) refuses new events while the data
+	// directory is short of free space (storage.min_free_bytes).
+	CodeInsufficientStorage = "insufficient_storage"
 )
 
 func errorf(status int, code, field, format string, args ...any) *Error {

@@ -12,6 +12,7 @@ import (
 	"github.com/julienschmidt/httprouter"
 
 	"github.com/eventgw/gateway/gateway/event"
+	"github.com/eventgw/gateway/gateway/internal/diskspace"
 	"github.com/eventgw/gateway/gateway/internal/pipeline"
 	"github.com/eventgw/gateway/gateway/internal/store"
 )
@@ -128,6 +129,14 @@ func appendError(err error) error {
 		return errorf(http.StatusConflict, CodeConflict, "id", "an event with this id already exists and its idempotency window has passed; ids are never reused")
 	case errors.Is(err, store.ErrTooLarge):
 		return errorf(http.StatusRequestEntityTooLarge, CodeBodyTooLarge, "", "the events do not fit into one transaction; send smaller batches")
+	case errors.Is(err, store.ErrNoSpace):
+		// 507 (RFC 4918): the request was fine and may succeed later, once
+		// space is freed; nothing of it was stored.
+		msg := "the data directory is short of free space (storage.min_free_bytes)"
+		if low := (*diskspace.LowError)(nil); errors.As(err, &low) {
+			msg = low.Error()
+		}
+		return errorf(http.StatusInsufficientStorage, CodeInsufficientStorage, "", "%s; nothing was stored, retry later", msg)
 	case errors.Is(err, store.ErrClosed):
 		return errorf(http.StatusServiceUnavailable, CodeUnavailable, "", "the gateway is shutting down; retry with the same idempotency key")
 	}

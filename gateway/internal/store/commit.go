@@ -89,6 +89,11 @@ func newAppendReq(drafts []Draft) *appendReq {
 // per draft, in order.
 func (s *Store) Append(ctx context.Context, drafts []Draft) ([]Appended, error) {
 	r := newAppendReq(drafts)
+	if s.opts.Space != nil {
+		if err := s.opts.Space.Admit(int64(r.size)); err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrNoSpace, err)
+		}
+	}
 	// Check stop first: once it is closed, select would still pick the queue
 	// half of the time.
 	select {
