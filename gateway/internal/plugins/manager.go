@@ -156,9 +156,15 @@ func (m *Manager) Pipeline() *pipeline.Pipeline { return m.Current().Pipeline() 
 // Transform returns the current transform plugin called name.
 func (m *Manager) Transform(name string) (pipeline.Stage, bool) { return m.Current().Transform(name) }
 
-// IngestFilter runs the current stage: ingest filters on ev.
+// IngestFilter runs the current stage: ingest filters on ev. A filter
+// that failed under on_error: deny (v.Failed()) is logged at WARN with its
+// name, since the producer only sees a 503.
 func (m *Manager) IngestFilter(ctx context.Context, ev *event.Event) (bool, pipeline.Verdict) {
-	return m.Current().IngestFilter(ctx, ev)
+	denied, v := m.Current().IngestFilter(ctx, ev)
+	if denied && v.Failed() {
+		m.logger.Warn("ingest filter failed; event refused with 503 (on_error: deny)", "plugin", v.Plugin, "type", ev.Type, "err", v.Error)
+	}
+	return denied, v
 }
 
 // HasIngestFilters reports whether any stage: ingest filter is loaded now.
