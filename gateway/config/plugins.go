@@ -48,7 +48,8 @@ type PluginLimits struct {
 	Timeout time.Duration `koanf:"timeout"`
 	// Instances caps the plugin's instance pool (default: the number of CPUs).
 	Instances int `koanf:"instances"`
-	// KVBytes caps the plugin's key-value store (default 16 MiB).
+	// KVBytes caps the plugin's key-value store (default 16 MiB, at most
+	// MaxPluginKVBytes).
 	KVBytes int64 `koanf:"kv_bytes"`
 }
 
@@ -57,6 +58,10 @@ const (
 	MaxPluginMemoryMiB = 4096
 	MaxPluginTimeout   = 10 * time.Second
 	MaxPluginInstances = 1024
+	// MaxPluginKVBytes bounds limits.kv_bytes: a plugin's namespace lives in
+	// the gateway's own store, and one plugin must not be able to fill the
+	// disk that acked events need.
+	MaxPluginKVBytes = 1 << 30
 )
 
 // validatePlugins adds the problems of the plugins section to ps and
@@ -144,7 +149,7 @@ func (p Plugin) validate(ps *problems, prefix string) {
 	if l.Instances < 0 || l.Instances > MaxPluginInstances {
 		ps.addf(prefix+"limits.instances", "must be from 1 to %d (0 means the number of CPUs), got %d", MaxPluginInstances, l.Instances)
 	}
-	if l.KVBytes < 0 {
-		ps.addf(prefix+"limits.kv_bytes", "must not be negative, got %d", l.KVBytes)
+	if l.KVBytes < 0 || l.KVBytes > MaxPluginKVBytes {
+		ps.addf(prefix+"limits.kv_bytes", "must be from 1 to %d (1 GiB; 0 means 16 MiB), got %d", MaxPluginKVBytes, l.KVBytes)
 	}
 }

@@ -39,10 +39,15 @@ func TestLoad_plugins(t *testing.T) {
 				"plugins[0].limits.memory_mib: must be from 1 to 4096 (0 means 16), got -1",
 				"plugins[0].limits.timeout: must be at most 10s, got 1m0s",
 				"plugins[0].limits.instances: must be from 1 to 1024 (0 means the number of CPUs), got 5000",
-				"plugins[0].limits.kv_bytes: must not be negative, got -1",
+				"plugins[0].limits.kv_bytes: must be from 1 to 1073741824 (1 GiB; 0 means 16 MiB), got -1",
 				`plugins[0].on_error: must be allow or deny (filters), pass or drop (transforms), got "retry"`,
 				`plugins[0].stage: must be dispatch or ingest, got "later"`,
 			},
+		},
+		{
+			name: "kv_bytes above 1 GiB",
+			yaml: "plugins:\n  - name: a\n    path: a.wasm\n    limits: {kv_bytes: 1099511627776}\n",
+			want: []string{"plugins[0].limits.kv_bytes: must be from 1 to 1073741824 (1 GiB; 0 means 16 MiB), got 1099511627776"},
 		},
 		{
 			name: "duplicate name, ingest observer, policy of another kind",
