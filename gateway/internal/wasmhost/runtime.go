@@ -164,13 +164,34 @@ func (r *Runtime) compile(ctx context.Context, e *engine, k compileKey, bin []by
 	r.mu.Unlock()
 
 	r.compiles.Add(1)
-	ce.cm, ce.err = e.rt.CompileModule(ctx, bin)
+	ce.cm, ce.err = r.compileGuarded(ctx, e, k.eng, bin)
 	close(ce.ready)
 	if ce.err != nil {
 		r.release(ctx, k)
 		return nil, ce.err
 	}
 	return ce.cm, nil
+}
+
+// compileGuarded compiles bin with the entry guard that makes deep
+// recursion meet the deadline (see interrupt.go), unless the limits class
+// turns the deadline guard off. A module the rewriter cannot read is
+// compiled as is only to report wazero's own diagnosis; it never runs
+// unguarded.
+func (r *Runtime) compileGuarded(ctx context.Context, e *engine, k engineKey, bin []byte) (wazero.CompiledModule, error) {
+	if k.noCloseOnDone {
+		return e.rt.CompileModule(ctx, bin)
+	}
+	guarded, err := instrumentEntries(bin)
+	if err != nil {
+		cm, cerr := e.rt.CompileModule(ctx, bin)
+		if cerr != nil {
+			return nil, cerr
+		}
+		_ = cm.Close(ctx)
+		return nil, fmt.Errorf("adding the deadline guard: %w", err)
+	}
+	return e.rt.CompileModule(ctx, guarded)
 }
 
 // release drops one reference to a compiled module, closing it with the
