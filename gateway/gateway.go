@@ -214,7 +214,10 @@ func (g *Gateway) start(ctx context.Context) (*store.Store, *bus.Bus, error) {
 	if !g.cfg.Storage.Memory {
 		dataDir = g.cfg.Storage.Path
 	}
-	pm, err := plugins.NewManager(ctx, plugins.Options{Config: g.cfg.Plugins, DataDir: dataDir, Store: st, Logger: g.logger})
+	pm, err := plugins.NewManager(ctx, plugins.Options{
+		Config: g.cfg.Plugins, DataDir: dataDir, Store: st, Logger: g.logger,
+		MaxMemoryBytes: int64(g.cfg.PluginLimits.MaxMemoryMiB) << 20,
+	})
 	if err != nil {
 		return fail(fmt.Errorf("gateway: %w", err))
 	}

@@ -42,6 +42,9 @@ func Defaults() Config {
 			Format: "text",
 		},
 		Delivery: defaultDelivery(),
+		PluginLimits: GlobalPluginLimits{
+			MaxMemoryMiB: DefaultPluginMaxMemoryMiB,
+		},
 	}
 }
 

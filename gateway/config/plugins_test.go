@@ -50,6 +50,16 @@ func TestLoad_plugins(t *testing.T) {
 			want: []string{"plugins[0].limits.kv_bytes: must be from 1 to 1073741824 (1 GiB; 0 means 16 MiB), got 1099511627776"},
 		},
 		{
+			name: "plugin over the memory budget",
+			yaml: "plugin_limits: {max_memory_mib: 64}\nplugins:\n  - name: a\n    path: a.wasm\n    limits: {memory_mib: 128}\n",
+			want: []string{"plugins[0].limits.memory_mib: 128 is more than plugin_limits.max_memory_mib (64), the budget of all plugin instances together"},
+		},
+		{
+			name: "no memory budget",
+			yaml: "plugin_limits: {max_memory_mib: 0}\n",
+			want: []string{"plugin_limits.max_memory_mib: must be from 1 to 1048576, got 0"},
+		},
+		{
 			name: "duplicate name, ingest observer, policy of another kind",
 			yaml: "plugins:\n  - name: a\n    path: a.wasm\n  - name: a\n    path: b.wasm\n    kind: observer\n    stage: ingest\n    on_error: drop\n",
 			want: []string{

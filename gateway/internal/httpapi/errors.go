@@ -72,8 +72,14 @@ func problemsError(prefix string, ps webhook.Problems) *Error {
 // not judge under on_error: deny (a timeout, a busy pool, a crash): 503, so
 // the producer retries, where a real deny (403) tells it not to.
 func filterFailed(plugin, field string) *Error {
-	e := errorf(http.StatusServiceUnavailable, CodePluginUnavailable, field,
-		"ingest filter plugin %q failed and fails closed (its on_error is deny); retry later", plugin)
+	return pluginUnavailable(field, "ingest filter plugin %q failed and fails closed (its on_error is deny); retry later", plugin)
+}
+
+// pluginUnavailable is a 503 plugin_unavailable with Retry-After: 1: a
+// plugin cannot serve now (it failed, or the memory budget is full), and a
+// retry may well succeed.
+func pluginUnavailable(field, format string, args ...any) *Error {
+	e := errorf(http.StatusServiceUnavailable, CodePluginUnavailable, field, format, args...)
 	e.RetryAfter = 1
 	return e
 }

@@ -61,6 +61,8 @@ func pluginError(name string, err error) error {
 		return pluginNotFound(name)
 	case errors.Is(err, plugins.ErrManagedByConfig):
 		return errorf(http.StatusConflict, CodeManagedByConfig, "name", "plugin %q is managed by the config file; change it there", name)
+	case errors.Is(err, plugins.ErrMemoryBudget):
+		return pluginUnavailable("", "plugin %q: the plugin memory budget (plugin_limits.max_memory_mib) has no room for another instance now; retry later", name)
 	case errors.Is(err, plugins.ErrInvalid):
 		msg := strings.TrimPrefix(err.Error(), plugins.ErrInvalid.Error()+": ")
 		field, _, _ := strings.Cut(msg, ":")

@@ -29,7 +29,14 @@ var (
 	// ErrLoad: the uploaded module failed to compile, validate or start; the
 	// plugin that was loaded before, if any, keeps running.
 	ErrLoad = errors.New("plugins: module failed to load")
+	// ErrMemoryBudget: an instance (of an upload, a dry run or a call) does
+	// not fit in plugin_limits.max_memory_mib now; it is worth retrying once
+	// other instances close.
+	ErrMemoryBudget = wasmhost.ErrMemoryBudget
 )
+
+// budgetHint is appended to start-up errors caused by the memory budget.
+const budgetHint = "raise plugin_limits.max_memory_mib, or lower the plugins' limits.memory_mib or limits.instances"
 
 // Store is what the Manager keeps in the store: the plugins' key-value
 // namespaces and the plugins uploaded through the API.
@@ -49,6 +56,9 @@ type Options struct {
 	DataDir string
 	Store   Store
 	Logger  *slog.Logger
+	// MaxMemoryBytes is the memory budget of all plugin instances together
+	// (plugin_limits.max_memory_mib; 0: none).
+	MaxMemoryBytes int64
 }
 
 // Manager holds the current Set behind an atomic pointer and swaps it when
@@ -81,7 +91,7 @@ func NewManager(ctx context.Context, opts Options) (*Manager, error) {
 	if logger == nil {
 		logger = slog.Default()
 	}
-	rt, err := wasmhost.NewRuntime(ctx, wasmhost.Options{StorageDir: opts.DataDir, Logger: logger})
+	rt, err := wasmhost.NewRuntime(ctx, wasmhost.Options{StorageDir: opts.DataDir, Logger: logger, MaxMemoryBytes: opts.MaxMemoryBytes})
 	if err != nil {
 		return nil, fmt.Errorf("plugins: %w", err)
 	}
@@ -105,6 +115,9 @@ func NewManager(ctx context.Context, opts Options) (*Manager, error) {
 			return fail(err)
 		}
 		l, err := m.load(ctx, pc, wasm, ManagedByConfig)
+		if errors.Is(err, ErrMemoryBudget) {
+			return fail(fmt.Errorf("%w; %s", err, budgetHint))
+		}
 		if err != nil {
 			return fail(err)
 		}

@@ -68,6 +68,14 @@
 // recurses without looping ends at its deadline too; recursion without end
 // traps on wazero's stack ceiling (about 50 MB in wazero 1.12), a crash.
 //
+// # Memory budget
+//
+// Options.MaxMemoryBytes bounds every instance of every plugin of a Runtime
+// together: an instance reserves its Limits.MemoryPages (or its module's
+// smaller maximum) before it is created, with a lock-free counter, and
+// returns them when it closes. One that does not fit is not created:
+// ErrMemoryBudget, counted as busy, never as a crash.
+//
 // # Crash breaker
 //
 // After Limits.CrashLimit crashes (traps, timeouts, exits) within a minute

@@ -127,6 +127,9 @@ type Plugin struct {
 	cm     wazero.CompiledModule
 	eng    *engine
 	pool   *pool
+	// reservePages is what each instance reserves from the Runtime's
+	// memory budget: Limits.MemoryPages, or the module's own smaller max.
+	reservePages uint32
 
 	logLimit logLimiter
 
@@ -199,8 +202,16 @@ func (r *Runtime) Load(ctx context.Context, spec Spec) (*Plugin, error) {
 		p.kind = kinds[0]
 	}
 	p.pool = newPool(p, lim.PoolSize)
+	p.reservePages = lim.MemoryPages
+	if max, ok := cm.ExportedMemories()[abi.ExportMemory].Max(); ok && max < p.reservePages {
+		p.reservePages = max // the module can never grow past its own maximum
+	}
 
 	in, err := p.newInstance(ctx)
+	if errors.Is(err, ErrMemoryBudget) {
+		r.release(ctx, key)
+		return nil, fmt.Errorf("plugin %q: %w", spec.Name, err)
+	}
 	if err != nil {
 		r.release(ctx, key)
 		return nil, loadError(spec.Name, []string{err.Error()})

@@ -26,6 +26,11 @@ type Options struct {
 	// Logger is the default logger of plugins whose Spec has none
 	// (default slog.Default()).
 	Logger *slog.Logger
+	// MaxMemoryBytes is the memory budget of every instance of every plugin
+	// of the Runtime together (0: none). Each instance reserves its
+	// Limits.MemoryPages before it is created and returns them when it
+	// closes; one that does not fit is not created (ErrMemoryBudget).
+	MaxMemoryBytes int64
 }
 
 // Runtime owns the wazero runtimes, the compilation cache and the map of
@@ -33,6 +38,7 @@ type Options struct {
 type Runtime struct {
 	cache  wazero.CompilationCache
 	logger *slog.Logger
+	budget memoryBudget
 
 	mu       sync.Mutex // guards the fields below
 	closed   bool
@@ -75,6 +81,7 @@ func NewRuntime(ctx context.Context, opts Options) (*Runtime, error) {
 	}
 	r := &Runtime{
 		logger:   opts.Logger,
+		budget:   memoryBudget{limit: opts.MaxMemoryBytes},
 		engines:  make(map[engineKey]*engine),
 		compiled: make(map[compileKey]*compiledEntry),
 	}
@@ -109,6 +116,33 @@ func (r *Runtime) Close(ctx context.Context) error {
 	errs = append(errs, r.cache.Close(ctx))
 	return errors.Join(errs...)
 }
+
+// MemoryReserved returns the bytes the live instances have reserved from
+// Options.MaxMemoryBytes.
+func (r *Runtime) MemoryReserved() int64 { return r.budget.used.Load() }
+
+// memoryBudget is the Runtime's memory budget: a counter of reserved bytes
+// that reserve never lets pass limit. Reservations are lock-free, so an
+// instance creation on one plugin never waits for another plugin's.
+type memoryBudget struct {
+	limit int64 // 0: no budget
+	used  atomic.Int64
+}
+
+// reserve takes n bytes from the budget, or reports that they do not fit.
+func (b *memoryBudget) reserve(n int64) bool {
+	for {
+		u := b.used.Load()
+		if b.limit > 0 && u+n > b.limit {
+			return false
+		}
+		if b.used.CompareAndSwap(u, u+n) {
+			return true
+		}
+	}
+}
+
+func (b *memoryBudget) release(n int64) { b.used.Add(-n) }
 
 // engine returns the wazero runtime of a limits class, creating it with WASI
 // and the gw_v1 host module on first use.
