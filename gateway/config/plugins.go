@@ -29,7 +29,11 @@ type Plugin struct {
 	EventTypes []string `koanf:"event_types"`
 	// Config is handed to the plugin (config_get).
 	Config map[string]string `koanf:"config"`
-	Limits PluginLimits      `koanf:"limits"`
+	// SecretKeys names config keys whose values the API shows as a hint
+	// only, besides the keys that look secret by name (salt, secret, token,
+	// password, key, credential, private).
+	SecretKeys []string     `koanf:"secret_keys"`
+	Limits     PluginLimits `koanf:"limits"`
 	// OnError is what happens when the plugin fails: filters "allow" (fail
 	// open, the default) or "deny" (fail closed); transforms "pass" (keep the
 	// original, the default) or "drop".
