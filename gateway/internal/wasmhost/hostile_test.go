@@ -157,7 +157,7 @@ func TestLoad_refused(t *testing.T) {
 		{"kind mismatch with gw_kind", "multi", abi.KindFilter, []string{`declared kind "filter" but gw_kind returned "transform"`}},
 		{"several handlers without gw_kind", "multi_nokind", "", []string{`exports 2 handlers but no "gw_kind"`}},
 		{"unknown kind", "allow", "sorter", []string{`unknown kind "sorter"`}},
-		{"not wasm", "", "", []string{`plugin "not wasm": compile:`}},
+		{"not wasm", "", "", []string{`plugin "not wasm": not a WebAssembly module`}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			bin := []byte("not wasm at all")
