@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
-	"path/filepath"
 	"sync"
 	"sync/atomic"
 
@@ -52,7 +50,8 @@ type Options struct {
 	// Config is the config file's plugins, loaded first, in order.
 	Config []config.Plugin
 	// DataDir holds the compilation cache and source builds ("" keeps the
-	// cache in memory and builds in the temp dir).
+	// cache in memory and builds under the user's cache directory; see
+	// buildCacheDir).
 	DataDir string
 	Store   Store
 	Logger  *slog.Logger
@@ -97,10 +96,7 @@ func NewManager(ctx context.Context, opts Options) (*Manager, error) {
 	}
 	m := &Manager{runtime: rt, store: opts.Store, logger: logger}
 	m.obs.init(m)
-	buildDir := filepath.Join(opts.DataDir, "plugin-builds")
-	if opts.DataDir == "" {
-		buildDir = filepath.Join(os.TempDir(), "gateway-plugin-builds")
-	}
+	buildDir, buildDirErr := buildCacheDir(opts.DataDir)
 	var ls []*loaded
 	fail := func(err error) (*Manager, error) {
 		for _, l := range ls {
@@ -110,6 +106,9 @@ func NewManager(ctx context.Context, opts Options) (*Manager, error) {
 		return nil, err
 	}
 	for _, pc := range opts.Config {
+		if pc.Source != "" && buildDirErr != nil {
+			return fail(fmt.Errorf("plugin %q: %w", pc.Name, buildDirErr))
+		}
 		wasm, err := Module(ctx, pc, buildDir)
 		if err != nil {
 			return fail(err)
