@@ -146,6 +146,14 @@ func TestPluginsAPI_invokeMemoryBudget(t *testing.T) {
 	status, err := r.send(t, http.MethodPost, "/v1/plugins/gate/invoke", "application/json", []byte(`{"event":{"type":"a.b","data":{}}}`), nil)
 	require.NoError(t, err)
 	require.Equal(t, http.StatusOK, status)
+
+	// An upload that does not fit beside the live 512 MiB instance waits
+	// for room (503); one that could never fit is invalid (422).
+	var e apiError
+	r.putWasm(t, "big", "kind=filter&limits.memory_mib=600", gate, http.StatusServiceUnavailable, &e)
+	require.Equal(t, "plugin_unavailable", e.Error.Code)
+	r.putWasm(t, "huge", "kind=filter&limits.memory_mib=2048", gate, http.StatusUnprocessableEntity, &e)
+	require.Contains(t, e.Error.Message, "plugin_limits.max_memory_mib (1024)")
 }
 
 // TestPluginsAPI_configMasked: plugin config values whose key looks

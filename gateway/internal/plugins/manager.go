@@ -76,6 +76,8 @@ type Manager struct {
 	runtime *wasmhost.Runtime
 	store   Store
 	logger  *slog.Logger
+	// maxMemory is Options.MaxMemoryBytes.
+	maxMemory int64
 
 	cur atomic.Pointer[Set]
 	// mu serialises Put and Delete (and so swaps). Lock order: mu, then
@@ -100,7 +102,7 @@ func NewManager(ctx context.Context, opts Options) (*Manager, error) {
 	if err != nil {
 		return nil, fmt.Errorf("plugins: %w", err)
 	}
-	m := &Manager{runtime: rt, store: opts.Store, logger: logger}
+	m := &Manager{runtime: rt, store: opts.Store, logger: logger, maxMemory: opts.MaxMemoryBytes}
 	m.obs.init(m)
 	buildDir, buildDirErr := buildCacheDir(opts.DataDir)
 	var ls []*loaded
@@ -196,6 +198,10 @@ func (m *Manager) Put(ctx context.Context, s Settings, wasm []byte) (Info, error
 	pc, err := s.plugin()
 	if err != nil {
 		return Info{}, err
+	}
+	if mib := int64(pc.Limits.MemoryMiB); m.maxMemory > 0 && mib<<20 > m.maxMemory {
+		// It could never start, so retrying (the 503 of ErrMemoryBudget) is no use.
+		return Info{}, fmt.Errorf("%w: limits.memory_mib: %d is more than plugin_limits.max_memory_mib (%d), the budget of all plugin instances together", ErrInvalid, mib, m.maxMemory>>20)
 	}
 	settings, err := encodeSettings(s, wasm)
 	if err != nil {
