@@ -28,7 +28,7 @@ func (r *running) publishRaw(body string) (int, string, apiError) {
 }
 
 // TestPlugins_ingestFailClosed checks that an ingest filter that fails
-// under on_error: deny (a timeout, a busy pool) answers 503 with
+// under on_error: deny (a crash, a timeout, a busy pool) answers 503 with
 // Retry-After and plugin_unavailable, and logs a warning naming the plugin,
 // while a real deny still answers 403 (issue 10, finding 8).
 func TestPlugins_ingestFailClosed(t *testing.T) {
@@ -43,16 +43,18 @@ func TestPlugins_ingestFailClosed(t *testing.T) {
 		"plugins:\n  - name: gate\n    path: " + wasm + "\n    kind: filter\n    stage: ingest\n    on_error: deny\n" +
 		"    limits: {timeout: 10s, instances: 1}\n"))
 
-	status, _, e := r.publishRaw(`{"type":"a.b","data":false}`)
-	require.Equal(t, http.StatusForbidden, status)
-	require.Equal(t, "denied", e.Error.Code)
-	r.mustDo(t, http.MethodPost, "/v1/events", `{"type":"a.b","data":{}}`, http.StatusAccepted, nil)
-
 	type answer struct {
 		status     int
 		retryAfter string
 		e          apiError
 	}
+	status, _, e := r.publishRaw(`{"type":"a.b","data":false}`)
+	require.Equal(t, http.StatusForbidden, status)
+	require.Equal(t, "denied", e.Error.Code)
+	r.mustDo(t, http.MethodPost, "/v1/events", `{"type":"a.b","data":{}}`, http.StatusAccepted, nil)
+	status, ra, e := r.publishRaw(`{"type":"a.b","data":true}`)
+	crashed := answer{status, ra, e}
+
 	spun := make(chan answer, 1)
 	go func() {
 		status, ra, e := r.publishRaw(`{"type":"a.b","data":"spin"}`)
@@ -62,18 +64,18 @@ func TestPlugins_ingestFailClosed(t *testing.T) {
 	require.Eventually(t, "the spinning call to start", func() bool {
 		var p struct{ Stats struct{ Calls int } }
 		r.mustDo(t, http.MethodGet, "/v1/plugins/gate", "", http.StatusOK, &p)
-		return p.Stats.Calls == 3
+		return p.Stats.Calls == 4
 	})
-	status, ra, e := r.publishRaw(`{"type":"a.b","data":{}}`)
+	status, ra, e = r.publishRaw(`{"type":"a.b","data":{}}`)
 	busy := answer{status, ra, e}
 	timedOut := require.Receive(t, spun, "the spinning publish to answer")
-	for name, a := range map[string]answer{"busy pool": busy, "timeout": timedOut} {
+	for name, a := range map[string]answer{"crash": crashed, "busy pool": busy, "timeout": timedOut} {
 		if a.status != http.StatusServiceUnavailable || a.retryAfter != "1" || a.e.Error.Code != "plugin_unavailable" {
 			t.Errorf("%s: want 503, Retry-After: 1, plugin_unavailable; got %d, Retry-After %q, %+v", name, a.status, a.retryAfter, a.e)
 		}
 	}
 	log := s.log.String()
-	for _, want := range []string{"busy", "deadline exceeded"} {
+	for _, want := range []string{"crashed", "busy", "deadline exceeded"} {
 		found := false
 		for line := range strings.Lines(log) {
 			if strings.Contains(line, "level=WARN") && strings.Contains(line, "plugin=gate") && strings.Contains(line, want) {

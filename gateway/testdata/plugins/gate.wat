@@ -1,6 +1,7 @@
 ;; A filter for the fail-closed ingest tests: it spins forever when the
 ;; event data is a JSON string (starts with '"'), denies it when the data is
-;; false (starts with 'f'), and allows anything else.
+;; false (starts with 'f'), traps when it is true (starts with 't'), and
+;; allows anything else.
 (module
   (memory (export "memory") 2)
   (func (export "gw_abi_v1"))
@@ -17,4 +18,6 @@
       (then (loop $forever (br $forever))))
     (if (i32.eq (i32.load8_u (local.get $dp)) (i32.const 102))
       (then (return (i32.const 2))))
+    (if (i32.eq (i32.load8_u (local.get $dp)) (i32.const 116))
+      (then (unreachable)))
     (i32.const 0)))
