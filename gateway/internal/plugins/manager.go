@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/eventgw/gateway/gateway/config"
 	"github.com/eventgw/gateway/gateway/event"
@@ -59,9 +58,6 @@ type Options struct {
 	// MaxMemoryBytes is the memory budget of all plugin instances together
 	// (plugin_limits.max_memory_mib; 0: none).
 	MaxMemoryBytes int64
-	// OnTimeout is called for every plugin call that ran past its deadline
-	// (wasmhost.Options.OnTimeout): the hook for an audit line.
-	OnTimeout func(plugin string, deadline time.Duration)
 }
 
 // Manager holds the current Set behind an atomic pointer and swaps it when
@@ -96,9 +92,7 @@ func NewManager(ctx context.Context, opts Options) (*Manager, error) {
 	if logger == nil {
 		logger = slog.Default()
 	}
-	rt, err := wasmhost.NewRuntime(ctx, wasmhost.Options{
-		StorageDir: opts.DataDir, Logger: logger, MaxMemoryBytes: opts.MaxMemoryBytes, OnTimeout: opts.OnTimeout,
-	})
+	rt, err := wasmhost.NewRuntime(ctx, wasmhost.Options{StorageDir: opts.DataDir, Logger: logger, MaxMemoryBytes: opts.MaxMemoryBytes})
 	if err != nil {
 		return nil, fmt.Errorf("plugins: %w", err)
 	}

@@ -201,9 +201,6 @@ func (p *Plugin) do(ctx context.Context, k abi.Kind, meta abi.Meta, data []byte,
 		switch {
 		case timedOut:
 			p.stats.timeouts.Add(1)
-			if p.rt.onTimeout != nil {
-				p.rt.onTimeout(p.name, p.limits.CallTimeout) // the audit hook: Options.OnTimeout
-			}
 			p.recordCrash()
 			return fmt.Errorf("plugin %q: %w (%s)", p.name, ErrTimeout, p.limits.CallTimeout)
 		case ctx.Err() != nil && isCtxExit(err):

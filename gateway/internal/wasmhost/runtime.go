@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
@@ -32,12 +31,6 @@ type Options struct {
 	// Limits.MemoryPages before it is created and returns them when it
 	// closes; one that does not fit is not created (ErrMemoryBudget).
 	MaxMemoryBytes int64
-	// OnTimeout, if set, is called once for every call that ran past its
-	// deadline (ErrTimeout), after the instance was discarded, with the
-	// plugin's name and its deadline. It is the one place a plugin timeout
-	// is detected (Plugin.do): the audit log hooks in here. It runs on the
-	// caller's goroutine and must not block.
-	OnTimeout func(plugin string, deadline time.Duration)
 }
 
 // Runtime owns the wazero runtimes, the compilation cache and the map of
@@ -46,8 +39,6 @@ type Runtime struct {
 	cache  wazero.CompilationCache
 	logger *slog.Logger
 	budget memoryBudget
-	// onTimeout is Options.OnTimeout.
-	onTimeout func(plugin string, deadline time.Duration)
 
 	mu       sync.Mutex // guards the fields below
 	closed   bool
@@ -89,11 +80,10 @@ func NewRuntime(ctx context.Context, opts Options) (*Runtime, error) {
 		opts.Logger = slog.Default()
 	}
 	r := &Runtime{
-		logger:    opts.Logger,
-		budget:    memoryBudget{limit: opts.MaxMemoryBytes},
-		onTimeout: opts.OnTimeout,
-		engines:   make(map[engineKey]*engine),
-		compiled:  make(map[compileKey]*compiledEntry),
+		logger:   opts.Logger,
+		budget:   memoryBudget{limit: opts.MaxMemoryBytes},
+		engines:  make(map[engineKey]*engine),
+		compiled: make(map[compileKey]*compiledEntry),
 	}
 	if opts.StorageDir != "" {
 		c, err := wazero.NewCompilationCacheWithDir(filepath.Join(opts.StorageDir, "wasm-cache"))
