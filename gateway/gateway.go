@@ -14,11 +14,13 @@ import (
 
 	"github.com/eventgw/gateway/gateway/config"
 	"github.com/eventgw/gateway/gateway/event"
+	"github.com/eventgw/gateway/gateway/internal/audit"
 	"github.com/eventgw/gateway/gateway/internal/bus"
 	"github.com/eventgw/gateway/gateway/internal/delivery"
 	"github.com/eventgw/gateway/gateway/internal/httpapi"
 	"github.com/eventgw/gateway/gateway/internal/plugins"
 	"github.com/eventgw/gateway/gateway/internal/store"
+	"github.com/eventgw/gateway/sdk/abi"
 )
 
 // maxModuleBytes caps a plugin module uploaded with PUT /v1/plugins/{name}.
@@ -33,6 +35,7 @@ type Gateway struct {
 
 	deliverer *delivery.Engine
 	plugins   *plugins.Manager
+	audit     *audit.Log
 
 	ready   atomic.Bool
 	handler atomic.Pointer[http.Handler]
@@ -143,6 +146,7 @@ func (g *Gateway) Run(ctx context.Context) (err error) {
 	if cerr := st.Close(); cerr != nil && err == nil {
 		err = fmt.Errorf("gateway: close store: %w", cerr)
 	}
+	_ = g.audit.Close()
 	g.logger.Info("stopped")
 	return err
 }
@@ -183,6 +187,11 @@ func (g *Gateway) listen() (*http.Server, net.Listener, error) {
 // start opens the store, applies config webhooks, loads the plugins, starts
 // the delivery engine and the bus, and swaps the API in.
 func (g *Gateway) start(ctx context.Context) (*store.Store, *bus.Bus, error) {
+	al, err := audit.Open(g.cfg.Audit.File, g.logger)
+	if err != nil {
+		return nil, nil, fmt.Errorf("gateway: %w", err)
+	}
+	g.audit = al
 	var b *bus.Bus
 	st, err := store.Open(store.Options{
 		Path:              g.cfg.Storage.Path,
@@ -193,6 +202,7 @@ func (g *Gateway) start(ctx context.Context) (*store.Store, *bus.Bus, error) {
 		OnCommit:          func() { b.Notify() },
 	})
 	if err != nil {
+		_ = al.Close()
 		return nil, nil, fmt.Errorf("gateway: %w", err)
 	}
 	b = bus.New(st, g.logger)
@@ -205,6 +215,7 @@ func (g *Gateway) start(ctx context.Context) (*store.Store, *bus.Bus, error) {
 			g.plugins.Close(context.WithoutCancel(ctx))
 		}
 		_ = st.Close()
+		_ = al.Close()
 		return nil, nil, err
 	}
 	if err := applyConfigWebhooks(ctx, st, g.cfg.Webhooks, g.cfg.Delivery.SecretOverlap, g.logger, time.Now); err != nil {
@@ -217,12 +228,15 @@ func (g *Gateway) start(ctx context.Context) (*store.Store, *bus.Bus, error) {
 	pm, err := plugins.NewManager(ctx, plugins.Options{
 		Config: g.cfg.Plugins, DataDir: dataDir, Store: st, Logger: g.logger,
 		MaxMemoryBytes: int64(g.cfg.PluginLimits.MaxMemoryMiB) << 20,
+		OnTimeout: func(plugin string, kind abi.Kind, deadline time.Duration) {
+			al.PluginTimeout(plugin, string(kind), deadline)
+		},
 	})
 	if err != nil {
 		return fail(fmt.Errorf("gateway: %w", err))
 	}
 	g.plugins = pm
-	deliverer, policy, err := newDeliverer(g.cfg, st, pm, g.logger)
+	deliverer, policy, err := newDeliverer(g.cfg, st, pm, al, g.logger)
 	if err != nil {
 		return fail(err)
 	}
@@ -257,8 +271,10 @@ func (g *Gateway) start(ctx context.Context) (*store.Store, *bus.Bus, error) {
 		Keys:             apiKeys(g.cfg),
 		MaxBodyBytes:     g.cfg.Server.MaxBodyBytes,
 		MaxBatchEvents:   g.cfg.Ingest.MaxBatchEvents,
+		MaxJSONDepth:     g.cfg.Ingest.MaxJSONDepth,
 		Version:          Version(),
 		Logger:           g.logger,
+		Audit:            al,
 	})
 	g.handler.Store(&api)
 	return st, b, nil

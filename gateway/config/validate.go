@@ -175,6 +175,9 @@ func (in *Ingest) validate(ps *problems) {
 	if n := in.MaxBatchEvents; n < 1 || n > MaxBatchEvents {
 		ps.addf("ingest.max_batch_events", "must be between 1 and %d, got %d", MaxBatchEvents, n)
 	}
+	if n := in.MaxJSONDepth; n < 1 || n > MaxMaxJSONDepth {
+		ps.addf("ingest.max_json_depth", "must be between 1 and %d, got %d", MaxMaxJSONDepth, n)
+	}
 }
 
 func (c *Config) validateAuth(ps *problems) {

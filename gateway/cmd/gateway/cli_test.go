@@ -100,7 +100,7 @@ webhooks:
 			wantStderr: []string{
 				"invalid config (7 problems):",
 				`server.addr: must be host:port with a numeric port 0-65535, such as "127.0.0.1:8080" or ":8080", got "nope"`,
-				`server.read_timeout: must be a duration such as "30s", "5m" or "24h"; the number 5 has no unit`,
+				`server.read_timeout: must be a duration such as "30s", "5m" or "24h"; got a number without a unit`,
 				"storage.path: is required unless storage.memory is true",
 				`log.level: must be one of debug, info, warn or error, got "loud"`,
 				"log.colour: unknown key",

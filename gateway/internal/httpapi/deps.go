@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/eventgw/gateway/gateway/event"
+	"github.com/eventgw/gateway/gateway/internal/audit"
 	"github.com/eventgw/gateway/gateway/internal/delivery"
 	"github.com/eventgw/gateway/gateway/internal/pipeline"
 	"github.com/eventgw/gateway/gateway/internal/plugins"
@@ -80,6 +81,16 @@ type PluginRunner interface {
 	Invoke(ctx context.Context, name string, ev event.Event, webhookID string) (plugins.Invocation, error)
 }
 
+// Auditor writes the audit trail: audit.Log. Its methods must not block
+// for long; they run on the request path.
+type Auditor interface {
+	// AuthFailed: a request refused for its API key.
+	AuthFailed(remote, reason, keyHint string)
+	// Changed: a webhook or plugin changed through the API, by the key
+	// named actor.
+	Changed(kind audit.Kind, action audit.Action, id, actor string)
+}
+
 // Key is an API key, reduced to what authentication needs.
 type Key struct {
 	Name   string
@@ -131,6 +142,11 @@ type Options struct {
 	MaxBatchEvents int
 	Version        string
 	Logger         *slog.Logger
+	// Audit records refused keys and changes (nil: none).
+	Audit Auditor
 	// NewID returns a fresh time-ordered id for webhooks.
 	NewID func() event.Seq
+	// MaxJSONDepth caps the nesting of request bodies (ingest.max_json_depth;
+	// 0 means jsonstrict.DefaultMaxDepth).
+	MaxJSONDepth int
 }

@@ -28,6 +28,9 @@ func (e *Error) Error() string { return fmt.Sprintf("%d %s: %s", e.Status, e.Cod
 // Error codes. Clients may switch on them; they never change meaning.
 const (
 	CodeInvalidJSON         = "invalid_json"
+	CodeDuplicateKey        = "duplicate_key"
+	CodeInvalidUTF8         = "invalid_utf8"
+	CodeTooDeep             = "too_deep"
 	CodeBodyTooLarge        = "body_too_large"
 	CodeValidation          = "validation_failed"
 	CodeUnsupportedMedia    = "unsupported_media_type"

@@ -40,7 +40,7 @@ func (a *API) publish(w http.ResponseWriter, r *http.Request, _ httprouter.Param
 	if err != nil {
 		return err
 	}
-	d, err := DecodeEvent(r.Header, body)
+	d, err := DecodeEvent(r.Header, body, a.opts.MaxJSONDepth)
 	if err != nil {
 		return err
 	}
@@ -65,7 +65,7 @@ func (a *API) publishBatch(w http.ResponseWriter, r *http.Request, _ httprouter.
 	if err != nil {
 		return err
 	}
-	drafts, err := DecodeBatch(r.Header, body, a.opts.MaxBatchEvents)
+	drafts, err := DecodeBatch(r.Header, body, a.opts.MaxBatchEvents, a.opts.MaxJSONDepth)
 	if err != nil {
 		return err
 	}
@@ -94,6 +94,7 @@ func (a *API) publishBatch(w http.ResponseWriter, r *http.Request, _ httprouter.
 // events is answered without them, and a key reused with another body is
 // refused without them.
 func (a *API) append(r *http.Request, drafts []store.Draft) ([]store.Appended, error) {
+	scopeIdemKeys(drafts, apiKeyName(r.Context()))
 	if a.opts.IngestFilter != nil && (a.opts.HasIngestFilters == nil || a.opts.HasIngestFilters()) {
 		var known []store.Appended
 		if hasIdempotencyKey(drafts) {
@@ -158,7 +159,10 @@ type eventView struct {
 	Source string          `json:"source,omitempty"`
 	Time   string          `json:"time"`
 	Data   json.RawMessage `json:"data"`
-	Status string          `json:"status"`
+	// CloudEvent is the event's other CloudEvents attributes, if it came
+	// as a CloudEvent (event.Event.CloudEvent).
+	CloudEvent json.RawMessage `json:"cloudevent,omitempty"`
+	Status     string          `json:"status"`
 	// Verdicts are the plugin stages that ran for the event, in order.
 	Verdicts []pipeline.Verdict `json:"verdicts,omitempty"`
 }
@@ -167,7 +171,7 @@ type eventView struct {
 // handled it, then dispatched, or denied when a filter (or a dropping
 // transform) stopped it.
 func (a *API) view(ctx context.Context, ev event.Event) (eventView, error) {
-	v := eventView{ID: ev.ID, Type: ev.Type, Source: ev.Source, Time: ev.Time.Format(time.RFC3339Nano), Data: ev.Data, Status: event.StatusPending}
+	v := eventView{ID: ev.ID, Type: ev.Type, Source: ev.Source, Time: ev.Time.Format(time.RFC3339Nano), Data: ev.Data, CloudEvent: ev.CloudEvent, Status: event.StatusPending}
 	if a.opts.Progress == nil || a.opts.Progress.Dispatched(ev.Seq) {
 		v.Status = event.StatusDispatched
 	}
@@ -288,7 +292,7 @@ func (a *API) ingestFilter(r *http.Request, drafts []store.Draft, known []store.
 			}
 			seen[d.IdemKey] = true
 		}
-		ev := event.Event{ID: d.ID, Type: d.Type, Source: d.Source, Time: now, Data: d.Data}
+		ev := event.Event{ID: d.ID, Type: d.Type, Source: d.Source, Time: now, Data: d.Data, CloudEvent: d.CloudEvent}
 		denied, v := a.opts.IngestFilter(r.Context(), &ev)
 		if !denied {
 			continue

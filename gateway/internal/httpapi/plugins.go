@@ -14,6 +14,7 @@ import (
 	"github.com/julienschmidt/httprouter"
 
 	"github.com/eventgw/gateway/gateway/event"
+	"github.com/eventgw/gateway/gateway/internal/audit"
 	"github.com/eventgw/gateway/gateway/internal/plugins"
 )
 
@@ -153,10 +154,15 @@ func (a *API) putPlugin(w http.ResponseWriter, r *http.Request, ps httprouter.Pa
 			return errorf(http.StatusConflict, CodeConflict, "kind", "plugin %q is the transform of webhook %q; upload it with kind transform", name, id)
 		}
 	}
+	action := audit.ActionCreate
+	if slices.ContainsFunc(a.opts.Plugins.List(), func(p plugins.Info) bool { return p.Name == name }) {
+		action = audit.ActionUpdate
+	}
 	info, err := a.opts.Plugins.Put(r.Context(), s, wasm)
 	if err != nil {
 		return pluginError(name, err)
 	}
+	a.changed(r, audit.KindPlugin, action, name)
 	writeJSON(w, http.StatusOK, info)
 	return nil
 }
@@ -204,7 +210,7 @@ func (a *API) readMultipartPlugin(r *http.Request) (plugins.Settings, []byte, er
 			if err != nil {
 				return s, nil, err
 			}
-			if err := strictUnmarshal(raw, &s, "settings."); err != nil {
+			if err := a.strictUnmarshal(raw, &s, "settings."); err != nil {
 				return s, nil, err
 			}
 		default:
@@ -293,6 +299,7 @@ func (a *API) deletePlugin(w http.ResponseWriter, r *http.Request, ps httprouter
 	if err := a.opts.Plugins.Delete(r.Context(), name); err != nil {
 		return pluginError(name, err)
 	}
+	a.changed(r, audit.KindPlugin, audit.ActionDelete, name)
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }

@@ -7,12 +7,14 @@ import (
 	"log/slog"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/eventgw/gateway/gateway/config"
 	"github.com/eventgw/gateway/gateway/event"
 	"github.com/eventgw/gateway/gateway/internal/pipeline"
 	"github.com/eventgw/gateway/gateway/internal/store"
 	"github.com/eventgw/gateway/gateway/internal/wasmhost"
+	"github.com/eventgw/gateway/sdk/abi"
 )
 
 // Sentinel errors of the Manager's API operations.
@@ -58,6 +60,9 @@ type Options struct {
 	// MaxMemoryBytes is the memory budget of all plugin instances together
 	// (plugin_limits.max_memory_mib; 0: none).
 	MaxMemoryBytes int64
+	// OnTimeout, if set, is told of every plugin call that ran past its
+	// deadline (wasmhost.Options.OnTimeout): the audit trail.
+	OnTimeout func(plugin string, kind abi.Kind, deadline time.Duration)
 }
 
 // Manager holds the current Set behind an atomic pointer and swaps it when
@@ -92,7 +97,9 @@ func NewManager(ctx context.Context, opts Options) (*Manager, error) {
 	if logger == nil {
 		logger = slog.Default()
 	}
-	rt, err := wasmhost.NewRuntime(ctx, wasmhost.Options{StorageDir: opts.DataDir, Logger: logger, MaxMemoryBytes: opts.MaxMemoryBytes})
+	rt, err := wasmhost.NewRuntime(ctx, wasmhost.Options{
+		StorageDir: opts.DataDir, Logger: logger, MaxMemoryBytes: opts.MaxMemoryBytes, OnTimeout: opts.OnTimeout,
+	})
 	if err != nil {
 		return nil, fmt.Errorf("plugins: %w", err)
 	}

@@ -202,6 +202,9 @@ func (p *Plugin) do(ctx context.Context, k abi.Kind, meta abi.Meta, data []byte,
 		case timedOut:
 			p.stats.timeouts.Add(1)
 			p.recordCrash()
+			if p.rt.onTimeout != nil {
+				p.rt.onTimeout(p.name, p.kind, p.limits.CallTimeout)
+			}
 			return fmt.Errorf("plugin %q: %w (%s)", p.name, ErrTimeout, p.limits.CallTimeout)
 		case ctx.Err() != nil && isCtxExit(err):
 			// The caller gave up; the instance is gone but the plugin is

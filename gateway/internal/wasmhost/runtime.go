@@ -9,10 +9,13 @@ import (
 	"path/filepath"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
 	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
+
+	"github.com/eventgw/gateway/sdk/abi"
 )
 
 // wasiModule is the WASI import module name.
@@ -31,6 +34,11 @@ type Options struct {
 	// Limits.MemoryPages before it is created and returns them when it
 	// closes; one that does not fit is not created (ErrMemoryBudget).
 	MaxMemoryBytes int64
+	// OnTimeout, if set, is called once for every call that ran past its
+	// deadline, with the plugin's name, its kind and the deadline; it feeds
+	// the audit trail. It runs on the calling goroutine, so it must not
+	// block for long.
+	OnTimeout func(plugin string, kind abi.Kind, deadline time.Duration)
 }
 
 // Runtime owns the wazero runtimes, the compilation cache and the map of
@@ -39,6 +47,8 @@ type Runtime struct {
 	cache  wazero.CompilationCache
 	logger *slog.Logger
 	budget memoryBudget
+	// onTimeout is Options.OnTimeout (nil: none).
+	onTimeout func(plugin string, kind abi.Kind, deadline time.Duration)
 
 	mu       sync.Mutex // guards the fields below
 	closed   bool
@@ -80,10 +90,11 @@ func NewRuntime(ctx context.Context, opts Options) (*Runtime, error) {
 		opts.Logger = slog.Default()
 	}
 	r := &Runtime{
-		logger:   opts.Logger,
-		budget:   memoryBudget{limit: opts.MaxMemoryBytes},
-		engines:  make(map[engineKey]*engine),
-		compiled: make(map[compileKey]*compiledEntry),
+		logger:    opts.Logger,
+		budget:    memoryBudget{limit: opts.MaxMemoryBytes},
+		onTimeout: opts.OnTimeout,
+		engines:   make(map[engineKey]*engine),
+		compiled:  make(map[compileKey]*compiledEntry),
 	}
 	if opts.StorageDir != "" {
 		c, err := wazero.NewCompilationCacheWithDir(filepath.Join(opts.StorageDir, "wasm-cache"))
