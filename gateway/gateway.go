@@ -242,6 +242,7 @@ func (g *Gateway) start(ctx context.Context) (*store.Store, *bus.Bus, error) {
 	}
 	pm, err := plugins.NewManager(ctx, plugins.Options{
 		Config: g.cfg.Plugins, DataDir: dataDir, Store: st, Logger: g.logger,
+		MaxMemoryBytes: int64(g.cfg.PluginLimits.MaxMemoryMiB) << 20,
 		OnTimeout: func(plugin string, kind abi.Kind, deadline time.Duration) {
 			al.PluginTimeout(plugin, string(kind), deadline)
 		},

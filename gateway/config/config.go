@@ -18,6 +18,9 @@ type Config struct {
 	Delivery Delivery  `koanf:"delivery"`
 	Plugins  []Plugin  `koanf:"plugins"`
 	Webhooks []Webhook `koanf:"webhooks"`
+
+	// PluginLimits bound all plugins together (plugins.go).
+	PluginLimits GlobalPluginLimits `koanf:"plugin_limits"`
 	// Later sections (metrics) are added here as fields of their own struct
 	// type; Defaults and Validate grow with them.
 }

@@ -46,6 +46,9 @@ func Defaults() Config {
 			Format: "text",
 		},
 		Delivery: defaultDelivery(),
+		PluginLimits: GlobalPluginLimits{
+			MaxMemoryMiB: DefaultPluginMaxMemoryMiB,
+		},
 	}
 }
 

@@ -85,6 +85,7 @@ func (c *Config) problems() problems {
 	c.Log.validate(&ps)
 	c.Delivery.validate(&ps)
 	plugins := validatePlugins(&ps, c.Plugins)
+	c.PluginLimits.validate(&ps, c.Plugins)
 	validateWebhooks(&ps, c.Webhooks, c.Delivery)
 	for i, w := range c.Webhooks {
 		if w.Transform == "" {

@@ -114,7 +114,8 @@ type Options struct {
 	// SecretOverlap is how long a rotated-out secret keeps signing.
 	SecretOverlap time.Duration
 	// IngestFilter runs the stage: ingest filter plugins on an event before
-	// it is stored; a deny answers 403 and stores nothing. It never runs for
+	// it is stored; a deny answers 403 and stores nothing, a failure under
+	// on_error: deny (v.Failed()) answers 503 with Retry-After. It never runs for
 	// a draft that replays a stored event or an earlier draft of its
 	// request, nor for a request refused for its idempotency key. Nil: none.
 	IngestFilter func(ctx context.Context, ev *event.Event) (denied bool, v pipeline.Verdict)

@@ -289,7 +289,8 @@ func limitParam(v string) (int, error) {
 // new: not replayed from a stored event (known, from Appender.Replays; nil
 // when no draft has a key), and not a repeat of an earlier draft of the
 // request with the same key. The first deny refuses the whole request with
-// 403, before anything is stored.
+// 403, before anything is stored; a filter that failed under on_error: deny
+// refuses it with 503 and Retry-After instead (filterFailed).
 func (a *API) ingestFilter(r *http.Request, drafts []store.Draft, known []store.Appended) error {
 	now := time.Now().UTC()
 	seen := make(map[string]bool)
@@ -305,13 +306,16 @@ func (a *API) ingestFilter(r *http.Request, drafts []store.Draft, known []store.
 		if !denied {
 			continue
 		}
-		msg := v.Reason
-		if msg == "" {
-			msg = "denied by plugin " + v.Plugin
-		}
 		field := ""
 		if len(drafts) > 1 {
 			field = "events[" + strconv.Itoa(i) + "]"
+		}
+		if v.Failed() {
+			return filterFailed(v.Plugin, field)
+		}
+		msg := v.Reason
+		if msg == "" {
+			msg = "denied by plugin " + v.Plugin
 		}
 		return &Error{Status: http.StatusForbidden, Code: CodeDenied, Message: msg, Field: field}
 	}
