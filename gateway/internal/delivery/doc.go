@@ -7,4 +7,9 @@
 // is immutable once built and safe for concurrent use by any number of
 // delivery workers. The deliveries of an event a filter flagged also carry
 // HeaderFlags (webhook-flags), outside the signed content.
+//
+// A receiver is untrusted: its answer is read up to
+// delivery.max_response_bytes, and its response headers up to 64 KiB, past which
+// the attempt fails. Go's default of 10 MB per connection let 64 workers
+// hold 640 MB for receivers sending huge headers.
 package delivery
