@@ -254,6 +254,7 @@ func (g *Gateway) start(ctx context.Context) (*store.Store, *bus.Bus, error) {
 		Keys:             apiKeys(g.cfg),
 		MaxBodyBytes:     g.cfg.Server.MaxBodyBytes,
 		MaxBatchEvents:   g.cfg.Ingest.MaxBatchEvents,
+		MaxPendingBytes:  g.cfg.Ingest.MaxPendingBytes,
 		Version:          Version(),
 		Logger:           g.logger,
 	})

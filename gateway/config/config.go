@@ -57,6 +57,9 @@ type Ingest struct {
 	IdempotencyWindow time.Duration `koanf:"idempotency_window"`
 	// MaxBatchEvents caps POST /v1/events/batch (at most 1000).
 	MaxBatchEvents int `koanf:"max_batch_events"`
+	// MaxPendingBytes caps the request bodies held in memory at once, from
+	// reading to commit; past it, publishes get 503 with Retry-After.
+	MaxPendingBytes int64 `koanf:"max_pending_bytes"`
 }
 
 // Auth lists the API keys. With no keys the API is open, which is only

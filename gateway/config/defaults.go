@@ -13,6 +13,8 @@ const (
 	MaxMaxBodyBytes = 64 << 20 // 64 MiB
 	// MaxBatchEvents is the largest ingest.max_batch_events Validate accepts.
 	MaxBatchEvents = 1000
+	// DefaultMaxPendingBytes is ingest.max_pending_bytes.
+	DefaultMaxPendingBytes = 64 << 20 // 64 MiB
 )
 
 // Defaults returns the configuration used for every key that no file,
@@ -36,6 +38,7 @@ func Defaults() Config {
 		Ingest: Ingest{
 			IdempotencyWindow: 24 * time.Hour,
 			MaxBatchEvents:    MaxBatchEvents,
+			MaxPendingBytes:   DefaultMaxPendingBytes,
 		},
 		Log: Log{
 			Level:  "info",

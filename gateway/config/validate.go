@@ -81,6 +81,9 @@ func (c *Config) problems() problems {
 	c.Server.validate(&ps)
 	c.Storage.validate(&ps)
 	c.Ingest.validate(&ps)
+	if p, b := c.Ingest.MaxPendingBytes, c.Server.MaxBodyBytes; p < b && b <= MaxMaxBodyBytes {
+		ps.addf("ingest.max_pending_bytes", "must be at least server.max_body_bytes (%d), got %d", c.Server.MaxBodyBytes, p)
+	}
 	c.validateAuth(&ps)
 	c.Log.validate(&ps)
 	c.Delivery.validate(&ps)

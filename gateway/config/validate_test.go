@@ -30,6 +30,11 @@ func TestConfig_Validate(t *testing.T) {
 		{name: "shutdown timeout 0", edit: func(c *Config) { c.Server.ShutdownTimeout = 0 }},
 		{name: "upper-case log level", edit: func(c *Config) { c.Log.Level = "DEBUG" }},
 		{
+			name:  "pending budget below the body limit",
+			edit:  func(c *Config) { c.Ingest.MaxPendingBytes = c.Server.MaxBodyBytes - 1 },
+			wants: []string{"ingest.max_pending_bytes: must be at least server.max_body_bytes (1048576), got 1048575"},
+		},
+		{
 			name: "public with keys",
 			edit: func(c *Config) {
 				c.Server.Addr = "0.0.0.0:8080"

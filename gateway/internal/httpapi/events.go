@@ -36,7 +36,8 @@ func receiptOf(a store.Appended) receipt {
 
 // publish handles POST /v1/events.
 func (a *API) publish(w http.ResponseWriter, r *http.Request, _ httprouter.Params) error {
-	body, err := readBody(r)
+	body, release, err := a.readIngestBody(w, r)
+	defer release()
 	if err != nil {
 		return err
 	}
@@ -61,7 +62,8 @@ func (a *API) publish(w http.ResponseWriter, r *http.Request, _ httprouter.Param
 
 // publishBatch handles POST /v1/events/batch. The batch is atomic.
 func (a *API) publishBatch(w http.ResponseWriter, r *http.Request, _ httprouter.Params) error {
-	body, err := readBody(r)
+	body, release, err := a.readIngestBody(w, r)
+	defer release()
 	if err != nil {
 		return err
 	}

@@ -62,6 +62,10 @@ type harnessConfig struct {
 	// plugins serves /v1/plugins, with maxModule as the module cap.
 	plugins   *fakePlugins
 	maxModule int64
+	// pendingBytes is ingest.max_pending_bytes; wrapAppender, if set,
+	// wraps the store as the API's Appender.
+	pendingBytes int64
+	wrapAppender func(httpapi.Appender) httpapi.Appender
 }
 
 type harnessOption func(*harnessConfig)
@@ -115,6 +119,10 @@ func newHarness(tb testing.TB, opts ...harnessOption) *harness {
 		MaxModuleBytes: cfg.maxModule,
 		Version:        "test",
 		Logger:         logger,
+	}
+	apiOpts.MaxPendingBytes = cfg.pendingBytes
+	if cfg.wrapAppender != nil {
+		apiOpts.Appender = cfg.wrapAppender(st)
 	}
 	if cfg.plugins != nil {
 		apiOpts.Plugins, apiOpts.PluginRunner = cfg.plugins, cfg.plugins
