@@ -36,6 +36,9 @@ type Server struct {
 	// ShutdownTimeout bounds how long in-flight requests may take to finish
 	// after SIGINT or SIGTERM.
 	ShutdownTimeout time.Duration `koanf:"shutdown_timeout"`
+	// MemoryLimit is the Go runtime's soft memory limit, applied by serve
+	// unless the GOMEMLIMIT environment variable is set; 0 ("off"): none.
+	MemoryLimit Size `koanf:"memory_limit"`
 }
 
 // Storage is where events and registrations are kept.

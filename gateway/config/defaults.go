@@ -13,6 +13,11 @@ const (
 	MaxMaxBodyBytes = 64 << 20 // 64 MiB
 	// MaxBatchEvents is the largest ingest.max_batch_events Validate accepts.
 	MaxBatchEvents = 1000
+	// DefaultMemoryLimit is server.memory_limit.
+	DefaultMemoryLimit = 384 << 20 // 384 MiB
+	// MinMemoryLimit is the smallest server.memory_limit other than off:
+	// below it the garbage collector would run all the time.
+	MinMemoryLimit = 32 << 20
 	// DefaultMaxPendingBytes is ingest.max_pending_bytes.
 	DefaultMaxPendingBytes = 64 << 20 // 64 MiB
 )
@@ -29,6 +34,7 @@ func Defaults() Config {
 			WriteTimeout:      30 * time.Second,
 			IdleTimeout:       120 * time.Second,
 			ShutdownTimeout:   30 * time.Second,
+			MemoryLimit:       DefaultMemoryLimit,
 		},
 		Storage: Storage{
 			Path:   "./data",

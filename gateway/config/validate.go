@@ -132,6 +132,9 @@ func (s *Server) validate(ps *problems) {
 			ps.addf("server."+d.key, "must be greater than 0, got %s", d.val)
 		}
 	}
+	if m := s.MemoryLimit; m != 0 && m < MinMemoryLimit {
+		ps.addf("server.memory_limit", "must be \"off\" or at least 32MiB, got %d bytes", m)
+	}
 	if s.ShutdownTimeout < 0 {
 		ps.addf("server.shutdown_timeout", "must not be negative, got %s", s.ShutdownTimeout)
 	}
