@@ -20,6 +20,10 @@ import (
 const (
 	defaultLimit = 50
 	maxLimit     = 1000
+	// maxPageBytes ends a page of events early once it holds this much
+	// event data; next_cursor continues it. 1000 events of 1 MiB would
+	// otherwise be buffered as one 1 GiB answer.
+	maxPageBytes = 4 << 20
 )
 
 // receipt is the answer to a publish: what was stored.
@@ -205,7 +209,7 @@ func (a *API) getEvent(w http.ResponseWriter, r *http.Request, ps httprouter.Par
 // and until, paginated by cursor.
 func (a *API) listEvents(w http.ResponseWriter, r *http.Request, _ httprouter.Params) error {
 	qs := r.URL.Query()
-	q := store.Query{Type: qs.Get("type")}
+	q := store.Query{Type: qs.Get("type"), MaxBytes: maxPageBytes}
 	if q.Type != "" {
 		if err := event.ValidateType(q.Type); err != nil {
 			return badParam("type", "type: %v", err)

@@ -39,5 +39,10 @@
 // find a committed event below S; the bus relies on this to read the log with
 // a simple cursor.
 //
+// Reads are bounded by bytes as well as by count, because an event may be
+// as large as server.max_body_bytes: ReadAfter stops at about 8 MiB, a
+// Query with MaxBytes at that much, and iterators read ahead at most 16
+// values.
+//
 // Store is safe for concurrent use.
 package store
