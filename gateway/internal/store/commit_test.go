@@ -89,7 +89,7 @@ func TestStore_Append_tooLarge(t *testing.T) {
 		wantErr error
 	}{
 		{name: "values in the value log fit", big: many(3, 5<<20)},
-		{name: "values in the LSM tree overflow", big: many(8, 900<<10), wantErr: ErrTooLarge},
+		{name: "values in the LSM tree overflow", big: many(50, valueThreshold-1<<10), wantErr: ErrTooLarge},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

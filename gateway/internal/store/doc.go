@@ -44,5 +44,11 @@
 // Query with MaxBytes at that much, and iterators read ahead at most 16
 // values.
 //
+// Values over 64 KiB (large events) live in Badger's value log, not in
+// the LSM tree. Badger maps value log files into memory; on Linux a pager
+// (pager_linux.go) advises the kernel to reclaim the pages of finished
+// files every 250 ms, so that they do not count as the gateway's resident
+// memory.
+//
 // Store is safe for concurrent use.
 package store

@@ -79,6 +79,10 @@ type Store struct {
 	closed       sync.Once
 }
 
+// valueThreshold is the size above which Badger keeps a value in the value
+// log rather than in the LSM tree.
+const valueThreshold = 64 << 10
+
 // badgerOptions is how the store tunes Badger for opts.
 func badgerOptions(opts Options) badger.Options {
 	bo := badger.DefaultOptions(opts.Path).
@@ -92,7 +96,13 @@ func badgerOptions(opts Options) badger.Options {
 		WithNumMemtables(2).
 		WithNumCompactors(2).
 		WithBlockCacheSize(8 << 20).
-		WithValueLogFileSize(256 << 20)
+		// Values above 64 KiB (large events) go to the value log, not into
+		// the memtables and the LSM tree: Badger's default threshold is
+		// 1 MiB, so events just under server.max_body_bytes filled the
+		// memtables (and every compaction) with payload. Smaller value log
+		// files are mapped, and collected, in smaller pieces.
+		WithValueThreshold(valueThreshold).
+		WithValueLogFileSize(64 << 20)
 	if opts.Memory {
 		bo = bo.WithDir("").WithValueDir("")
 	}
