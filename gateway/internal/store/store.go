@@ -77,6 +77,9 @@ type Store struct {
 	stop         chan struct{}
 	done         chan struct{}
 	closed       sync.Once
+	// pagerDone is closed when the value log pager (pager_linux.go) has
+	// stopped; it stops with stop.
+	pagerDone chan struct{}
 }
 
 // valueThreshold is the size above which Badger keeps a value in the value
@@ -143,6 +146,12 @@ func Open(opts Options) (*Store, error) {
 		return nil, err
 	}
 	go s.commitLoop()
+	s.pagerDone = make(chan struct{})
+	if opts.Memory {
+		close(s.pagerDone)
+	} else {
+		go runPager(opts.Path, s.stop, s.pagerDone)
+	}
 	return s, nil
 }
 
@@ -153,6 +162,7 @@ func (s *Store) Close() error {
 	s.closed.Do(func() {
 		close(s.stop)
 		<-s.done
+		<-s.pagerDone
 		err = s.db.Close()
 	})
 	return err
