@@ -288,6 +288,7 @@ func (g *Gateway) start(ctx context.Context) (*store.Store, *bus.Bus, error) {
 		MaxBodyBytes:     g.cfg.Server.MaxBodyBytes,
 		MaxBatchEvents:   g.cfg.Ingest.MaxBatchEvents,
 		MaxJSONDepth:     g.cfg.Ingest.MaxJSONDepth,
+		MaxPendingBytes:  g.cfg.Ingest.MaxPendingBytes,
 		Version:          Version(),
 		Logger:           g.logger,
 		Audit:            al,

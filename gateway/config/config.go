@@ -40,6 +40,9 @@ type Server struct {
 	// ShutdownTimeout bounds how long in-flight requests may take to finish
 	// after SIGINT or SIGTERM.
 	ShutdownTimeout time.Duration `koanf:"shutdown_timeout"`
+	// MemoryLimit is the Go runtime's soft memory limit, applied by serve
+	// unless the GOMEMLIMIT environment variable is set; 0 ("off"): none.
+	MemoryLimit Size `koanf:"memory_limit"`
 }
 
 // Storage is where events and registrations are kept.
@@ -69,6 +72,9 @@ type Ingest struct {
 	// MaxJSONDepth caps how deeply objects and arrays nest in a request
 	// body (default 64, at most 1000); deeper bodies get 400 too_deep.
 	MaxJSONDepth int `koanf:"max_json_depth"`
+	// MaxPendingBytes caps the request bodies held in memory at once, from
+	// reading to commit; past it, publishes get 503 with Retry-After.
+	MaxPendingBytes int64 `koanf:"max_pending_bytes"`
 }
 
 // Auth lists the API keys. With no keys the API is open, which is only

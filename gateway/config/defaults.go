@@ -16,6 +16,13 @@ const (
 	// DefaultMaxJSONDepth and MaxMaxJSONDepth bound ingest.max_json_depth.
 	DefaultMaxJSONDepth = 64
 	MaxMaxJSONDepth     = 1000
+	// DefaultMemoryLimit is server.memory_limit.
+	DefaultMemoryLimit = 384 << 20 // 384 MiB
+	// MinMemoryLimit is the smallest server.memory_limit other than off:
+	// below it the garbage collector would run all the time.
+	MinMemoryLimit = 32 << 20
+	// DefaultMaxPendingBytes is ingest.max_pending_bytes.
+	DefaultMaxPendingBytes = 64 << 20 // 64 MiB
 )
 
 // Defaults returns the configuration used for every key that no file,
@@ -30,6 +37,7 @@ func Defaults() Config {
 			WriteTimeout:      30 * time.Second,
 			IdleTimeout:       120 * time.Second,
 			ShutdownTimeout:   30 * time.Second,
+			MemoryLimit:       DefaultMemoryLimit,
 		},
 		Storage: Storage{
 			Path:   "./data",
@@ -40,6 +48,7 @@ func Defaults() Config {
 			IdempotencyWindow: 24 * time.Hour,
 			MaxBatchEvents:    MaxBatchEvents,
 			MaxJSONDepth:      DefaultMaxJSONDepth,
+			MaxPendingBytes:   DefaultMaxPendingBytes,
 		},
 		Log: Log{
 			Level:  "info",

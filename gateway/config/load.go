@@ -195,7 +195,7 @@ func within(path, prefix string) bool {
 // field as a problem at that field's path. It returns those paths.
 func decode(ps *problems, k *koanf.Koanf, raw map[string]any, cfg *Config) []string {
 	dc := &mapstructure.DecoderConfig{
-		DecodeHook: mapstructure.ComposeDecodeHookFunc(durationHook, wholeNumberHook),
+		DecodeHook: mapstructure.ComposeDecodeHookFunc(durationHook, sizeHook, wholeNumberHook),
 		// Weak typing lets environment strings such as "false" and "2048"
 		// decode into bools and numbers.
 		WeaklyTypedInput: true,

@@ -81,6 +81,9 @@ func (c *Config) problems() problems {
 	c.Server.validate(&ps)
 	c.Storage.validate(&ps)
 	c.Ingest.validate(&ps)
+	if p, b := c.Ingest.MaxPendingBytes, c.Server.MaxBodyBytes; p < b && b <= MaxMaxBodyBytes {
+		ps.addf("ingest.max_pending_bytes", "must be at least server.max_body_bytes (%d), got %d", c.Server.MaxBodyBytes, p)
+	}
 	c.validateAuth(&ps)
 	c.Log.validate(&ps)
 	c.Delivery.validate(&ps)
@@ -129,6 +132,9 @@ func (s *Server) validate(ps *problems) {
 		if d.val <= 0 {
 			ps.addf("server."+d.key, "must be greater than 0, got %s", d.val)
 		}
+	}
+	if m := s.MemoryLimit; m != 0 && m < MinMemoryLimit {
+		ps.addf("server.memory_limit", "must be \"off\" or at least 32MiB, got %d bytes", m)
 	}
 	if s.ShutdownTimeout < 0 {
 		ps.addf("server.shutdown_timeout", "must not be negative, got %s", s.ShutdownTimeout)

@@ -35,6 +35,11 @@ func TestConfig_Validate(t *testing.T) {
 		{name: "json depth 1001", edit: func(c *Config) { c.Ingest.MaxJSONDepth = 1001 },
 			wants: []string{"ingest.max_json_depth: must be between 1 and 1000, got 1001"}},
 		{
+			name:  "pending budget below the body limit",
+			edit:  func(c *Config) { c.Ingest.MaxPendingBytes = c.Server.MaxBodyBytes - 1 },
+			wants: []string{"ingest.max_pending_bytes: must be at least server.max_body_bytes (1048576), got 1048575"},
+		},
+		{
 			name: "public with keys",
 			edit: func(c *Config) {
 				c.Server.Addr = "0.0.0.0:8080"

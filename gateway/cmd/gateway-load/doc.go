@@ -57,6 +57,14 @@
 // /proc/<-pid>/status then and -settle later, and the number of unfinished
 // deliveries counted through the API.
 //
+// Memory: in load mode, -pid samples the gateway's VmRSS every 100 ms and
+// reports the peak (and VmHWM); -hang ADDR first registers one webhook
+// taking every event whose receiver, served on ADDR, reads each delivery
+// and never answers. A worker that gets 503 or 429 with Retry-After waits
+// that long (at most 10 s) before its next request; those answers are
+// counted as "overloaded".
+//
 // bench.sh, next to this file, runs the ingest comparison in BENCHMARKS.md;
-// delivery_bench.sh runs the delivery figures.
+// delivery_bench.sh runs the delivery figures; mem_bench.sh the memory
+// figures with 1 MiB events and the cost of server.memory_limit.
 package main

@@ -59,6 +59,10 @@ type config struct {
 	Events      int
 	Slow        time.Duration
 	Settle      time.Duration
+
+	// Memory (-mode single and batch): a hanging webhook, and the
+	// gateway's pid (Pid) to sample its RSS.
+	Hang string
 }
 
 func parseFlags(args []string, stderr io.Writer) (config, error) {
@@ -82,10 +86,11 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.IntVar(&c.Window, "window", 5000, "deliver without -rate: most events published but not yet delivered")
 	fs.IntVar(&c.RawConc, "raw-c", 64, "deliver: connections of the raw ceiling run (0: skip it)")
 	fs.StringVar(&c.Recv, "recv", "127.0.0.1:0", "deliver, pending: host:port of the webhook receiver")
-	fs.IntVar(&c.Pid, "pid", 0, "deliver, pending: the gateway's pid, to report its CPU and memory from /proc")
+	fs.IntVar(&c.Pid, "pid", 0, "the gateway's pid: deliver, pending report its CPU and memory from /proc; single, batch its peak VmRSS and VmHWM")
 	fs.DurationVar(&c.Drain, "drain", 2*time.Minute, "deliver: longest wait for the backlog after -d")
 	fs.IntVar(&c.Events, "n", 100000, "pending: events to publish")
 	fs.DurationVar(&c.Slow, "slow", 2*time.Second, "pending: how long the receiver waits before each 503")
+	fs.StringVar(&c.Hang, "hang", "", "single, batch: register one webhook taking every event whose receiver, served on this host:port, never answers")
 	fs.DurationVar(&c.Settle, "settle", 5*time.Second, "pending: wait between the two memory readings")
 	if err := fs.Parse(args); err != nil {
 		return c, err
@@ -243,23 +248,27 @@ const maxSamples = 5
 
 // result is what one run measured. Latencies are in milliseconds.
 type result struct {
-	Target       string   `json:"target"`
-	Mode         string   `json:"mode"`
-	Connections  int      `json:"connections"`
-	EventsPerReq int      `json:"events_per_request"`
-	DataBytes    int      `json:"data_bytes_per_event"`
-	Seconds      float64  `json:"seconds"`
-	Requests     int64    `json:"requests"`
-	Events       int64    `json:"events"`
-	RequestsPerS float64  `json:"requests_per_second"`
-	EventsPerS   float64  `json:"events_per_second"`
-	P50          float64  `json:"latency_p50_ms"`
-	P90          float64  `json:"latency_p90_ms"`
-	P99          float64  `json:"latency_p99_ms"`
-	Max          float64  `json:"latency_max_ms"`
-	Non2xx       int64    `json:"non_2xx"`
-	Errors       int64    `json:"errors"`
-	Samples      []string `json:"error_samples,omitempty"`
+	Target       string  `json:"target"`
+	Mode         string  `json:"mode"`
+	Connections  int     `json:"connections"`
+	EventsPerReq int     `json:"events_per_request"`
+	DataBytes    int     `json:"data_bytes_per_event"`
+	Seconds      float64 `json:"seconds"`
+	Requests     int64   `json:"requests"`
+	Events       int64   `json:"events"`
+	RequestsPerS float64 `json:"requests_per_second"`
+	EventsPerS   float64 `json:"events_per_second"`
+	P50          float64 `json:"latency_p50_ms"`
+	P90          float64 `json:"latency_p90_ms"`
+	P99          float64 `json:"latency_p99_ms"`
+	Max          float64 `json:"latency_max_ms"`
+	Non2xx       int64   `json:"non_2xx"`
+	// Overloaded counts 503 answers with Retry-After, which the worker
+	// waited out before its next request (part of Non2xx).
+	Overloaded int64    `json:"overloaded_503"`
+	Memory     *procMem `json:"gateway_memory_peak,omitempty"`
+	Errors     int64    `json:"errors"`
+	Samples    []string `json:"error_samples,omitempty"`
 }
 
 func (r *result) writeText(w io.Writer) {
@@ -271,7 +280,11 @@ func (r *result) writeText(w io.Writer) {
 	fmt.Fprintf(w, "events/s      %.0f\n", r.EventsPerS)
 	fmt.Fprintf(w, "latency ms    p50 %.3f  p90 %.3f  p99 %.3f  max %.3f\n", r.P50, r.P90, r.P99, r.Max)
 	fmt.Fprintf(w, "non-2xx       %d\n", r.Non2xx)
+	fmt.Fprintf(w, "overloaded    %d (503 with Retry-After, waited out)\n", r.Overloaded)
 	fmt.Fprintf(w, "errors        %d\n", r.Errors)
+	if r.Memory != nil {
+		fmt.Fprintf(w, "gateway peak  %s\n", r.Memory)
+	}
 	for _, s := range r.Samples {
 		fmt.Fprintf(w, "  sample: %s\n", s)
 	}
@@ -286,6 +299,7 @@ type worker struct {
 	lat     []time.Duration
 	ok      int64
 	non2xx  int64
+	over    int64
 	errs    int64
 	samples []string
 }
@@ -309,6 +323,22 @@ func run(ctx context.Context, c config) (*result, error) {
 	defer tr.CloseIdleConnections()
 	client := &http.Client{Transport: tr, Timeout: 30 * time.Second}
 	pad := strings.Repeat("x", max(0, c.Size-64))
+	if c.Hang != "" {
+		hangURL, err := startHang(ctx, c.Hang)
+		if err != nil {
+			return nil, err
+		}
+		a := &api{base: c.URL, key: c.Key, client: client}
+		id, err := a.registerHang(ctx, hangURL)
+		if err != nil {
+			return nil, err
+		}
+		defer a.deleteHooks([]string{id})
+	}
+	var rss *rssSampler
+	if c.Pid > 0 {
+		rss = sampleRSS(c.Pid)
+	}
 
 	var (
 		sampleMu sync.Mutex
@@ -355,8 +385,10 @@ func run(ctx context.Context, c config) (*result, error) {
 				resp, err := client.Do(req)
 				var status int
 				var errBody []byte
+				var wait time.Duration
 				if err == nil {
 					status = resp.StatusCode
+					wait = retryAfter(resp)
 					if status/100 == 2 {
 						_, err = io.Copy(io.Discard, resp.Body)
 					} else {
@@ -384,6 +416,12 @@ func run(ctx context.Context, c config) (*result, error) {
 					if counted {
 						w.non2xx++
 					}
+					if wait > 0 {
+						if counted {
+							w.over++
+						}
+						sleepCtx(runCtx, wait)
+					}
 				case counted:
 					w.ok++
 					w.lat = append(w.lat, t1.Sub(t0))
@@ -393,18 +431,24 @@ func run(ctx context.Context, c config) (*result, error) {
 	}
 	wg.Wait()
 	measured := min(time.Since(measureFrom), c.Duration)
+	var peak *procMem
+	if rss != nil {
+		m := rss.end()
+		peak = &m
+	}
 	if measured <= 0 {
 		return nil, fmt.Errorf("interrupted during the warm-up")
 	}
 
 	res := &result{
 		Target: target, Mode: c.Mode, Connections: c.Conc, EventsPerReq: perReq,
-		DataBytes: len(pad) + 64, Seconds: measured.Seconds(), Samples: samples,
+		DataBytes: len(pad) + 64, Seconds: measured.Seconds(), Samples: samples, Memory: peak,
 	}
 	var lat []time.Duration
 	for _, w := range workers {
 		res.Requests += w.ok
 		res.Non2xx += w.non2xx
+		res.Overloaded += w.over
 		res.Errors += w.errs
 		lat = append(lat, w.lat...)
 	}

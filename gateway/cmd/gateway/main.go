@@ -68,6 +68,7 @@ func newServe(stderr io.Writer) *cobra.Command {
 				return configError(err)
 			}
 			logger := newLogger(cfg, stderr)
+			applyMemoryLimit(cfg.Server.MemoryLimit, os.Getenv, logger)
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			defer ignoreHangup(logger)()

@@ -44,7 +44,8 @@ func (f SubscriberFunc) Handle(ctx context.Context, events []event.Event) error 
 // Log is what the bus needs from the store: the event log in commit order
 // and a place to keep cursors.
 type Log interface {
-	// ReadAfter returns up to max events committed after seq, oldest first.
+	// ReadAfter returns up to max events committed after seq, oldest first;
+	// fewer, but at least one if any, when the events are large.
 	ReadAfter(ctx context.Context, after event.Seq, max int) ([]event.Event, error)
 	// LastSeq returns the newest committed seq.
 	LastSeq(ctx context.Context) (event.Seq, error)
@@ -203,7 +204,8 @@ func (b *Bus) Dispatched(seq event.Seq) bool {
 }
 
 // Lag reports, per subscription name, how many events it is behind the
-// newest one, counting at most limit.
+// newest one, counting at most limit (fewer when the events are large:
+// ReadAfter stops at about 8 MiB).
 func (b *Bus) Lag(ctx context.Context, limit int) (map[string]int, error) {
 	rs := b.runners()
 	out := make(map[string]int, len(rs))

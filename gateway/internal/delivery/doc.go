@@ -12,4 +12,9 @@
 // (retried on the schedule, its error names delivery.allow_private and
 // delivery.allowed_cidrs) and is reported to Options.Audit, from the worker
 // that made it, with the webhook, the URL host and the guard's reason.
+//
+// A receiver is untrusted: its answer is read up to
+// delivery.max_response_bytes, and its response headers up to 64 KiB, past which
+// the attempt fails. Go's default of 10 MB per connection let 64 workers
+// hold 640 MB for receivers sending huge headers.
 package delivery

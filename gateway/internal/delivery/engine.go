@@ -122,8 +122,10 @@ type Engine struct {
 
 	// loop-owned state
 	queues map[string]*queue
-	// heldEvents counts queued items that carry their event.
+	// heldEvents counts queued items that carry their event; heldBytes
+	// sums their data.
 	heldEvents int
+	heldBytes  int
 	// opIDs names operational events.
 	opIDs *event.IDGen
 	timer *time.Timer

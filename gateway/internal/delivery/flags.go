@@ -25,6 +25,9 @@ type outgoing struct {
 	flags string
 }
 
+// size is what holding o in a queue costs, for maxHeldBytes.
+func (o *outgoing) size() int { return len(o.ev.Data) }
+
 // flagsHeader renders the HeaderFlags value of an event's verdicts: the
 // reason of each flag (the plugin's name when it gave none), trimmed, cut
 // at maxFlagBytes on a character boundary, and percent-encoded where it is

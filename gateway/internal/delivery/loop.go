@@ -12,9 +12,14 @@ import (
 	"github.com/eventgw/gateway/gateway/internal/webhook"
 )
 
-// maxHeldEvents bounds the events queued deliveries carry in memory for
-// their first attempt.
-const maxHeldEvents = 4096
+// maxHeldEvents and maxHeldBytes bound the events queued deliveries carry
+// in memory for their first attempt, by count and by data size: 4096
+// events of 1 MiB would be 4 GiB. A delivery past either bound reads its
+// event back from the store when a worker takes it.
+const (
+	maxHeldEvents = 4096
+	maxHeldBytes  = 16 << 20
+)
 
 // maxBreakerCooldown caps how long an open circuit waits before a probe.
 const maxBreakerCooldown = 10 * time.Minute
@@ -114,6 +119,7 @@ func (e *Engine) dispatch(inFlight int) int {
 			it := q.pop()
 			if it.ev != nil {
 				e.heldEvents--
+				e.heldBytes -= it.ev.size()
 			}
 			d := it.d
 			q.busy[d.EventSeq] = true
@@ -266,8 +272,9 @@ func (e *Engine) disable(ctx context.Context, q *queue, reason string) {
 
 // drain empties q, keeping the count of held events right.
 func (e *Engine) drain(q *queue) []store.Delivery {
-	ds, held := q.drain()
+	ds, held, heldBytes := q.drain()
 	e.heldEvents -= held
+	e.heldBytes -= heldBytes
 	return ds
 }
 
@@ -307,9 +314,14 @@ func (e *Engine) enqueue(ctx context.Context, ds []store.Delivery, evs map[event
 			// Hand the event along only while few are held: deliveries that
 			// wait (a slow or dead endpoint) must not pin their payloads.
 			var ev *outgoing
-			if e.heldEvents < maxHeldEvents {
-				if ev = evs[d.EventSeq]; ev != nil {
+			if ev = evs[d.EventSeq]; ev != nil {
+				// An event shared by several webhooks counts once per
+				// delivery: the bound errs on the safe side.
+				if e.heldEvents < maxHeldEvents && e.heldBytes+ev.size() <= maxHeldBytes {
 					e.heldEvents++
+					e.heldBytes += ev.size()
+				} else {
+					ev = nil
 				}
 			}
 			q.pushWith(d, ev)

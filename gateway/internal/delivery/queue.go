@@ -138,17 +138,18 @@ func (q *queue) pushWith(d store.Delivery, ev *outgoing) {
 func (q *queue) pop() item { return heap.Pop(&q.items).(item) }
 
 // drain removes and returns every queued delivery, and how many of them
-// carried their event.
-func (q *queue) drain() (out []store.Delivery, held int) {
+// carried their event, with the size of those events' data.
+func (q *queue) drain() (out []store.Delivery, held, heldBytes int) {
 	out = make([]store.Delivery, 0, len(q.items.list))
 	for _, it := range q.items.list {
 		out = append(out, it.d)
 		if it.ev != nil {
 			held++
+			heldBytes += it.ev.size()
 		}
 	}
 	q.items.list = q.items.list[:0]
-	return out, held
+	return out, held, heldBytes
 }
 
 // find returns the index of the delivery of event seq, or -1.

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/eventgw/gateway/gateway/event"
@@ -47,6 +48,11 @@ func (o outcome) errorText() string {
 	return ""
 }
 
+// maxResponseHeaderBytes caps the response headers a receiver may send.
+// Go's default is 10 MB, which with many workers lets hostile receivers
+// hold gigabytes; real receivers send a few hundred bytes.
+const maxResponseHeaderBytes = 64 << 10
+
 // keptHeaders are the response headers recorded with an attempt.
 var keptHeaders = []string{"Content-Type", "Retry-After", "Location", "X-Request-Id"}
 
@@ -74,15 +80,16 @@ func newSender(dial func(ctx context.Context, network, addr string) (net.Conn, e
 // would bypass the guard. The load tool's raw ceiling uses it too.
 func NewClient(dial func(ctx context.Context, network, addr string) (net.Conn, error), timeout time.Duration, workers int) *http.Client {
 	tr := &http.Transport{
-		DialContext:           dial,
-		Proxy:                 nil,
-		ForceAttemptHTTP2:     true,
-		MaxIdleConns:          max(100, workers),
-		MaxIdleConnsPerHost:   max(8, workers),
-		IdleConnTimeout:       90 * time.Second,
-		TLSHandshakeTimeout:   10 * time.Second,
-		ExpectContinueTimeout: time.Second,
-		ResponseHeaderTimeout: timeout,
+		DialContext:            dial,
+		Proxy:                  nil,
+		ForceAttemptHTTP2:      true,
+		MaxIdleConns:           max(100, workers),
+		MaxIdleConnsPerHost:    max(8, workers),
+		IdleConnTimeout:        90 * time.Second,
+		TLSHandshakeTimeout:    10 * time.Second,
+		ExpectContinueTimeout:  time.Second,
+		ResponseHeaderTimeout:  timeout,
+		MaxResponseHeaderBytes: maxResponseHeaderBytes,
 	}
 	return &http.Client{
 		Transport:     tr,
@@ -158,6 +165,10 @@ func attemptError(err error, timeout time.Duration) error {
 	var ne net.Error
 	if errors.As(err, &ne) && ne.Timeout() || errors.Is(err, context.DeadlineExceeded) {
 		return fmt.Errorf("timed out after %s (delivery.timeout)", timeout)
+	}
+	if strings.Contains(err.Error(), "server response headers exceeded") {
+		// net/http has no sentinel for this.
+		return errors.New("response headers larger than 64 KiB; the receiver must send smaller headers")
 	}
 	var ue interface{ Unwrap() error }
 	if errors.As(err, &ue) {

@@ -20,6 +20,8 @@ type API struct {
 	logger *slog.Logger
 	keys   []hashedKey
 	router *httprouter.Router
+	// pending bounds the ingest bodies in memory (budget.go).
+	pending pendingBudget
 }
 
 type hashedKey struct {
@@ -60,6 +62,7 @@ func New(opts Options) *API {
 		opts.Audit = (*audit.Log)(nil) // discards
 	}
 	a := &API{opts: opts, logger: opts.Logger}
+	a.pending.max = opts.MaxPendingBytes
 	for _, k := range opts.Keys {
 		a.keys = append(a.keys, hashedKey{name: k.Name, digest: sha256.Sum256([]byte(k.Secret)), scopes: k.Scopes})
 	}

@@ -142,6 +142,9 @@ type Options struct {
 	Keys []Key
 	// MaxBodyBytes caps request bodies (413 above it).
 	MaxBodyBytes int64
+	// MaxPendingBytes caps the ingest bodies held in memory at once, from
+	// reading to commit (503 ingest_overloaded above it); 0: no cap.
+	MaxPendingBytes int64
 	// MaxBatchEvents caps POST /v1/events/batch.
 	MaxBatchEvents int
 	Version        string

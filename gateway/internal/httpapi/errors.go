@@ -43,6 +43,7 @@ const (
 	CodeIdempotencyConflict = "idempotency_key_reused"
 	CodeInvalidParameter    = "invalid_parameter"
 	CodeUnavailable         = "unavailable"
+	CodeIngestOverloaded    = "ingest_overloaded"
 	CodeInternal            = "internal_error"
 	CodeDenied              = "denied"
 	CodePluginLoad          = "plugin_load_failed"

@@ -21,6 +21,10 @@ import (
 const (
 	defaultLimit = 50
 	maxLimit     = 1000
+	// maxPageBytes ends a page of events early once it holds this much
+	// event data; next_cursor continues it. 1000 events of 1 MiB would
+	// otherwise be buffered as one 1 GiB answer.
+	maxPageBytes = 4 << 20
 )
 
 // receipt is the answer to a publish: what was stored.
@@ -37,7 +41,8 @@ func receiptOf(a store.Appended) receipt {
 
 // publish handles POST /v1/events.
 func (a *API) publish(w http.ResponseWriter, r *http.Request, _ httprouter.Params) error {
-	body, err := readBody(r)
+	body, release, err := a.readIngestBody(r)
+	defer release()
 	if err != nil {
 		return err
 	}
@@ -62,7 +67,8 @@ func (a *API) publish(w http.ResponseWriter, r *http.Request, _ httprouter.Param
 
 // publishBatch handles POST /v1/events/batch. The batch is atomic.
 func (a *API) publishBatch(w http.ResponseWriter, r *http.Request, _ httprouter.Params) error {
-	body, err := readBody(r)
+	body, release, err := a.readIngestBody(r)
+	defer release()
 	if err != nil {
 		return err
 	}
@@ -216,7 +222,7 @@ func (a *API) getEvent(w http.ResponseWriter, r *http.Request, ps httprouter.Par
 // and until, paginated by cursor.
 func (a *API) listEvents(w http.ResponseWriter, r *http.Request, _ httprouter.Params) error {
 	qs := r.URL.Query()
-	q := store.Query{Type: qs.Get("type")}
+	q := store.Query{Type: qs.Get("type"), MaxBytes: maxPageBytes}
 	if q.Type != "" {
 		if err := event.ValidateType(q.Type); err != nil {
 			return badParam("type", "type: %v", err)

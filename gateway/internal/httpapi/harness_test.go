@@ -66,6 +66,10 @@ type harnessConfig struct {
 	audit     *audit.Log
 	// maxJSONDepth is ingest.max_json_depth (0: the default).
 	maxJSONDepth int
+	// pendingBytes is ingest.max_pending_bytes; wrapAppender, if set,
+	// wraps the store as the API's Appender.
+	pendingBytes int64
+	wrapAppender func(httpapi.Appender) httpapi.Appender
 }
 
 type harnessOption func(*harnessConfig)
@@ -121,6 +125,10 @@ func newHarness(tb testing.TB, opts ...harnessOption) *harness {
 		Version:        "test",
 		Logger:         logger,
 		Audit:          cfg.audit,
+	}
+	apiOpts.MaxPendingBytes = cfg.pendingBytes
+	if cfg.wrapAppender != nil {
+		apiOpts.Appender = cfg.wrapAppender(st)
 	}
 	if cfg.plugins != nil {
 		apiOpts.Plugins, apiOpts.PluginRunner = cfg.plugins, cfg.plugins

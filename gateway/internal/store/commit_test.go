@@ -89,7 +89,10 @@ func TestStore_Append_tooLarge(t *testing.T) {
 		wantErr error
 	}{
 		{name: "values in the value log fit", big: many(3, 5<<20)},
-		{name: "values in the LSM tree overflow", big: many(8, 900<<10), wantErr: ErrTooLarge},
+		// Events just under server.max_body_bytes (1 MiB) go to the value
+		// log too, so a batch of them fits in one commit.
+		{name: "1 MiB events go to the value log", big: many(12, 1000<<10)},
+		{name: "values in the LSM tree overflow", big: many(50, valueThreshold-1<<10), wantErr: ErrTooLarge},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

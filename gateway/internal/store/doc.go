@@ -41,5 +41,16 @@
 // find a committed event below S; the bus relies on this to read the log with
 // a simple cursor.
 //
+// Reads are bounded by bytes as well as by count, because an event may be
+// as large as server.max_body_bytes: ReadAfter stops at about 8 MiB, a
+// Query with MaxBytes at that much, and iterators read ahead at most 16
+// values.
+//
+// Values over 64 KiB (large events) live in Badger's value log, not in
+// the LSM tree. Badger maps value log files into memory; on Linux a pager
+// (pager_linux.go) advises the kernel to reclaim the pages of finished
+// files every 250 ms, so that they do not count as the gateway's resident
+// memory.
+//
 // Store is safe for concurrent use.
 package store

@@ -76,6 +76,10 @@ type Query struct {
 	Before event.Seq
 	// Limit is the page size (at least 1).
 	Limit int
+	// MaxBytes, if not zero, also ends the page once the events in it hold
+	// that much data (the page has at least one event), so that a page of
+	// large events does not have to sit in memory whole.
+	MaxBytes int
 }
 
 // Events lists events matching q, newest first. more reports whether another
@@ -108,8 +112,9 @@ func (s *Store) Events(ctx context.Context, q Query) (evs []event.Event, more bo
 		lower = key(prefix, s[:])
 	}
 	err = s.db.View(func(txn *badger.Txn) error {
-		it := txn.NewIterator(badger.IteratorOptions{Reverse: true, Prefix: prefix, PrefetchValues: q.Type == "", PrefetchSize: min(q.Limit+1, 100)})
+		it := txn.NewIterator(badger.IteratorOptions{Reverse: true, Prefix: prefix, PrefetchValues: q.Type == "", PrefetchSize: min(q.Limit+1, prefetchEvents)})
 		defer it.Close()
+		size := 0
 		for it.Seek(upper); it.Valid(); it.Next() {
 			k := it.Item().Key()
 			if bytes.Equal(k, upper) {
@@ -136,11 +141,12 @@ func (s *Store) Events(ctx context.Context, q Query) (evs []event.Event, more bo
 			if (!q.Until.IsZero() && ev.Time.After(q.Until)) || (!q.Since.IsZero() && ev.Time.Before(q.Since)) {
 				continue
 			}
-			if len(evs) == q.Limit {
+			if len(evs) == q.Limit || q.MaxBytes > 0 && size >= q.MaxBytes {
 				more = true
 				return nil
 			}
 			evs = append(evs, ev)
+			size += len(ev.Data)
 		}
 		return nil
 	})
@@ -150,8 +156,18 @@ func (s *Store) Events(ctx context.Context, q Query) (evs []event.Event, more bo
 	return evs, more, nil
 }
 
+// prefetchEvents is how many values an event iterator reads ahead: a few,
+// because events may be large (1 MiB each at the default body limit).
+const prefetchEvents = 16
+
+// readAfterMaxBytes ends a ReadAfter batch once it holds this much event
+// data, whatever max says, so that replaying a log of large events holds
+// one bounded batch at a time.
+const readAfterMaxBytes = 8 << 20
+
 // ReadAfter returns up to max events committed after seq after, oldest
-// first. It is how the bus tails the log.
+// first, and fewer once they hold about 8 MiB of data (at least one). It
+// is how the bus tails the log.
 func (s *Store) ReadAfter(ctx context.Context, after event.Seq, max int) ([]event.Event, error) {
 	if err := ctxErr(ctx); err != nil {
 		return nil, err
@@ -159,9 +175,10 @@ func (s *Store) ReadAfter(ctx context.Context, after event.Seq, max int) ([]even
 	var evs []event.Event
 	start := key(prefixEvent, after[:])
 	err := s.db.View(func(txn *badger.Txn) error {
-		it := txn.NewIterator(badger.IteratorOptions{Prefix: prefixEvent, PrefetchValues: true, PrefetchSize: min(max, 100)})
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: prefixEvent, PrefetchValues: true, PrefetchSize: min(max, prefetchEvents)})
 		defer it.Close()
-		for it.Seek(start); it.Valid() && len(evs) < max; it.Next() {
+		size := 0
+		for it.Seek(start); it.Valid() && len(evs) < max && size < readAfterMaxBytes; it.Next() {
 			k := it.Item().Key()
 			if bytes.Equal(k, start) {
 				continue
@@ -177,6 +194,7 @@ func (s *Store) ReadAfter(ctx context.Context, after event.Seq, max int) ([]even
 				return err
 			}
 			evs = append(evs, ev)
+			size += len(ev.Data)
 		}
 		return nil
 	})

@@ -81,7 +81,7 @@ func readAll(tb testing.TB, s *Store, page int) []event.Event {
 		evs, err := s.ReadAfter(context.Background(), after, page)
 		require.NoError(tb, err)
 		out = append(out, evs...)
-		if len(evs) < page {
+		if len(evs) == 0 { // a short page is not the end: ReadAfter stops at ~8 MiB
 			return out
 		}
 		after = evs[len(evs)-1].Seq

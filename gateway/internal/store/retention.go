@@ -54,7 +54,9 @@ func (s *Store) Sweep(ctx context.Context, cutoff time.Time, dispatched func(eve
 		if err := s.sweepBatch(old, &res); err != nil {
 			return res, fmt.Errorf("store: sweep: %w", err)
 		}
-		if len(old) < len(evs) || len(evs) < sweepBatch {
+		// ReadAfter may return fewer than sweepBatch before the end of the
+		// log (it stops at about 8 MiB of data): only none means the end.
+		if len(old) < len(evs) || len(evs) == 0 {
 			return res, nil
 		}
 		after = old[len(old)-1].Seq

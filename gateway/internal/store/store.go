@@ -82,7 +82,14 @@ type Store struct {
 	stop         chan struct{}
 	done         chan struct{}
 	closed       sync.Once
+	// pagerDone is closed when the value log pager (pager_linux.go) has
+	// stopped; it stops with stop.
+	pagerDone chan struct{}
 }
+
+// valueThreshold is the size above which Badger keeps a value in the value
+// log rather than in the LSM tree.
+const valueThreshold = 64 << 10
 
 // badgerOptions is how the store tunes Badger for opts.
 func badgerOptions(opts Options) badger.Options {
@@ -97,9 +104,15 @@ func badgerOptions(opts Options) badger.Options {
 		WithNumMemtables(2).
 		WithNumCompactors(2).
 		WithBlockCacheSize(8 << 20).
-		// 64 MiB, not 256: the value log is written through a memory map,
-		// so a new file is free space the store must keep in reserve
-		// (SpaceNeeded), twice: the one being filled and the next.
+		// Values above 64 KiB (large events) go to the value log, not into
+		// the memtables and the LSM tree: Badger's default threshold is
+		// 1 MiB, so events just under server.max_body_bytes filled the
+		// memtables (and every compaction) with payload.
+		WithValueThreshold(valueThreshold).
+		// 64 MiB value log files, not 256: each is mapped, and collected,
+		// in smaller pieces, and a new one is free space the store must
+		// keep in reserve (SpaceNeeded), twice: the one being filled and
+		// the next.
 		WithValueLogFileSize(64 << 20)
 	if opts.Memory {
 		bo = bo.WithDir("").WithValueDir("")
@@ -141,6 +154,12 @@ func Open(opts Options) (*Store, error) {
 		return nil, err
 	}
 	go s.commitLoop()
+	s.pagerDone = make(chan struct{})
+	if opts.Memory {
+		close(s.pagerDone)
+	} else {
+		go runPager(opts.Path, s.stop, s.pagerDone)
+	}
 	return s, nil
 }
 
@@ -151,6 +170,7 @@ func (s *Store) Close() error {
 	s.closed.Do(func() {
 		close(s.stop)
 		<-s.done
+		<-s.pagerDone
 		err = s.db.Close()
 	})
 	return err
