@@ -1,6 +1,8 @@
 package httpapi_test
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"io"
@@ -86,6 +88,35 @@ func TestAPI_publishPendingBudget(t *testing.T) {
 	_ = res.Body.Close()
 	require.Equal(t, http.StatusServiceUnavailable, res.StatusCode)
 	require.Equal(t, "1", res.Header.Get("Retry-After"))
+
+	// Gzipped: the budget counts the decompressed bytes, not the few
+	// hundred compressed ones of the Content-Length.
+	var zipped bytes.Buffer
+	zw := gzip.NewWriter(&zipped)
+	_, _ = zw.Write([]byte(big))
+	require.NoError(t, zw.Close())
+	req, err = http.NewRequest(http.MethodPost, h.srv.URL+"/v1/events", bytes.NewReader(zipped.Bytes()))
+	require.NoError(t, err)
+	req.Header.Set("Authorization", "Bearer "+keyBoth)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Content-Encoding", "gzip")
+	gzipped := make(chan *http.Response, 1)
+	go func() {
+		res, err := h.srv.Client().Do(req)
+		if err != nil {
+			t.Error(err)
+			close(gzipped)
+			return
+		}
+		_ = res.Body.Close()
+		gzipped <- res
+	}()
+	select {
+	case res = <-gzipped:
+	case <-g.entered:
+		t.Fatalf("a gzipped 60 KiB body (%d bytes compressed) reached the commit with 60 KiB of 100 KiB pending; want 503 ingest_overloaded", zipped.Len())
+	}
+	require.Equal(t, http.StatusServiceUnavailable, res.StatusCode)
 
 	openGate()
 	require.Equal(t, http.StatusAccepted, require.Receive(t, first, "the first publish's answer").status)

@@ -37,6 +37,9 @@ func decodedBody(w http.ResponseWriter, r *http.Request, maxBody int64) error {
 		return nil
 	case strings.EqualFold(enc, "gzip") || strings.EqualFold(enc, "x-gzip"):
 		r.Body = http.MaxBytesReader(w, &gunzip{src: r.Body}, maxBody)
+		// The decoded length is unknown: the ingest budget must count the
+		// bytes as they are read, not the compressed Content-Length.
+		r.ContentLength = -1
 		return nil
 	}
 	w.Header().Set("Accept-Encoding", "gzip")
