@@ -186,8 +186,8 @@ func Check(dir string, logger *slog.Logger) (CheckReport, error) {
 		}
 	}
 	if err != nil {
-		if strings.Contains(err.Error(), "directory lock") {
-			return rep, fmt.Errorf("%w: %q is locked by a running gateway; check it when the gateway is stopped, or take an online backup (POST /v1/admin/backup) and check a restore of it: %v", ErrInUse, dir, err)
+		if errors.Is(err, ErrInUse) {
+			return rep, fmt.Errorf("%w; check it when the gateway is stopped, or take an online backup (POST /v1/admin/backup) and check a restore of it", err)
 		}
 		return rep, err
 	}

@@ -188,6 +188,9 @@ func openBadger(bo badger.Options) (db *badger.DB, err error) {
 		}
 	}()
 	db, err = badger.Open(bo)
+	if err != nil && strings.Contains(err.Error(), "directory lock") {
+		return nil, fmt.Errorf("%w: %q is locked by another process, most likely a running gateway", ErrInUse, bo.Dir)
+	}
 	if err != nil && strings.Contains(err.Error(), "checksum") {
 		return nil, fmt.Errorf("%w: %q: %v: %s", ErrDamaged, bo.Dir, err, damageHint)
 	}
