@@ -24,6 +24,7 @@
 //	P/<plugin>              API-uploaded plugin (plugins.go)           value: JSON settings, module sha256
 //	B/<sha256>/<n>          chunk n (uint32) of such a module          value: up to 512 KiB of wasm
 //	m/schema                key-schema version                         value: decimal
+//	m/events                events ever committed (integrity.go)       value: uint64, big-endian
 //
 // Server-assigned ids are "evt_" + ULID of the seq, so they need no i/ entry:
 // Get parses the seq straight out of the id.
@@ -38,6 +39,19 @@
 // seqs and commits in seq order, a reader that has seen seq S will never later
 // find a committed event below S; the bus relies on this to read the log with
 // a simple cursor.
+//
+// # Damage and the integrity record
+//
+// Open refuses a directory it cannot trust, before Badger touches it
+// (datadir.go, ErrDamaged): data files without a valid MANIFEST, a listed
+// table missing or cut short. Badger verifies table checksums on open and
+// value checksums on read. Beside Badger's files, gateway-integrity.json
+// (integrity.go) records when the store was created and how many events
+// were durably committed; Open refuses a store that recovered fewer
+// (ErrDataLoss) unless Options.AcceptDataLoss. The committer keeps the
+// count in the events' own transaction and only hands it to the recorder
+// goroutine, which rewrites the file at most every integrityInterval.
+// Backup, Restore and Check (backup.go) are the operator's tools.
 //
 // Store is safe for concurrent use.
 package store
