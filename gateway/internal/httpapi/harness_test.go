@@ -113,6 +113,7 @@ func newHarness(tb testing.TB, opts ...harnessOption) *harness {
 		MaxBodyBytes:   maxBody,
 		MaxBatchEvents: 1000,
 		MaxModuleBytes: cfg.maxModule,
+		Backup:         st,
 		Version:        "test",
 		Logger:         logger,
 	}
