@@ -2,6 +2,7 @@ package store
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"log/slog"
@@ -217,7 +218,7 @@ func readAllErr(s *Store) (out []event.Event, err error) {
 	}()
 	var after event.Seq
 	for {
-		evs, err := s.ReadAfter(t0ctx, after, 100)
+		evs, err := s.ReadAfter(context.Background(), after, 100)
 		if err != nil {
 			return out, err
 		}
