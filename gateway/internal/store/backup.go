@@ -96,9 +96,14 @@ type CheckReport struct {
 	LastSeq event.Seq
 	// Keys is the number of keys read, of every table.
 	Keys uint64
-	// Scratch is true when the gateway had not stopped cleanly, so the
-	// check ran on a scratch copy where Badger could replay the WAL.
+	// Scratch is true when the gateway had not stopped cleanly, or tables
+	// were not listed, so the check ran on a scratch copy where Badger could
+	// replay the WAL.
 	Scratch bool
+	// Unlisted are the tables the MANIFEST does not list: a crash's
+	// leftovers, or the tables of a MANIFEST cut short (then the events in
+	// them are missing, and Check fails on the integrity record).
+	Unlisted []string
 }
 
 // scratchCopy makes a copy of dir's Badger files beside dir for Badger to
@@ -169,13 +174,27 @@ func Check(dir string, logger *slog.Logger) (CheckReport, error) {
 	// table's block fails its checksum in that mode, and panics in one of
 	// its own goroutines. OnTableRead verifies every block at open.
 	bo := badgerOptions(Options{Path: dir, Logger: logger}).WithReadOnly(true)
-	db, err := openBadger(bo)
-	if err != nil && strings.Contains(err.Error(), "truncate required") {
+	// Badger deletes the tables a MANIFEST does not list, even read-only;
+	// then Check, too, works on a scratch copy, under dir's lock.
+	unlock, err := lockShared(dir)
+	if err != nil {
+		return rep, fmt.Errorf("%w; check it when the gateway is stopped, or take an online backup (POST /v1/admin/backup) and check a restore of it", err)
+	}
+	defer unlock()
+	var db *badger.DB
+	if rep.Unlisted, err = unlistedTables(dir); err != nil {
+		return rep, fmt.Errorf("%w: %q: MANIFEST is unreadable (%v): %s", ErrDamaged, dir, err, damageHint)
+	}
+	if len(rep.Unlisted) == 0 {
+		db, err = openBadger(bo)
+	}
+	if len(rep.Unlisted) > 0 || err != nil && strings.Contains(err.Error(), "truncate required") {
 		// The gateway did not stop cleanly, and Badger can only replay the
-		// WAL read-write. Check a scratch copy instead of changing dir.
+		// WAL read-write, or would delete tables. Check a scratch copy
+		// instead of changing dir.
 		scratch, cerr := scratchCopy(dir)
 		if cerr != nil {
-			return rep, fmt.Errorf("store: check %q: the WAL needs recovery, and a scratch copy to recover it in failed: %w", dir, cerr)
+			return rep, fmt.Errorf("store: check %q: a scratch copy to recover the WAL in failed: %w", dir, cerr)
 		}
 		defer os.RemoveAll(scratch)
 		rep.Scratch = true
@@ -233,7 +252,11 @@ func Check(dir string, logger *slog.Logger) (CheckReport, error) {
 	if rec != nil {
 		rep.HasRecord, rep.Recorded = true, rec.Events
 		if rep.Committed < rec.Events {
-			return rep, gapError(dir, rec, rep.Committed, rep.LastSeq)
+			err := gapError(dir, rec, rep.Committed, rep.LastSeq)
+			if len(rep.Unlisted) > 0 {
+				err = fmt.Errorf("%w; the MANIFEST does not list %s, which may hold them (it may have been cut short)", err, strings.Join(rep.Unlisted, ", "))
+			}
+			return rep, err
 		}
 	}
 	return rep, nil

@@ -148,6 +148,14 @@ func Open(opts Options) (*Store, error) {
 			rec = nil
 		}
 	}
+	var kept string
+	var unlisted []string
+	if !opts.Memory {
+		var err error
+		if kept, unlisted, err = keepUnlisted(opts.Path); err != nil {
+			return nil, err
+		}
+	}
 	db, err := openBadger(badgerOptions(opts))
 	if err != nil {
 		return nil, err
@@ -172,8 +180,12 @@ func Open(opts Options) (*Store, error) {
 	}
 	if err := s.checkIntegrity(rec); err != nil {
 		_ = db.Close()
+		if errors.Is(err, ErrDataLoss) {
+			err = fmt.Errorf("%w%s", err, keptNote(opts.Path))
+		}
 		return nil, err
 	}
+	s.dropKept(kept, unlisted, rec)
 	go s.commitLoop()
 	return s, nil
 }
