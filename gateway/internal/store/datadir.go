@@ -77,7 +77,7 @@ func checkDataDir(dir string, rec *integrityRecord) error {
 			return fmt.Errorf("%w: %q: table %s: %v: %s", ErrDamaged, dir, name, err, damageHint)
 		}
 	}
-	return nil
+	return verifyTables(dir)
 }
 
 func missingData(dir string, rec *integrityRecord) error {
