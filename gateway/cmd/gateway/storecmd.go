@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -71,7 +72,11 @@ func newStoreCheck(stdout, stderr io.Writer) *cobra.Command {
 			} else {
 				fmt.Fprint(stdout, "; no integrity record yet (the next start writes one)")
 			}
-			if rep.Scratch {
+			switch {
+			case len(rep.Unlisted) > 0:
+				fmt.Fprintf(stdout, "; %s not listed in the MANIFEST (a crash's leftovers: the next start removes them), so the check ran on a scratch copy",
+					strings.Join(rep.Unlisted, ", "))
+			case rep.Scratch:
 				fmt.Fprint(stdout, "; the gateway had not stopped cleanly, so the WAL was replayed in a scratch copy")
 			}
 			fmt.Fprintln(stdout)
