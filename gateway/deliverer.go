@@ -5,6 +5,7 @@ import (
 	"log/slog"
 
 	"github.com/eventgw/gateway/gateway/config"
+	"github.com/eventgw/gateway/gateway/internal/audit"
 	"github.com/eventgw/gateway/gateway/internal/delivery"
 	"github.com/eventgw/gateway/gateway/internal/egress"
 	"github.com/eventgw/gateway/gateway/internal/plugins"
@@ -13,7 +14,7 @@ import (
 
 // newDeliverer builds the webhook delivery engine and its egress guard from
 // the config.
-func newDeliverer(cfg *config.Config, st *store.Store, pm *plugins.Manager, logger *slog.Logger) (*delivery.Engine, *egress.Policy, error) {
+func newDeliverer(cfg *config.Config, st *store.Store, pm *plugins.Manager, al *audit.Log, logger *slog.Logger) (*delivery.Engine, *egress.Policy, error) {
 	d := cfg.Delivery
 	policy, err := egress.NewPolicy(d.AllowPrivate, d.AllowedCIDRs)
 	if err != nil {
@@ -37,6 +38,7 @@ func newDeliverer(cfg *config.Config, st *store.Store, pm *plugins.Manager, logg
 		Pipeline:         pm.Pipeline,
 		Transform:        pm.Transform,
 		Observer:         pm,
+		Audit:            al,
 	})
 	return e, policy, nil
 }

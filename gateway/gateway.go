@@ -14,11 +14,14 @@ import (
 
 	"github.com/eventgw/gateway/gateway/config"
 	"github.com/eventgw/gateway/gateway/event"
+	"github.com/eventgw/gateway/gateway/internal/audit"
 	"github.com/eventgw/gateway/gateway/internal/bus"
 	"github.com/eventgw/gateway/gateway/internal/delivery"
+	"github.com/eventgw/gateway/gateway/internal/diskspace"
 	"github.com/eventgw/gateway/gateway/internal/httpapi"
 	"github.com/eventgw/gateway/gateway/internal/plugins"
 	"github.com/eventgw/gateway/gateway/internal/store"
+	"github.com/eventgw/gateway/sdk/abi"
 )
 
 // maxModuleBytes caps a plugin module uploaded with PUT /v1/plugins/{name}.
@@ -33,6 +36,12 @@ type Gateway struct {
 
 	deliverer *delivery.Engine
 	plugins   *plugins.Manager
+	audit     *audit.Log
+	space     *spaceWatch
+	// statfs and spaceInterval replace the disk-space watcher's system
+	// call and poll interval in tests (nil, 0: the real ones).
+	statfs        func(dir string) (diskspace.Usage, error)
+	spaceInterval time.Duration
 
 	acceptDataLoss bool
 
@@ -147,9 +156,11 @@ func (g *Gateway) Run(ctx context.Context) (err error) {
 	b.Close()
 	g.deliverer.Close()
 	g.plugins.Close(context.WithoutCancel(ctx))
+	g.space.close()
 	if cerr := st.Close(); cerr != nil && err == nil {
 		err = fmt.Errorf("gateway: close store: %w", cerr)
 	}
+	_ = g.audit.Close()
 	g.logger.Info("stopped")
 	return err
 }
@@ -190,6 +201,16 @@ func (g *Gateway) listen() (*http.Server, net.Listener, error) {
 // start opens the store, applies config webhooks, loads the plugins, starts
 // the delivery engine and the bus, and swaps the API in.
 func (g *Gateway) start(ctx context.Context) (*store.Store, *bus.Bus, error) {
+	al, err := audit.Open(g.cfg.Audit.File, g.logger)
+	if err != nil {
+		return nil, nil, fmt.Errorf("gateway: %w", err)
+	}
+	g.audit = al
+	space, err := g.watchSpace()
+	if err != nil {
+		_ = al.Close()
+		return nil, nil, err
+	}
 	var b *bus.Bus
 	st, err := store.Open(store.Options{
 		Path:              g.cfg.Storage.Path,
@@ -199,8 +220,11 @@ func (g *Gateway) start(ctx context.Context) (*store.Store, *bus.Bus, error) {
 		Logger:            g.logger,
 		OnCommit:          func() { b.Notify() },
 		AcceptDataLoss:    g.acceptDataLoss,
+		Space:             space.guard(),
 	})
 	if err != nil {
+		space.close()
+		_ = al.Close()
 		return nil, nil, fmt.Errorf("gateway: %w", err)
 	}
 	b = bus.New(st, g.logger)
@@ -213,6 +237,8 @@ func (g *Gateway) start(ctx context.Context) (*store.Store, *bus.Bus, error) {
 			g.plugins.Close(context.WithoutCancel(ctx))
 		}
 		_ = st.Close()
+		space.close()
+		_ = al.Close()
 		return nil, nil, err
 	}
 	if err := applyConfigWebhooks(ctx, st, g.cfg.Webhooks, g.cfg.Delivery.SecretOverlap, g.logger, time.Now); err != nil {
@@ -222,12 +248,18 @@ func (g *Gateway) start(ctx context.Context) (*store.Store, *bus.Bus, error) {
 	if !g.cfg.Storage.Memory {
 		dataDir = g.cfg.Storage.Path
 	}
-	pm, err := plugins.NewManager(ctx, plugins.Options{Config: g.cfg.Plugins, DataDir: dataDir, Store: st, Logger: g.logger})
+	pm, err := plugins.NewManager(ctx, plugins.Options{
+		Config: g.cfg.Plugins, DataDir: dataDir, Store: st, Logger: g.logger,
+		MaxMemoryBytes: int64(g.cfg.PluginLimits.MaxMemoryMiB) << 20,
+		OnTimeout: func(plugin string, kind abi.Kind, deadline time.Duration) {
+			al.PluginTimeout(plugin, string(kind), deadline)
+		},
+	})
 	if err != nil {
 		return fail(fmt.Errorf("gateway: %w", err))
 	}
 	g.plugins = pm
-	deliverer, policy, err := newDeliverer(g.cfg, st, pm, g.logger)
+	deliverer, policy, err := newDeliverer(g.cfg, st, pm, al, g.logger)
 	if err != nil {
 		return fail(err)
 	}
@@ -260,13 +292,18 @@ func (g *Gateway) start(ctx context.Context) (*store.Store, *bus.Bus, error) {
 		Backup:           backuper(g.cfg, st),
 		MaxModuleBytes:   maxModuleBytes,
 		Ready:            g.Ready,
+		Space:            space.reporter(),
 		Keys:             apiKeys(g.cfg),
 		MaxBodyBytes:     g.cfg.Server.MaxBodyBytes,
 		MaxBatchEvents:   g.cfg.Ingest.MaxBatchEvents,
+		MaxJSONDepth:     g.cfg.Ingest.MaxJSONDepth,
 		Version:          Version(),
 		Logger:           g.logger,
+		Audit:            al,
 	})
 	g.handler.Store(&api)
+	g.space = space
+	space.start()
 	return st, b, nil
 }
 

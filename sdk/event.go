@@ -52,10 +52,16 @@ func (e *Event) Decode(v any) error { return json.Unmarshal(e.data, v) }
 // be reached; use Decode. A string comes back unquoted and unescaped; a
 // number, true, false or null as its literal text ("12.50", "null"); an
 // object or array as its raw JSON text. ok is false when the path is missing
-// or runs into something that is not an object or array. If a key appears
-// twice, the first one wins. Get does not validate the document: on
-// malformed JSON it may return false or the malformed bytes, but never
-// panics.
+// or runs into something that is not an object or array.
+//
+// The gateway refuses a published event whose JSON has a key twice in one
+// object (also when the two differ only in case), invalid UTF-8 or too deep
+// a nesting (400 duplicate_key, invalid_utf8, too_deep). So in an event's
+// data every key appears once, and Get reads the value the receiver's
+// parser reads. Get itself does not validate the document: on malformed
+// JSON (only possible for bytes that did not come through the gateway's
+// API) it may return false or the malformed bytes, but never panics; if a
+// key appears twice there, the first one wins.
 func (e *Event) Get(path string) (value string, ok bool) { return get(e.data, path) }
 
 var errMeta = errors.New("sdk: malformed meta document")

@@ -14,9 +14,13 @@ type Config struct {
 	Ingest   Ingest    `koanf:"ingest"`
 	Auth     Auth      `koanf:"auth"`
 	Log      Log       `koanf:"log"`
+	Audit    Audit     `koanf:"audit"`
 	Delivery Delivery  `koanf:"delivery"`
 	Plugins  []Plugin  `koanf:"plugins"`
 	Webhooks []Webhook `koanf:"webhooks"`
+
+	// PluginLimits bound all plugins together (plugins.go).
+	PluginLimits GlobalPluginLimits `koanf:"plugin_limits"`
 	// Later sections (metrics) are added here as fields of their own struct
 	// type; Defaults and Validate grow with them.
 }
@@ -48,6 +52,11 @@ type Storage struct {
 	// 202 is sent. Group commit keeps this cheap; turn it off only if losing
 	// the last few hundred milliseconds of events on power loss is acceptable.
 	Sync bool `koanf:"sync"`
+	// MinFreeBytes is the free space, beyond what the store keeps for its
+	// own files, below which new events are refused with 507 and /readyz
+	// answers 503 (package diskspace). 0 means the default: 256 MiB or 2%
+	// of the filesystem, whichever is smaller. -1 turns the check off.
+	MinFreeBytes int64 `koanf:"min_free_bytes"`
 }
 
 // Ingest tunes the publish API.
@@ -57,6 +66,9 @@ type Ingest struct {
 	IdempotencyWindow time.Duration `koanf:"idempotency_window"`
 	// MaxBatchEvents caps POST /v1/events/batch (at most 1000).
 	MaxBatchEvents int `koanf:"max_batch_events"`
+	// MaxJSONDepth caps how deeply objects and arrays nest in a request
+	// body (default 64, at most 1000); deeper bodies get 400 too_deep.
+	MaxJSONDepth int `koanf:"max_json_depth"`
 }
 
 // Auth lists the API keys. With no keys the API is open, which is only
@@ -85,6 +97,15 @@ type APIKey struct {
 type Log struct {
 	Level  string `koanf:"level"`  // debug, info, warn, error
 	Format string `koanf:"format"` // text or json
+}
+
+// Audit says where the audit trail goes (package audit): failed auth,
+// changes through the API, blocked dials and plugin timeouts.
+type Audit struct {
+	// File is a path the audit lines are appended to as JSON, created with
+	// mode 0600. Empty (the default) writes them to the main log, marked
+	// "audit": true.
+	File string `koanf:"file"`
 }
 
 // Webhook is a webhook declared in the config file. It has the same fields

@@ -13,6 +13,9 @@ const (
 	MaxMaxBodyBytes = 64 << 20 // 64 MiB
 	// MaxBatchEvents is the largest ingest.max_batch_events Validate accepts.
 	MaxBatchEvents = 1000
+	// DefaultMaxJSONDepth and MaxMaxJSONDepth bound ingest.max_json_depth.
+	DefaultMaxJSONDepth = 64
+	MaxMaxJSONDepth     = 1000
 )
 
 // Defaults returns the configuration used for every key that no file,
@@ -36,12 +39,16 @@ func Defaults() Config {
 		Ingest: Ingest{
 			IdempotencyWindow: 24 * time.Hour,
 			MaxBatchEvents:    MaxBatchEvents,
+			MaxJSONDepth:      DefaultMaxJSONDepth,
 		},
 		Log: Log{
 			Level:  "info",
 			Format: "text",
 		},
 		Delivery: defaultDelivery(),
+		PluginLimits: GlobalPluginLimits{
+			MaxMemoryMiB: DefaultPluginMaxMemoryMiB,
+		},
 	}
 }
 

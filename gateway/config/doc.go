@@ -35,6 +35,10 @@
 // the order the keys are declared in Config. YAML syntax errors and
 // unreadable files are plain errors naming the file.
 //
+// A value of the wrong type is reported by its key, the type the key needs
+// and the kind of value found ("got a string"), never by the value: it may
+// be a secret given to the wrong key, and the message reaches logs.
+//
 // # Concurrency
 //
 // A Config is a plain value. It is immutable after Load returns it: callers

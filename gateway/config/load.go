@@ -278,7 +278,7 @@ func durationHook(_, to reflect.Type, data any) (any, error) {
 		if reflect.ValueOf(v).IsZero() {
 			return time.Duration(0), nil
 		}
-		return nil, &hookError{fmt.Sprintf("%s; the number %v has no unit", wantDuration, v)}
+		return nil, &hookError{wantDuration + "; got a number without a unit"}
 	}
 	return nil, &hookError{fmt.Sprintf("%s, got %s", wantDuration, describe(data))}
 }
@@ -304,8 +304,11 @@ func wholeNumberHook(_, to reflect.Type, data any) (any, error) {
 	default:
 		return data, nil
 	}
-	if f != math.Trunc(f) || f < lo || f >= hi {
-		return nil, &hookError{fmt.Sprintf("%s, got %v", want(to), f)}
+	if f != math.Trunc(f) {
+		return nil, &hookError{want(to) + ", got a fraction"}
+	}
+	if f < lo || f >= hi {
+		return nil, &hookError{want(to) + ", got a number out of range"}
 	}
 	return data, nil
 }
@@ -328,7 +331,8 @@ func typeMessage(err error, raw map[string]any, path string) string {
 	if t, v, ok := lookupPath(raw, path); ok {
 		return want(t) + ", got " + describe(v)
 	}
-	return err.Error()
+	// mapstructure's own messages quote the value; keep them out.
+	return "has a value of the wrong type"
 }
 
 // lookupPath returns the Config field type at path and the raw value there.
@@ -390,22 +394,26 @@ func want(t reflect.Type) string {
 	return "must be a " + t.String()
 }
 
-// describe renders a raw config value for a message, briefly.
+// describe names the kind of a raw config value for a message ("a
+// string", "a list"), never the value itself: a value of the wrong type may
+// be a secret in the wrong place (GATEWAY_AUTH__API_KEYS=<key>), and
+// messages reach logs and terminals.
 func describe(v any) string {
-	switch v := v.(type) {
+	switch v.(type) {
 	case nil:
 		return "nothing"
 	case string:
-		if len(v) > 40 {
-			v = v[:40] + "…"
-		}
-		return strconv.Quote(v)
+		return "a string"
 	case []any:
 		return "a list"
 	case map[string]any, map[any]any:
 		return "a mapping"
-	case bool, int, int64, uint64, float64, time.Duration:
-		return fmt.Sprint(v)
+	case bool:
+		return "true or false"
+	case int, int8, int16, int32, int64, uint, uint8, uint16, uint32, uint64, time.Duration:
+		return "a whole number"
+	case float32, float64:
+		return "a number"
 	}
-	return fmt.Sprintf("a %T", v)
+	return "a value of another type"
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io/fs"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -109,6 +110,24 @@ func TestLoad_broken(t *testing.T) {
 			want: []string{`webhooks[0].headers.Host: is reserved: it is taken from the webhook url`},
 		},
 		{
+			name: "hop-by-hop and Expect headers",
+			yaml: "webhooks:\n" + hook + "    headers:\n      Expect: 100-continue\n      Connection: close\n      TE: trailers\n      Upgrade: h2c\n",
+			want: []string{
+				`webhooks[0].headers.Connection: is reserved: it is a hop-by-hop header; the gateway's HTTP client manages the connection`,
+				`webhooks[0].headers.Expect: is reserved: it would make every delivery wait for a 100 Continue; the gateway sends the body at once`,
+				`webhooks[0].headers.TE: is reserved: it is a hop-by-hop header; the gateway's HTTP client sets it`,
+				`webhooks[0].headers.Upgrade: is reserved: it is a hop-by-hop header; deliveries are plain requests`,
+			},
+		},
+		{
+			name: "port out of range",
+			yaml: "webhooks:\n  - id: wh_a\n    url: https://example.com:0/a\n    event_types: [\"a.b\"]\n  - id: wh_b\n    url: https://example.com:99999/b\n    event_types: [\"a.b\"]\n",
+			want: []string{
+				`webhooks[0].url: must have a port from 1 to 65535, got "0"`,
+				`webhooks[1].url: must have a port from 1 to 65535, got "99999"`,
+			},
+		},
+		{
 			name: "duplicate webhook ids",
 			yaml: "webhooks:\n" + hook + hook,
 			want: []string{`webhooks[1].id: "wh_ok" is already used by webhooks[0]; ids must be unique`},
@@ -129,20 +148,20 @@ func TestLoad_broken(t *testing.T) {
 			name: "bad duration",
 			yaml: "server:\n  read_timeout: soon\n  write_timeout: 30\n",
 			want: []string{
-				`server.read_timeout: must be a duration such as "30s", "5m" or "24h", got "soon"`,
-				`server.write_timeout: must be a duration such as "30s", "5m" or "24h"; the number 30 has no unit`,
+				`server.read_timeout: must be a duration such as "30s", "5m" or "24h", got a string`,
+				`server.write_timeout: must be a duration such as "30s", "5m" or "24h"; got a number without a unit`,
 			},
 		},
 		{
 			name: "non-numeric max_body_bytes",
 			yaml: "server:\n  max_body_bytes: abc\n",
-			want: []string{`server.max_body_bytes: must be a whole number, got "abc"`},
+			want: []string{`server.max_body_bytes: must be a whole number, got a string`},
 		},
 		{
 			name: "wrong shape",
 			yaml: "storage: ./data\nwebhooks:\n  id: wh_a\n",
 			want: []string{
-				`storage: must be a mapping of keys to values, got "./data"`,
+				`storage: must be a mapping of keys to values, got a string`,
 				`webhooks[0].url: is required`,
 				`webhooks[0].event_types: is required: give at least one pattern, e.g. "link.*" or ">"`,
 			},
@@ -150,14 +169,14 @@ func TestLoad_broken(t *testing.T) {
 		{
 			name: "scalar for a list",
 			yaml: "webhooks: abc\n",
-			want: []string{`webhooks[0]: must be a mapping of keys to values, got "abc"`},
+			want: []string{`webhooks[0]: must be a mapping of keys to values, got a string`},
 		},
 		{
 			name: "numbers that do not fit",
 			yaml: "server:\n  max_body_bytes: 99999999999999999999999\ningest:\n  max_batch_events: 1.5\n",
 			want: []string{
-				`server.max_body_bytes: must be a whole number, got 1e+23`,
-				`ingest.max_batch_events: must be a whole number, got 1.5`,
+				`server.max_body_bytes: must be a whole number, got a number out of range`,
+				`ingest.max_batch_events: must be a whole number, got a fraction`,
 			},
 		},
 		{
@@ -205,7 +224,7 @@ func TestLoad_broken(t *testing.T) {
 			env:  []string{"GATEWAY_STORAGE__SYNC=maybe", "GATEWAY_SERVER__ADRR=x"},
 			want: []string{
 				`server.adrr: unknown key (did you mean "addr"?)`,
-				`storage.sync: must be true or false, got "maybe"`,
+				`storage.sync: must be true or false, got a string`,
 			},
 		},
 		{
@@ -216,6 +235,7 @@ func TestLoad_broken(t *testing.T) {
   idle_timeout: 0s
 storage:
   path: ""
+  min_free_bytes: -2
 ingest:
   idempotency_window: 10s
   max_batch_events: 5000
@@ -238,6 +258,7 @@ webhooks:
 				`server.max_body_bytes: must be greater than 0, got 0`,
 				`server.idle_timeout: must be greater than 0, got 0s`,
 				`storage.path: is required unless storage.memory is true`,
+				`storage.min_free_bytes: must be 0 (the default: 256 MiB or 2% of the disk), a number of bytes, or -1 to turn the check off`,
 				`ingest.idempotency_window: must be between 1m and 720h (30 days), got 10s`,
 				`ingest.max_batch_events: must be between 1 and 1000, got 5000`,
 				`auth.api_keys[0].name: is required: it names the key in logs`,
@@ -416,4 +437,64 @@ func TestLoad_emptyRetrySchedule(t *testing.T) {
 	cfg, err = Load(LoadOptions{File: writeConfig(t, "delivery:\n  retry_schedule:\n"), FileRequired: true, Env: []string{}})
 	require.NoError(t, err)
 	require.Equal(t, len(DefaultRetrySchedule()), len(cfg.Delivery.RetrySchedule), "a blank delivery.retry_schedule keeps the default")
+}
+
+// A value of the wrong type is reported by its key and the type it needs,
+// never by the value itself: it may be a secret in the wrong place
+// (GATEWAY_AUTH__API_KEYS=<key> once printed the key).
+func TestLoad_typeErrorsNeverEchoValues(t *testing.T) {
+	const secret = "s3cr3t-value-0123456789"
+	tests := []struct {
+		name string
+		yaml string
+		env  []string
+		want string // the problem, which must not contain secret
+	}{
+		{
+			name: "env: a key where the key list goes",
+			env:  []string{"GATEWAY_AUTH__API_KEYS=" + secret},
+			want: "auth.api_keys[0]: must be a mapping of keys to values, got a string",
+		},
+		{
+			name: "env: a key where a number goes",
+			env:  []string{"GATEWAY_SERVER__MAX_BODY_BYTES=" + secret},
+			want: "server.max_body_bytes: must be a whole number, got a string",
+		},
+		{
+			name: "env: a key where a duration goes",
+			env:  []string{"GATEWAY_SERVER__READ_TIMEOUT=" + secret},
+			want: `server.read_timeout: must be a duration such as "30s", "5m" or "24h", got a string`,
+		},
+		{
+			name: "yaml: a key where the key list goes",
+			yaml: "auth:\n  api_keys:\n    - " + secret + "\n",
+			want: "auth.api_keys[0]: must be a mapping of keys to values, got a string",
+		},
+		{
+			name: "yaml: a key where a bool goes",
+			yaml: "storage:\n  sync: " + secret + "\n",
+			want: "storage.sync: must be true or false, got a string",
+		},
+		{
+			name: "yaml: a number where a string goes is fine, a list is not",
+			yaml: "auth:\n  api_keys:\n    - name: a\n      key: [" + secret + "]\n      scopes: [admin]\n",
+			want: "auth.api_keys[0].key: must be a string, got a list",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			env := tt.env
+			if env == nil {
+				env = []string{}
+			}
+			yaml := tt.yaml
+			if yaml == "" {
+				yaml = "server:\n  addr: 127.0.0.1:8080\n"
+			}
+			_, err := Load(LoadOptions{File: writeConfig(t, yaml), FileRequired: true, Env: env})
+			require.True(t, err != nil, "want an error")
+			require.False(t, strings.Contains(err.Error(), secret), "the error echoes the value:\n%v", err)
+			require.True(t, strings.Contains(err.Error(), tt.want), "want the problem %q in:\n%v", tt.want, err)
+		})
+	}
 }

@@ -39,10 +39,25 @@ func TestLoad_plugins(t *testing.T) {
 				"plugins[0].limits.memory_mib: must be from 1 to 4096 (0 means 16), got -1",
 				"plugins[0].limits.timeout: must be at most 10s, got 1m0s",
 				"plugins[0].limits.instances: must be from 1 to 1024 (0 means the number of CPUs), got 5000",
-				"plugins[0].limits.kv_bytes: must not be negative, got -1",
+				"plugins[0].limits.kv_bytes: must be from 1 to 1073741824 (1 GiB; 0 means 16 MiB), got -1",
 				`plugins[0].on_error: must be allow or deny (filters), pass or drop (transforms), got "retry"`,
 				`plugins[0].stage: must be dispatch or ingest, got "later"`,
 			},
+		},
+		{
+			name: "kv_bytes above 1 GiB",
+			yaml: "plugins:\n  - name: a\n    path: a.wasm\n    limits: {kv_bytes: 1099511627776}\n",
+			want: []string{"plugins[0].limits.kv_bytes: must be from 1 to 1073741824 (1 GiB; 0 means 16 MiB), got 1099511627776"},
+		},
+		{
+			name: "plugin over the memory budget",
+			yaml: "plugin_limits: {max_memory_mib: 64}\nplugins:\n  - name: a\n    path: a.wasm\n    limits: {memory_mib: 128}\n",
+			want: []string{"plugins[0].limits.memory_mib: 128 is more than plugin_limits.max_memory_mib (64), the budget of all plugin instances together"},
+		},
+		{
+			name: "no memory budget",
+			yaml: "plugin_limits: {max_memory_mib: 0}\n",
+			want: []string{"plugin_limits.max_memory_mib: must be from 1 to 1048576, got 0"},
 		},
 		{
 			name: "duplicate name, ingest observer, policy of another kind",

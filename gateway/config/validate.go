@@ -85,6 +85,7 @@ func (c *Config) problems() problems {
 	c.Log.validate(&ps)
 	c.Delivery.validate(&ps)
 	plugins := validatePlugins(&ps, c.Plugins)
+	c.PluginLimits.validate(&ps, c.Plugins)
 	validateWebhooks(&ps, c.Webhooks, c.Delivery)
 	for i, w := range c.Webhooks {
 		if w.Transform == "" {
@@ -165,6 +166,9 @@ func (s *Storage) validate(ps *problems) {
 	if !s.Memory && strings.TrimSpace(s.Path) == "" {
 		ps.add("storage.path", "is required unless storage.memory is true")
 	}
+	if s.MinFreeBytes < -1 {
+		ps.add("storage.min_free_bytes", "must be 0 (the default: 256 MiB or 2% of the disk), a number of bytes, or -1 to turn the check off")
+	}
 }
 
 func (in *Ingest) validate(ps *problems) {
@@ -173,6 +177,9 @@ func (in *Ingest) validate(ps *problems) {
 	}
 	if n := in.MaxBatchEvents; n < 1 || n > MaxBatchEvents {
 		ps.addf("ingest.max_batch_events", "must be between 1 and %d, got %d", MaxBatchEvents, n)
+	}
+	if n := in.MaxJSONDepth; n < 1 || n > MaxMaxJSONDepth {
+		ps.addf("ingest.max_json_depth", "must be between 1 and %d, got %d", MaxMaxJSONDepth, n)
 	}
 }
 

@@ -29,6 +29,11 @@ func TestConfig_Validate(t *testing.T) {
 		{name: "memory ignores path", edit: func(c *Config) { c.Storage.Memory, c.Storage.Path = true, "" }},
 		{name: "shutdown timeout 0", edit: func(c *Config) { c.Server.ShutdownTimeout = 0 }},
 		{name: "upper-case log level", edit: func(c *Config) { c.Log.Level = "DEBUG" }},
+		{name: "json depth 1", edit: func(c *Config) { c.Ingest.MaxJSONDepth = 1 }},
+		{name: "json depth 0", edit: func(c *Config) { c.Ingest.MaxJSONDepth = 0 },
+			wants: []string{"ingest.max_json_depth: must be between 1 and 1000, got 0"}},
+		{name: "json depth 1001", edit: func(c *Config) { c.Ingest.MaxJSONDepth = 1001 },
+			wants: []string{"ingest.max_json_depth: must be between 1 and 1000, got 1001"}},
 		{
 			name: "public with keys",
 			edit: func(c *Config) {

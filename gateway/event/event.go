@@ -38,6 +38,11 @@ type Event struct {
 	Source string          `json:"source,omitempty"`
 	Time   time.Time       `json:"time"`
 	Data   json.RawMessage `json:"data"`
+	// CloudEvent holds, for an event published as a CloudEvent, the context
+	// attributes the gateway has no field of its own for, as one JSON
+	// object: the producer's "id", and "time", "subject", "dataschema" and
+	// extension attributes when present. Nil for a plain event.
+	CloudEvent json.RawMessage `json:"cloudevent,omitempty"`
 	// Status is derived when the event is read; it is not stored.
 	Status string `json:"status,omitempty"`
 }

@@ -134,6 +134,9 @@ export class Event {
    * get returns the value at a dotted path of the data ("customer.country",
    * "items.0.sku"): a string unquoted, any other value as its JSON text; null
    * when the path is missing. It scans the data without decoding the rest.
+   * The gateway refuses events whose JSON names a key twice in one object
+   * (400 duplicate_key, also for keys that differ only in case), so each key
+   * appears once and get reads the value the receiver reads.
    */
   get(path: string): string | null {
     return jsonGet(this.dataPtr, this.dataLen, path);

@@ -100,7 +100,7 @@ webhooks:
 			wantStderr: []string{
 				"invalid config (7 problems):",
 				`server.addr: must be host:port with a numeric port 0-65535, such as "127.0.0.1:8080" or ":8080", got "nope"`,
-				`server.read_timeout: must be a duration such as "30s", "5m" or "24h"; the number 5 has no unit`,
+				`server.read_timeout: must be a duration such as "30s", "5m" or "24h"; got a number without a unit`,
 				"storage.path: is required unless storage.memory is true",
 				`log.level: must be one of debug, info, warn or error, got "loud"`,
 				"log.colour: unknown key",
@@ -149,4 +149,38 @@ webhooks:
 			}
 		})
 	}
+}
+
+// TestValidate_plugins: validate reads every plugin path and compiles it
+// against gw_v1, as a start would, and names the plugin and the file of
+// each one that would fail (issue 10, finding 9: a path that is not wasm
+// passed).
+func TestValidate_plugins(t *testing.T) {
+	dir := t.TempDir()
+	notWasm := filepath.Join(dir, "notes.txt")
+	require.NoError(t, os.WriteFile(notWasm, []byte("hello, not a module\n"), 0o600))
+	good, noMarker := watModule(t, "note"), watModule(t, "nomarker")
+	cfg := filepath.Join(dir, "gateway.yaml")
+	body := "storage:\n  memory: true\nplugins:\n" +
+		"  - name: good\n    path: " + good + "\n" +
+		"  - name: text\n    path: " + notWasm + "\n" +
+		"  - name: abi\n    path: " + noMarker + "\n" +
+		"  - name: pinned\n    path: " + good + "\n    sha256: " + strings.Repeat("ab", 32) + "\n"
+	require.NoError(t, os.WriteFile(cfg, []byte(body), 0o600))
+	code, _, stderr := run(t, "validate", "--config", cfg)
+	require.Equal(t, 1, code)
+	for _, want := range []string{
+		`plugins[1] "text": ` + notWasm + `: not a WebAssembly module`,
+		`plugins[2] "abi": ` + noMarker + `: `,
+		`missing export "gw_abi_v1"`,
+		`plugins[3] "pinned": sha256 of the module is`,
+	} {
+		require.True(t, strings.Contains(stderr, want), "stderr lacks %q:\n%s", want, stderr)
+	}
+	require.False(t, strings.Contains(stderr, `"good"`), "the good plugin is reported:\n%s", stderr)
+
+	require.NoError(t, os.WriteFile(cfg, []byte("storage:\n  memory: true\nplugins:\n  - name: good\n    path: "+good+"\n"), 0o600))
+	code, stdout, stderr := run(t, "validate", "--config", cfg)
+	require.Equal(t, 0, code, "stderr: %s", stderr)
+	require.True(t, strings.Contains(stdout, "1 plugins compiled"), "stdout: %s", stdout)
 }

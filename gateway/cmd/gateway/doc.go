@@ -13,6 +13,9 @@
 // Configuration precedence is defaults < YAML file < GATEWAY_* environment
 // variables < flags (see package config).
 //
+// validate also reads every plugin path, checks its sha256 pin and compiles
+// it against gw_v1 (wasmhost.Runtime.Check), running no guest code.
+//
 // serve stops cleanly on SIGINT or SIGTERM. SIGHUP, which process managers
 // send to mean "reload", only logs a warning: reload is not supported yet.
 //

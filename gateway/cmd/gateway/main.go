@@ -113,13 +113,16 @@ func ignoreHangup(logger *slog.Logger) (stop func()) {
 func newValidate(stdout io.Writer) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "validate",
-		Short: "Load and check a config file, listing every problem",
+		Short: "Load and check a config file and compile its plugins, listing every problem",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			file, _ := cmd.Flags().GetString("config")
 			cfg, err := config.Load(config.LoadOptions{File: file, FileRequired: true})
 			if err != nil {
 				return configError(err)
+			}
+			if err := validatePlugins(cmd.Context(), cfg, stdout); err != nil {
+				return err
 			}
 			fmt.Fprintf(stdout, "%s: valid (listen %s, storage %s, %d API keys, %d webhooks)\n",
 				file, cfg.Server.Addr, storageDesc(cfg), len(cfg.Auth.APIKeys), len(cfg.Webhooks))

@@ -29,7 +29,7 @@ size and sha256 (the value a plugins: entry can pin).
                                  with gw.h (the project's own, else the SDK's)
   AssemblyScript  (package.json) node_modules/.bin/asc assembly/index.ts with the
                                  project's asconfig.json; npm ci (or npm install)
-                                 first when node_modules is missing`,
+                                 --ignore-scripts first when node_modules is missing`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return pluginBuild(cmd.Context(), stdout, args[0], out)

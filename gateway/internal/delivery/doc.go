@@ -7,4 +7,9 @@
 // is immutable once built and safe for concurrent use by any number of
 // delivery workers. The deliveries of an event a filter flagged also carry
 // HeaderFlags (webhook-flags), outside the signed content.
+//
+// An attempt the egress guard refuses to connect fails like any other
+// (retried on the schedule, its error names delivery.allow_private and
+// delivery.allowed_cidrs) and is reported to Options.Audit, from the worker
+// that made it, with the webhook, the URL host and the guard's reason.
 package delivery

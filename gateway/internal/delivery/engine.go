@@ -82,6 +82,15 @@ type Options struct {
 	// (gateway.delivery.*, gateway.webhook.disabled) after they happened
 	// and were recorded.
 	Observer Observer
+	// Audit, if set, records every attempt the egress guard refused to
+	// connect.
+	Audit DialAuditor
+}
+
+// DialAuditor records refused dials: audit.Log. DialBlocked is called by a
+// worker after the attempt, so it must not block for long.
+type DialAuditor interface {
+	DialBlocked(webhookID, host, reason string)
 }
 
 // Observer receives operational events. The engine asks Observes first and

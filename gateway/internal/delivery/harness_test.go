@@ -25,8 +25,9 @@ type rig struct {
 	e  *Engine
 	wh webhook.Webhook
 
-	mu     sync.Mutex
-	bodies [][]byte
+	mu      sync.Mutex
+	bodies  [][]byte
+	headers []http.Header
 }
 
 // newRig starts the engine with opts (Deliveries, Events, Webhooks, Dial
@@ -43,6 +44,7 @@ func newRig(t *testing.T, opts Options, setup func(*webhook.Webhook)) *rig {
 		b, _ := io.ReadAll(req.Body)
 		r.mu.Lock()
 		r.bodies = append(r.bodies, b)
+		r.headers = append(r.headers, req.Header.Clone())
 		r.mu.Unlock()
 	}))
 	t.Cleanup(rc.Close)
@@ -56,8 +58,11 @@ func newRig(t *testing.T, opts Options, setup func(*webhook.Webhook)) *rig {
 	_, err = r.st.MutateWebhook(context.Background(), r.wh.ID, func(*webhook.Webhook) (*webhook.Webhook, error) { return &r.wh, nil })
 	require.NoError(t, err)
 
-	var dialer net.Dialer
-	opts.Deliveries, opts.Events, opts.Webhooks, opts.Dial = r.st, r.st, r.st, dialer.DialContext
+	if opts.Dial == nil {
+		var dialer net.Dialer
+		opts.Dial = dialer.DialContext
+	}
+	opts.Deliveries, opts.Events, opts.Webhooks = r.st, r.st, r.st
 	opts.Workers, opts.Timeout, opts.MaxInFlight = 4, 30*time.Second, 4
 	opts.RetrySchedule = []time.Duration{time.Hour}
 	opts.BreakerFailures, opts.DisableAfter, opts.ShutdownGrace = 5, time.Hour, 30*time.Second

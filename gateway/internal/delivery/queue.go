@@ -2,6 +2,7 @@ package delivery
 
 import (
 	"container/heap"
+	"maps"
 	"time"
 
 	"github.com/eventgw/gateway/gateway/event"
@@ -56,6 +57,27 @@ func (q *queue) pause(until time.Time, reason string) {
 	}
 }
 
+// sendableHeaders returns w's custom headers without the reserved ones
+// (webhook.ReservedHeader) that a webhook stored before they were refused
+// may still have: Expect: 100-continue held every delivery for a second.
+func (e *Engine) sendableHeaders(w webhook.Webhook) map[string]string {
+	var out map[string]string
+	for k := range w.Headers {
+		if !webhook.ReservedHeader(k) {
+			continue
+		}
+		if out == nil {
+			out = maps.Clone(w.Headers)
+		}
+		delete(out, k)
+		e.logger.Warn("webhook has a custom header the gateway no longer sends; remove it with PATCH /v1/webhooks/{id}", "webhook", w.ID, "header", k)
+	}
+	if out == nil {
+		return w.Headers
+	}
+	return out
+}
+
 func (e *Engine) newQueue(w webhook.Webhook) *queue {
 	q := &queue{items: items{ordered: w.Delivery.Ordered}, busy: make(map[event.Seq]bool), held: make(map[event.Seq]bool)}
 	e.configure(q, w)
@@ -65,6 +87,7 @@ func (e *Engine) newQueue(w webhook.Webhook) *queue {
 // configure applies (new) settings of w to q.
 func (e *Engine) configure(q *queue, w webhook.Webhook) {
 	q.wh = w
+	q.wh.Headers = e.sendableHeaders(w)
 	q.patterns, _ = w.Patterns()
 	secrets, changesAt := w.SigningSecrets(time.Now())
 	keys := make([]Key, len(secrets))

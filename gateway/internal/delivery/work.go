@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"time"
 
 	"github.com/eventgw/gateway/gateway/event"
+	"github.com/eventgw/gateway/gateway/internal/egress"
 	"github.com/eventgw/gateway/gateway/internal/pipeline"
 	"github.com/eventgw/gateway/gateway/internal/store"
 )
@@ -104,6 +106,7 @@ func (e *Engine) attempt(j *job) result {
 		r.cancelled = true // shutdown: leave the delivery as it was
 		return r
 	}
+	e.auditBlocked(j, r.o.err)
 	now := time.Now().UTC()
 	d.Attempts++
 	d.LastStatus = r.o.status
@@ -133,6 +136,24 @@ func (e *Engine) attempt(j *job) result {
 	}
 	r.update = &store.DeliveryUpdate{Delivery: *d, Attempt: a}
 	return r
+}
+
+// auditBlocked writes the audit line of an attempt the egress guard
+// refused to connect, if err is that refusal.
+func (e *Engine) auditBlocked(j *job, err error) {
+	if e.opts.Audit == nil || !errors.Is(err, egress.ErrBlocked) {
+		return
+	}
+	host := j.url
+	if u, perr := url.Parse(j.url); perr == nil {
+		host = u.Hostname()
+	}
+	reason := err.Error()
+	var be *egress.BlockedError
+	if errors.As(err, &be) {
+		reason = be.Target + " is " + be.Reason
+	}
+	e.opts.Audit.DialBlocked(j.d.WebhookID, host, reason)
 }
 
 // unsent finishes r's delivery without a request, in status with note.

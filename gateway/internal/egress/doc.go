@@ -31,6 +31,8 @@
 // inet_aton forms 2130706433, 0x7f.1, 0177.0.0.1, 127.1), and the names
 // "localhost" and "*.localhost". It does not resolve other names: the answer
 // could change before delivery, so only the dial-time check counts.
+// A dial-time refusal fails the attempt, and the delivery engine writes it
+// to the audit trail (audit.file) with the webhook and the URL host.
 //
 // # Limits
 //

@@ -11,6 +11,7 @@ import (
 	"github.com/julienschmidt/httprouter"
 
 	"github.com/eventgw/gateway/gateway/event"
+	"github.com/eventgw/gateway/gateway/internal/audit"
 )
 
 // API holds the handlers' dependencies.
@@ -54,6 +55,9 @@ func New(opts Options) *API {
 	}
 	if opts.Ready == nil {
 		opts.Ready = func() bool { return true }
+	}
+	if opts.Audit == nil {
+		opts.Audit = (*audit.Log)(nil) // discards
 	}
 	a := &API{opts: opts, logger: opts.Logger}
 	for _, k := range opts.Keys {
@@ -132,29 +136,40 @@ func (a *API) handle(scope string, q params, h handlerFunc) httprouter.Handle {
 // more than server.max_body_bytes (plugin modules).
 func (a *API) handleLimit(scope string, q params, maxBody int64, h handlerFunc) httprouter.Handle {
 	return func(w http.ResponseWriter, r *http.Request, ps httprouter.Params) {
-		if err := a.authorize(r, scope); err != nil {
+		keyName, err := a.authorize(r, scope)
+		if err != nil {
 			a.writeError(w, r, err)
 			return
+		}
+		if keyName != "" {
+			r = r.WithContext(withAPIKeyName(r.Context(), keyName))
 		}
 		if err := q.check(r.URL.RawQuery); err != nil {
 			a.writeError(w, r, err)
 			return
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+		if err := decodedBody(w, r, maxBody); err != nil {
+			a.writeError(w, r, err)
+			return
+		}
 		if err := h(w, r, ps); err != nil {
 			a.writeError(w, r, err)
 		}
 	}
 }
 
-// authorize checks the bearer token against every key in constant time.
-func (a *API) authorize(r *http.Request, scope string) error {
+// authorize checks the bearer token against every key in constant time
+// and returns the name of the key that matched ("" when the route or the
+// API is open). Every refusal is an audit line.
+func (a *API) authorize(r *http.Request, scope string) (string, error) {
 	if scope == scopeNone || len(a.keys) == 0 {
-		return nil
+		return "", nil
 	}
-	token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	if !ok || token == "" {
-		return &Error{Status: http.StatusUnauthorized, Code: CodeUnauthorized, Message: "missing API key: send Authorization: Bearer <key>"}
+	token, ok := bearerToken(r.Header.Get("Authorization"))
+	if !ok {
+		a.opts.Audit.AuthFailed(r.RemoteAddr, "missing API key", "")
+		return "", &Error{Status: http.StatusUnauthorized, Code: CodeUnauthorized, Message: "missing API key: send Authorization: Bearer <key>"}
 	}
 	digest := sha256.Sum256([]byte(token))
 	var match *hashedKey
@@ -166,12 +181,32 @@ func (a *API) authorize(r *http.Request, scope string) error {
 		}
 	}
 	if match == nil {
-		return &Error{Status: http.StatusUnauthorized, Code: CodeUnauthorized, Message: "invalid API key"}
+		a.opts.Audit.AuthFailed(r.RemoteAddr, "invalid API key", audit.KeyHint(token))
+		return "", &Error{Status: http.StatusUnauthorized, Code: CodeUnauthorized, Message: "invalid API key"}
 	}
 	if !slices.Contains(match.scopes, scope) {
-		return &Error{Status: http.StatusForbidden, Code: CodeForbidden, Message: "API key " + match.name + " lacks the " + scope + " scope"}
+		a.opts.Audit.AuthFailed(r.RemoteAddr, "API key "+match.name+" lacks the "+scope+" scope", audit.KeyHint(token))
+		return "", &Error{Status: http.StatusForbidden, Code: CodeForbidden, Message: "API key " + match.name + " lacks the " + scope + " scope"}
 	}
-	return nil
+	return match.name, nil
+}
+
+// changed writes the audit line of a change that r made.
+func (a *API) changed(r *http.Request, kind audit.Kind, action audit.Action, id string) {
+	a.opts.Audit.Changed(kind, action, id, apiKeyName(r.Context()))
+}
+
+// bearerToken returns the token of an "Authorization: Bearer <token>"
+// value. The scheme is case-insensitive (RFC 9110, section 11.1), so
+// "bearer x" and "BEARER x" work; spaces between scheme and token are
+// skipped.
+func bearerToken(h string) (string, bool) {
+	scheme, token, ok := strings.Cut(h, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return "", false
+	}
+	token = strings.TrimLeft(token, " ")
+	return token, token != ""
 }
 
 func (a *API) healthz(w http.ResponseWriter, _ *http.Request, _ httprouter.Params) error {
@@ -182,6 +217,11 @@ func (a *API) healthz(w http.ResponseWriter, _ *http.Request, _ httprouter.Param
 func (a *API) readyz(w http.ResponseWriter, _ *http.Request, _ httprouter.Params) error {
 	if !a.opts.Ready() {
 		return errorf(http.StatusServiceUnavailable, CodeUnavailable, "", "not ready: starting or shutting down")
+	}
+	if a.opts.Space != nil {
+		if err := a.opts.Space.Err(); err != nil {
+			return errorf(http.StatusServiceUnavailable, CodeInsufficientStorage, "", "not ready: %s", err.Error())
+		}
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 	return nil

@@ -59,7 +59,9 @@ func TestAPI_authScopes(t *testing.T) {
 		{"key prefix", "Bearer " + keyBoth[:len(keyBoth)-1], probes, 401, "unauthorized"},
 		{"key with suffix", "Bearer " + keyBoth + "x", probes, 401, "unauthorized"},
 		{"empty bearer", "Bearer ", probes, 401, "unauthorized"},
-		{"lower-case scheme", "bearer " + keyBoth, probes, 401, "unauthorized"},
+		{"lower-case scheme", "bearer " + keyBoth, all, 0, ""}, // RFC 9110 11.1: the scheme is case-insensitive
+		{"upper-case scheme", "BEARER " + keyBoth, all, 0, ""},
+		{"scheme without a space", "Bearer" + keyBoth, probes, 401, "unauthorized"},
 		{"basic auth", "Basic dXNlcjpwYXNz", probes, 401, "unauthorized"},
 		{"bare key", keyBoth, probes, 401, "unauthorized"},
 	}

@@ -19,6 +19,7 @@ import (
 //	source    -> source
 //	id        -> idempotency key, scoped by source as the spec scopes it
 //	data      -> data (JSON only; data_base64 must decode to JSON)
+//	id, time, subject, dataschema, extensions -> cloudevent (ceattrs.go)
 //
 // The gateway assigns its own event id and receipt time; CloudEvents ids are
 // only unique per source and need not fit the gateway's id syntax.
@@ -29,9 +30,10 @@ const ceSpecVersion = "1.0"
 func ceKey(source, id string) string { return idemCE + source + "\x00" + id }
 
 // decodeStructuredCE decodes one structured-mode CloudEvent.
-func decodeStructuredCE(raw []byte, prefix string) (store.Draft, error) {
+// raw has passed checkJSON; data_base64 must pass it with maxDepth too.
+func decodeStructuredCE(raw []byte, prefix string, maxDepth int) (store.Draft, error) {
 	var m map[string]json.RawMessage
-	if err := strictUnmarshal(raw, &m, prefix); err != nil {
+	if err := decodeChecked(raw, &m, prefix); err != nil {
 		return store.Draft{}, err
 	}
 	attr := func(name string) (string, bool, error) {
@@ -60,6 +62,11 @@ func decodeStructuredCE(raw []byte, prefix string) (store.Draft, error) {
 	if err != nil {
 		return d, err
 	}
+	more, err := structuredAttrs(prefix, m, attrs[1])
+	if err != nil {
+		return d, err
+	}
+	d.CloudEvent = more.json()
 	if ct := attrs[4]; ct != "" {
 		mt, _, perr := mime.ParseMediaType(ct)
 		if perr != nil || !isJSONMedia(mt) {
@@ -83,6 +90,9 @@ func decodeStructuredCE(raw []byte, prefix string) (store.Draft, error) {
 		if !json.Valid(dec) {
 			return d, errorf(http.StatusUnsupportedMediaType, CodeUnsupportedMedia, prefix+"data_base64", "%sdata_base64 does not decode to JSON; the gateway stores JSON data only", prefix)
 		}
+		if err := checkJSON(dec, maxDepth, prefix+"data_base64: "); err != nil {
+			return d, err
+		}
 		d.Data = dec
 	case hasData:
 		d.Data = data
@@ -94,26 +104,22 @@ func decodeStructuredCE(raw []byte, prefix string) (store.Draft, error) {
 
 // decodeBinaryCE decodes a binary-mode CloudEvent: attributes in ce-*
 // headers, data in the body with Content-Type as its datacontenttype.
-func decodeBinaryCE(h http.Header, mt string, body []byte) (store.Draft, error) {
-	get := func(name string) (string, error) {
-		v := h.Get("Ce-" + name)
-		if v == "" {
-			return "", validationError("ce-"+name, "ce-%s: header is required in a binary-mode CloudEvent", name)
-		}
-		return v, nil
+// JSON data must pass checkJSON with maxDepth.
+func decodeBinaryCE(h http.Header, mt string, body []byte, maxDepth int) (store.Draft, error) {
+	attrs, more, err := binaryAttrs(h)
+	if err != nil {
+		return store.Draft{}, err
 	}
-	var attrs [4]string
 	for i, name := range [...]string{"specversion", "id", "source", "type"} {
-		v, err := get(name)
-		if err != nil {
-			return store.Draft{}, err
+		if attrs[i] == "" {
+			return store.Draft{}, validationError("ce-"+name, "ce-%s: header is required in a binary-mode CloudEvent", name)
 		}
-		attrs[i] = v
 	}
 	d, err := ceDraft("ce-", attrs[0], attrs[1], attrs[2], attrs[3])
 	if err != nil {
 		return d, err
 	}
+	d.CloudEvent = more.json()
 	if len(bytes.TrimSpace(body)) == 0 {
 		d.Data = json.RawMessage("null")
 		return d, nil
@@ -121,8 +127,8 @@ func decodeBinaryCE(h http.Header, mt string, body []byte) (store.Draft, error) 
 	if !isJSONMedia(mt) || mt == mediaCE {
 		return d, unsupported(mt)
 	}
-	if !json.Valid(body) {
-		return d, errorf(http.StatusBadRequest, CodeInvalidJSON, "", "the CloudEvent's data is not valid JSON")
+	if err := checkJSON(body, maxDepth, "the CloudEvent's data: "); err != nil {
+		return d, err
 	}
 	d.Data = body
 	return d, nil
@@ -133,10 +139,10 @@ func ceDraft(prefix, specversion, id, source, typ string) (store.Draft, error) {
 	if specversion != ceSpecVersion {
 		return store.Draft{}, validationError(prefix+"specversion", "%sspecversion: %q is not supported; only %q is", prefix, specversion, ceSpecVersion)
 	}
-	if id == "" || len(id) > maxIdemKeyLen {
-		return store.Draft{}, validationError(prefix+"id", "%sid: must be 1 to %d characters", prefix, maxIdemKeyLen)
+	if err := checkCEString(id, maxIdemKeyLen); err != nil {
+		return store.Draft{}, validationError(prefix+"id", "%sid: %v", prefix, err)
 	}
-	if err := validateSource(source); err != nil {
+	if err := checkCEString(source, maxSourceLen); err != nil {
 		return store.Draft{}, validationError(prefix+"source", "%ssource: %v", prefix, err)
 	}
 	if err := event.ValidateType(typ); err != nil {

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/eventgw/gateway/gateway/event"
+	"github.com/eventgw/gateway/gateway/internal/jsonstrict"
 	"github.com/eventgw/gateway/gateway/internal/store"
 	"github.com/eventgw/gateway/gateway/internal/webhook"
 )
@@ -51,7 +52,11 @@ func readBody(r *http.Request) ([]byte, error) {
 	b, err := io.ReadAll(r.Body)
 	var tooBig *http.MaxBytesError
 	if errors.As(err, &tooBig) {
-		return nil, errorf(http.StatusRequestEntityTooLarge, CodeBodyTooLarge, "", "request body is larger than the limit of %d bytes (server.max_body_bytes)", tooBig.Limit)
+		return nil, errorf(http.StatusRequestEntityTooLarge, CodeBodyTooLarge, "", "request body is larger than the limit of %d bytes%s (server.max_body_bytes)", tooBig.Limit, decompressed(r))
+	}
+	var bad *Error
+	if errors.As(err, &bad) {
+		return nil, bad // a broken gzip stream (gzip.go)
 	}
 	if err != nil {
 		return nil, errorf(http.StatusBadRequest, CodeInvalidJSON, "", "reading request body: %v", err)
@@ -85,12 +90,14 @@ func unsupported(mt string) *Error {
 // DecodeEvent turns a single-event request (headers and body) into a draft.
 // It understands plain JSON, CloudEvents structured mode and CloudEvents
 // binary mode. It never panics, whatever the input (see FuzzDecodeEvent).
+// A JSON body, and a binary-mode CloudEvent's JSON data, must pass
+// jsonstrict.Check with maxDepth (ingest.max_json_depth; 0 means 64) first.
 //
 // An event that names itself (a client id, or a CloudEvent's source and id)
 // is its own idempotency key; the Idempotency-Key header only applies to
 // events without one. Were the header to win, resending id "x" under a new
 // header key would store a second event with the same public id.
-func DecodeEvent(h http.Header, body []byte) (store.Draft, error) {
+func DecodeEvent(h http.Header, body []byte, maxDepth int) (store.Draft, error) {
 	mt, err := mediaType(h)
 	if err != nil {
 		return store.Draft{}, err
@@ -102,10 +109,16 @@ func DecodeEvent(h http.Header, body []byte) (store.Draft, error) {
 	var d store.Draft
 	switch {
 	case h.Get("Ce-Specversion") != "":
-		d, err = decodeBinaryCE(h, mt, body)
+		d, err = decodeBinaryCE(h, mt, body, maxDepth)
 	case mt == mediaCE:
-		d, err = decodeStructuredCE(body, "")
+		if err := checkJSON(body, maxDepth, ""); err != nil {
+			return d, err
+		}
+		d, err = decodeStructuredCE(body, "", maxDepth)
 	case isJSONMedia(mt):
+		if err := checkJSON(body, maxDepth, ""); err != nil {
+			return d, err
+		}
 		d, err = decodePlain(body, "")
 	default:
 		return d, unsupported(mt)
@@ -123,8 +136,9 @@ func DecodeEvent(h http.Header, body []byte) (store.Draft, error) {
 // or a JSON array of CloudEvents (application/cloudevents-batch+json). With
 // an Idempotency-Key header, event i gets the key "<key>#<i>" unless it has
 // a key of its own (see DecodeEvent), so replaying the same batch replays
-// every event.
-func DecodeBatch(h http.Header, body []byte, max int) ([]store.Draft, error) {
+// every event. The body must pass jsonstrict.Check with maxDepth, as in
+// DecodeEvent.
+func DecodeBatch(h http.Header, body []byte, max, maxDepth int) ([]store.Draft, error) {
 	mt, err := mediaType(h)
 	if err != nil {
 		return nil, err
@@ -137,15 +151,23 @@ func DecodeBatch(h http.Header, body []byte, max int) ([]store.Draft, error) {
 	decodeItem := decodePlain
 	switch {
 	case mt == mediaCEBatch:
-		if err := strictUnmarshal(body, &items, ""); err != nil {
+		if err := checkJSON(body, maxDepth, ""); err != nil {
 			return nil, err
 		}
-		decodeItem = decodeStructuredCE
+		if err := decodeChecked(body, &items, ""); err != nil {
+			return nil, err
+		}
+		decodeItem = func(raw []byte, prefix string) (store.Draft, error) {
+			return decodeStructuredCE(raw, prefix, maxDepth)
+		}
 	case isJSONMedia(mt) && mt != mediaCE:
 		var b struct {
 			Events []json.RawMessage `json:"events"`
 		}
-		if err := strictUnmarshal(body, &b, ""); err != nil {
+		if err := checkJSON(body, maxDepth, ""); err != nil {
+			return nil, err
+		}
+		if err := decodeChecked(body, &b, ""); err != nil {
 			return nil, err
 		}
 		items = b.Events
@@ -185,11 +207,11 @@ func idempotencyHeader(h http.Header) (string, error) {
 	return k, nil
 }
 
-// decodePlain decodes {"type","data","id"?,"source"?}; prefix names the
-// item in a batch ("events[3].").
+// decodePlain decodes {"type","data","id"?,"source"?}, which checkJSON has
+// passed; prefix names the item in a batch ("events[3].").
 func decodePlain(raw []byte, prefix string) (store.Draft, error) {
 	var b eventBody
-	if err := strictUnmarshal(raw, &b, prefix); err != nil {
+	if err := decodeChecked(raw, &b, prefix); err != nil {
 		return store.Draft{}, err
 	}
 	var d store.Draft
@@ -220,12 +242,45 @@ func decodePlain(raw []byte, prefix string) (store.Draft, error) {
 	return d, nil
 }
 
-// strictUnmarshal decodes one JSON value into v, refusing unknown fields and
-// trailing data, and maps failures to 400 (not JSON) or 422 (wrong shape).
-func strictUnmarshal(raw []byte, v any, prefix string) error {
+// strictUnmarshal is checkJSON, then decodeChecked: for the bodies of the
+// admin API.
+func (a *API) strictUnmarshal(raw []byte, v any, prefix string) error {
+	if err := checkJSON(raw, a.opts.MaxJSONDepth, prefix); err != nil {
+		return err
+	}
+	return decodeChecked(raw, v, prefix)
+}
+
+// checkJSON refuses, with 400, a body that JSON parsers could read
+// differently: duplicate keys, invalid UTF-8, nesting deeper than maxDepth,
+// or not JSON at all (jsonstrict has the reasons). Every body the API
+// decodes passes it first, so that a plugin, the store and a receiver all
+// read the same document.
+func checkJSON(raw []byte, maxDepth int, prefix string) error {
 	if len(bytes.TrimSpace(raw)) == 0 {
 		return errorf(http.StatusBadRequest, CodeInvalidJSON, "", "%srequest body is empty; expected a JSON document", prefix)
 	}
+	err := jsonstrict.Check(raw, maxDepth)
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, jsonstrict.ErrDuplicateKey):
+		return errorf(http.StatusBadRequest, CodeDuplicateKey, "", "%s%v; a key may appear once in an object (keys that differ only in case are the same key)", prefix, err)
+	case errors.Is(err, jsonstrict.ErrInvalidUTF8):
+		return errorf(http.StatusBadRequest, CodeInvalidUTF8, "", "%s%v; JSON must be valid UTF-8", prefix, err)
+	case errors.Is(err, jsonstrict.ErrTooDeep):
+		if maxDepth <= 0 {
+			maxDepth = jsonstrict.DefaultMaxDepth
+		}
+		return errorf(http.StatusBadRequest, CodeTooDeep, "", "%s%v; the limit is %d (ingest.max_json_depth)", prefix, err, maxDepth)
+	}
+	return errorf(http.StatusBadRequest, CodeInvalidJSON, "", "%s%v", prefix, err)
+}
+
+// decodeChecked decodes one JSON value that checkJSON has passed into v,
+// refusing unknown fields and trailing data, and maps failures to 400 (not
+// JSON) or 422 (wrong shape).
+func decodeChecked(raw []byte, v any, prefix string) error {
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
 	err := dec.Decode(v)

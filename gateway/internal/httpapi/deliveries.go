@@ -293,5 +293,5 @@ func (a *API) decodeJSON(r *http.Request, v any) error {
 	if err != nil {
 		return err
 	}
-	return strictUnmarshal(raw, v, "")
+	return a.strictUnmarshal(raw, v, "")
 }

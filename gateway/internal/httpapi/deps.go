@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/eventgw/gateway/gateway/event"
+	"github.com/eventgw/gateway/gateway/internal/audit"
 	"github.com/eventgw/gateway/gateway/internal/delivery"
 	"github.com/eventgw/gateway/gateway/internal/pipeline"
 	"github.com/eventgw/gateway/gateway/internal/plugins"
@@ -80,6 +81,16 @@ type PluginRunner interface {
 	Invoke(ctx context.Context, name string, ev event.Event, webhookID string) (plugins.Invocation, error)
 }
 
+// Auditor writes the audit trail: audit.Log. Its methods must not block
+// for long; they run on the request path.
+type Auditor interface {
+	// AuthFailed: a request refused for its API key.
+	AuthFailed(remote, reason, keyHint string)
+	// Changed: a webhook or plugin changed through the API, by the key
+	// named actor.
+	Changed(kind audit.Kind, action audit.Action, id, actor string)
+}
+
 // Key is an API key, reduced to what authentication needs.
 type Key struct {
 	Name   string
@@ -103,7 +114,8 @@ type Options struct {
 	// SecretOverlap is how long a rotated-out secret keeps signing.
 	SecretOverlap time.Duration
 	// IngestFilter runs the stage: ingest filter plugins on an event before
-	// it is stored; a deny answers 403 and stores nothing. It never runs for
+	// it is stored; a deny answers 403 and stores nothing, a failure under
+	// on_error: deny (v.Failed()) answers 503 with Retry-After. It never runs for
 	// a draft that replays a stored event or an earlier draft of its
 	// request, nor for a request refused for its idempotency key. Nil: none.
 	IngestFilter func(ctx context.Context, ev *event.Event) (denied bool, v pipeline.Verdict)
@@ -123,6 +135,10 @@ type Options struct {
 	MaxModuleBytes int64
 	// Ready reports whether the gateway can take traffic (/readyz).
 	Ready func() bool
+	// Space, when set, reports a shortage of disk space on the data
+	// directory (a non-nil error). /readyz answers 503 with it while it
+	// lasts; ingest learns it from the store (store.ErrNoSpace).
+	Space SpaceReporter
 	// Keys are the API keys. With none, every request is allowed (the config
 	// only permits that on a loopback address).
 	Keys []Key
@@ -132,6 +148,17 @@ type Options struct {
 	MaxBatchEvents int
 	Version        string
 	Logger         *slog.Logger
+	// Audit records refused keys and changes (nil: none).
+	Audit Auditor
 	// NewID returns a fresh time-ordered id for webhooks.
 	NewID func() event.Seq
+	// MaxJSONDepth caps the nesting of request bodies (ingest.max_json_depth;
+	// 0 means jsonstrict.DefaultMaxDepth).
+	MaxJSONDepth int
+}
+
+// SpaceReporter says whether the data directory is short of space;
+// *diskspace.Watcher is one. Err must not block.
+type SpaceReporter interface {
+	Err() error
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 
 	"github.com/eventgw/gateway/gateway/internal/webhook"
 )
@@ -18,6 +19,8 @@ type Error struct {
 	Message string            `json:"message"`
 	Field   string            `json:"field,omitempty"`
 	Details []webhook.Problem `json:"details,omitempty"`
+	// RetryAfter, in seconds, is sent as the Retry-After header when set.
+	RetryAfter int `json:"-"`
 }
 
 func (e *Error) Error() string { return fmt.Sprintf("%d %s: %s", e.Status, e.Code, e.Message) }
@@ -25,6 +28,9 @@ func (e *Error) Error() string { return fmt.Sprintf("%d %s: %s", e.Status, e.Cod
 // Error codes. Clients may switch on them; they never change meaning.
 const (
 	CodeInvalidJSON         = "invalid_json"
+	CodeDuplicateKey        = "duplicate_key"
+	CodeInvalidUTF8         = "invalid_utf8"
+	CodeTooDeep             = "too_deep"
 	CodeBodyTooLarge        = "body_too_large"
 	CodeValidation          = "validation_failed"
 	CodeUnsupportedMedia    = "unsupported_media_type"
@@ -40,6 +46,10 @@ const (
 	CodeInternal            = "internal_error"
 	CodeDenied              = "denied"
 	CodePluginLoad          = "plugin_load_failed"
+	CodePluginUnavailable   = "plugin_unavailable"
+	// CodeInsufficientStorage (507) refuses new events while the data
+	// directory is short of free space (storage.min_free_bytes).
+	CodeInsufficientStorage = "insufficient_storage"
 )
 
 func errorf(status int, code, field, format string, args ...any) *Error {
@@ -64,6 +74,22 @@ func problemsError(prefix string, ps webhook.Problems) *Error {
 	return e
 }
 
+// filterFailed is the answer to an event that a stage: ingest filter could
+// not judge under on_error: deny (a timeout, a busy pool, a crash): 503, so
+// the producer retries, where a real deny (403) tells it not to.
+func filterFailed(plugin, field string) *Error {
+	return pluginUnavailable(field, "ingest filter plugin %q failed and fails closed (its on_error is deny); retry later", plugin)
+}
+
+// pluginUnavailable is a 503 plugin_unavailable with Retry-After: 1: a
+// plugin cannot serve now (it failed, or the memory budget is full), and a
+// retry may well succeed.
+func pluginUnavailable(field, format string, args ...any) *Error {
+	e := errorf(http.StatusServiceUnavailable, CodePluginUnavailable, field, format, args...)
+	e.RetryAfter = 1
+	return e
+}
+
 func badParam(field, format string, args ...any) *Error {
 	return errorf(http.StatusBadRequest, CodeInvalidParameter, field, format, args...)
 }
@@ -75,6 +101,9 @@ func (a *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if !errors.As(err, &e) {
 		a.logger.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 		e = errorf(http.StatusInternalServerError, CodeInternal, "", "internal error; the gateway log has details")
+	}
+	if e.RetryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(e.RetryAfter))
 	}
 	writeJSON(w, e.Status, struct {
 		Error *Error `json:"error"`

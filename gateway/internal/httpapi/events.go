@@ -12,6 +12,7 @@ import (
 	"github.com/julienschmidt/httprouter"
 
 	"github.com/eventgw/gateway/gateway/event"
+	"github.com/eventgw/gateway/gateway/internal/diskspace"
 	"github.com/eventgw/gateway/gateway/internal/pipeline"
 	"github.com/eventgw/gateway/gateway/internal/store"
 )
@@ -40,7 +41,7 @@ func (a *API) publish(w http.ResponseWriter, r *http.Request, _ httprouter.Param
 	if err != nil {
 		return err
 	}
-	d, err := DecodeEvent(r.Header, body)
+	d, err := DecodeEvent(r.Header, body, a.opts.MaxJSONDepth)
 	if err != nil {
 		return err
 	}
@@ -65,7 +66,7 @@ func (a *API) publishBatch(w http.ResponseWriter, r *http.Request, _ httprouter.
 	if err != nil {
 		return err
 	}
-	drafts, err := DecodeBatch(r.Header, body, a.opts.MaxBatchEvents)
+	drafts, err := DecodeBatch(r.Header, body, a.opts.MaxBatchEvents, a.opts.MaxJSONDepth)
 	if err != nil {
 		return err
 	}
@@ -94,6 +95,7 @@ func (a *API) publishBatch(w http.ResponseWriter, r *http.Request, _ httprouter.
 // events is answered without them, and a key reused with another body is
 // refused without them.
 func (a *API) append(r *http.Request, drafts []store.Draft) ([]store.Appended, error) {
+	scopeIdemKeys(drafts, apiKeyName(r.Context()))
 	if a.opts.IngestFilter != nil && (a.opts.HasIngestFilters == nil || a.opts.HasIngestFilters()) {
 		var known []store.Appended
 		if hasIdempotencyKey(drafts) {
@@ -127,6 +129,14 @@ func appendError(err error) error {
 		return errorf(http.StatusConflict, CodeConflict, "id", "an event with this id already exists and its idempotency window has passed; ids are never reused")
 	case errors.Is(err, store.ErrTooLarge):
 		return errorf(http.StatusRequestEntityTooLarge, CodeBodyTooLarge, "", "the events do not fit into one transaction; send smaller batches")
+	case errors.Is(err, store.ErrNoSpace):
+		// 507 (RFC 4918): the request was fine and may succeed later, once
+		// space is freed; nothing of it was stored.
+		msg := "the data directory is short of free space (storage.min_free_bytes)"
+		if low := (*diskspace.LowError)(nil); errors.As(err, &low) {
+			msg = low.Error()
+		}
+		return errorf(http.StatusInsufficientStorage, CodeInsufficientStorage, "", "%s; nothing was stored, retry later", msg)
 	case errors.Is(err, store.ErrClosed):
 		return errorf(http.StatusServiceUnavailable, CodeUnavailable, "", "the gateway is shutting down; retry with the same idempotency key")
 	}
@@ -158,7 +168,10 @@ type eventView struct {
 	Source string          `json:"source,omitempty"`
 	Time   string          `json:"time"`
 	Data   json.RawMessage `json:"data"`
-	Status string          `json:"status"`
+	// CloudEvent is the event's other CloudEvents attributes, if it came
+	// as a CloudEvent (event.Event.CloudEvent).
+	CloudEvent json.RawMessage `json:"cloudevent,omitempty"`
+	Status     string          `json:"status"`
 	// Verdicts are the plugin stages that ran for the event, in order.
 	Verdicts []pipeline.Verdict `json:"verdicts,omitempty"`
 }
@@ -167,7 +180,7 @@ type eventView struct {
 // handled it, then dispatched, or denied when a filter (or a dropping
 // transform) stopped it.
 func (a *API) view(ctx context.Context, ev event.Event) (eventView, error) {
-	v := eventView{ID: ev.ID, Type: ev.Type, Source: ev.Source, Time: ev.Time.Format(time.RFC3339Nano), Data: ev.Data, Status: event.StatusPending}
+	v := eventView{ID: ev.ID, Type: ev.Type, Source: ev.Source, Time: ev.Time.Format(time.RFC3339Nano), Data: ev.Data, CloudEvent: ev.CloudEvent, Status: event.StatusPending}
 	if a.opts.Progress == nil || a.opts.Progress.Dispatched(ev.Seq) {
 		v.Status = event.StatusDispatched
 	}
@@ -276,7 +289,8 @@ func limitParam(v string) (int, error) {
 // new: not replayed from a stored event (known, from Appender.Replays; nil
 // when no draft has a key), and not a repeat of an earlier draft of the
 // request with the same key. The first deny refuses the whole request with
-// 403, before anything is stored.
+// 403, before anything is stored; a filter that failed under on_error: deny
+// refuses it with 503 and Retry-After instead (filterFailed).
 func (a *API) ingestFilter(r *http.Request, drafts []store.Draft, known []store.Appended) error {
 	now := time.Now().UTC()
 	seen := make(map[string]bool)
@@ -287,18 +301,21 @@ func (a *API) ingestFilter(r *http.Request, drafts []store.Draft, known []store.
 			}
 			seen[d.IdemKey] = true
 		}
-		ev := event.Event{ID: d.ID, Type: d.Type, Source: d.Source, Time: now, Data: d.Data}
+		ev := event.Event{ID: d.ID, Type: d.Type, Source: d.Source, Time: now, Data: d.Data, CloudEvent: d.CloudEvent}
 		denied, v := a.opts.IngestFilter(r.Context(), &ev)
 		if !denied {
 			continue
 		}
-		msg := v.Reason
-		if msg == "" {
-			msg = "denied by plugin " + v.Plugin
-		}
 		field := ""
 		if len(drafts) > 1 {
 			field = "events[" + strconv.Itoa(i) + "]"
+		}
+		if v.Failed() {
+			return filterFailed(v.Plugin, field)
+		}
+		msg := v.Reason
+		if msg == "" {
+			msg = "denied by plugin " + v.Plugin
 		}
 		return &Error{Status: http.StatusForbidden, Code: CodeDenied, Message: msg, Field: field}
 	}

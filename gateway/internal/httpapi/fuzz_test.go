@@ -9,6 +9,7 @@ import (
 
 	"github.com/eventgw/gateway/gateway/event"
 	"github.com/eventgw/gateway/gateway/internal/httpapi"
+	"github.com/eventgw/gateway/gateway/internal/jsonstrict"
 	"github.com/eventgw/gateway/gateway/internal/store"
 )
 
@@ -38,6 +39,14 @@ func requireValidDraft(t *testing.T, d store.Draft) {
 	}
 	if !json.Valid(d.Data) {
 		t.Fatalf("decoded data is not JSON: %q", d.Data)
+	}
+	if d.CloudEvent != nil {
+		if err := jsonstrict.Check(d.CloudEvent, 2); err != nil || d.CloudEvent[0] != '{' {
+			t.Fatalf("decoded CloudEvent attributes are not a strict JSON object: %q: %v", d.CloudEvent, err)
+		}
+	}
+	if err := jsonstrict.Check(d.Data, 0); err != nil {
+		t.Fatalf("decoded data is not strict JSON: %q: %v", d.Data, err)
 	}
 	if d.ID != "" {
 		if err := event.ValidateID(d.ID); err != nil {
@@ -70,6 +79,9 @@ func FuzzDecodeEvent(f *testing.F) {
 		{ct: "application/json", body: `null`},
 		{ct: "application/json", body: ``},
 		{ct: "application/json", idem: "\x01", body: `{"type":"a.b","data":1}`},
+		{ct: "application/json", body: `{"type":"a.b","type":"c.d","data":1}`},
+		{ct: "application/json", body: `{"type":"a.b","data":{"amount":1,"Amount":999999}}`},
+		{ct: "application/json", body: "{\"type\":\"a.b\",\"data\":\"\xff\\ud800\"}"},
 		// CloudEvents, structured.
 		{ct: "application/cloudevents+json", body: `{"specversion":"1.0","id":"1","source":"/s","type":"a.b","data":{"k":"v"}}`},
 		{ct: "application/cloudevents+json", body: `{"specversion":"1.0","id":"1","source":"/s","type":"a.b","data_base64":"eyJrIjoidiJ9"}`},
@@ -77,11 +89,16 @@ func FuzzDecodeEvent(f *testing.F) {
 		{ct: "application/cloudevents+json", body: `{"specversion":"1.0","id":"1","source":"/s","type":"a.b","datacontenttype":"text/plain","data":"hi"}`},
 		{ct: "application/cloudevents+json", body: `{"specversion":"0.3","id":"1","source":"/s","type":"a.b"}`},
 		{ct: "application/cloudevents+json", body: `{"specversion":"1.0","id":5,"source":"/s","type":"a.b","data":1,"data_base64":""}`},
+		{ct: "application/cloudevents+json", body: `{"specversion":"1.0","id":"1","source":"/s","type":"a.b","time":"2026-11-28T10:00:00Z","subject":"x","dataschema":"https://e.x/s","tenant":"t","n":3,"ok":true,"data":1}`},
+		{ct: "application/cloudevents+json", body: `{"specversion":"1.0","id":"1","source":"/s","type":"a.b","time":"not-a-time","My-Ext":{"a":1},"n":1.5}`},
 		// CloudEvents, binary.
 		{ct: "application/json", specversion: "1.0", id: "1", source: "/s", typ: "a.b", body: `{"k":"v"}`},
+		{ct: "application/json", specversion: "1.0", id: "1", source: "/s", typ: "a.b", body: `{"k":"v","k":"w"}`},
 		{ct: "application/json", specversion: "1.0", id: "1", source: "/s", typ: "a.b", body: ``},
 		{ct: "text/plain", specversion: "1.0", id: "1", source: "/s", typ: "a.b", body: `hello`},
 		{ct: "application/json", specversion: "1.0", id: "1", source: "/s", typ: "a b", body: `1`},
+		{ct: "application/json", specversion: "1.0", id: "caf%C3%A9%2F1", source: "/s", typ: "a.b", body: `1`},
+		{ct: "application/json", specversion: "1.0", id: "caf\xc3\xa9", source: "/s\x7f", typ: "a.b", body: `1`},
 		{ct: "application/cloudevents+json", specversion: "1.0", id: "1", source: "/s", typ: "a.b", body: `{}`},
 		// Media types.
 		{ct: "", body: `{"type":"a.b","data":1}`},
@@ -101,7 +118,7 @@ func FuzzDecodeEvent(f *testing.F) {
 				h.Set(kv[0], kv[1])
 			}
 		}
-		d, err := httpapi.DecodeEvent(h, body)
+		d, err := httpapi.DecodeEvent(h, body, 0)
 		if err != nil {
 			requireClientError(t, err)
 			return
@@ -126,6 +143,7 @@ func FuzzDecodeBatch(f *testing.F) {
 		{"application/json", "", `{"events":null,"x":1}`},
 		{"application/json", "", `{"events":[{"type":"a.b","data":1}`},
 		{"application/json", "", `[]`},
+		{"application/json", "", `{"events":[{"type":"a.b","data":{"a":[{"b":1,"b":2}]}}]}`},
 		{"application/json", "", ``},
 		{"application/cloudevents-batch+json", "", `[{"specversion":"1.0","id":"1","source":"/s","type":"a.b","data":1}]`},
 		{"application/cloudevents-batch+json", "k", `[{"specversion":"1.0","id":"1","source":"/s","type":"a.b","data_base64":"MQ=="},{"specversion":"1.0","id":"2","source":"/s","type":"a.b"}]`},
@@ -145,7 +163,7 @@ func FuzzDecodeBatch(f *testing.F) {
 		if idem != "" {
 			h.Set("Idempotency-Key", idem)
 		}
-		ds, err := httpapi.DecodeBatch(h, body, max)
+		ds, err := httpapi.DecodeBatch(h, body, max, 0)
 		if err != nil {
 			requireClientError(t, err)
 			return

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/eventgw/gateway/gateway/internal/audit"
 	"github.com/eventgw/gateway/gateway/internal/bus"
 	"github.com/eventgw/gateway/gateway/internal/httpapi"
 	"github.com/eventgw/gateway/gateway/internal/require"
@@ -62,6 +63,9 @@ type harnessConfig struct {
 	// plugins serves /v1/plugins, with maxModule as the module cap.
 	plugins   *fakePlugins
 	maxModule int64
+	audit     *audit.Log
+	// maxJSONDepth is ingest.max_json_depth (0: the default).
+	maxJSONDepth int
 }
 
 type harnessOption func(*harnessConfig)
@@ -114,8 +118,10 @@ func newHarness(tb testing.TB, opts ...harnessOption) *harness {
 		MaxBatchEvents: 1000,
 		MaxModuleBytes: cfg.maxModule,
 		Backup:         st,
+		MaxJSONDepth:   cfg.maxJSONDepth,
 		Version:        "test",
 		Logger:         logger,
+		Audit:          cfg.audit,
 	}
 	if cfg.plugins != nil {
 		apiOpts.Plugins, apiOpts.PluginRunner = cfg.plugins, cfg.plugins
@@ -300,6 +306,8 @@ type eventJSON struct {
 	Time   time.Time       `json:"time"`
 	Data   json.RawMessage `json:"data"`
 	Status string          `json:"status"`
+	// CloudEvent is checked by the CloudEvents tests.
+	CloudEvent json.RawMessage `json:"cloudevent"`
 }
 
 type webhookJSON struct {

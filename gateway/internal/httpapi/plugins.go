@@ -14,6 +14,7 @@ import (
 	"github.com/julienschmidt/httprouter"
 
 	"github.com/eventgw/gateway/gateway/event"
+	"github.com/eventgw/gateway/gateway/internal/audit"
 	"github.com/eventgw/gateway/gateway/internal/plugins"
 )
 
@@ -32,7 +33,8 @@ import (
 //
 // (event_types may repeat or be comma-separated; config.<key> sets one config
 // entry; limits.memory_mib, limits.timeout, limits.instances and
-// limits.kv_bytes set the limits; stage and sha256 are taken as well; any
+// limits.kv_bytes set the limits; secret_keys (repeating or
+// comma-separated) names config keys to mask; stage and sha256 are taken as well; any
 // other parameter, or another one given twice, answers 400: see
 // pluginQuery). The other is multipart/form-data with a "module" part (the
 // bytes) and an optional "settings" part holding the same settings as a JSON
@@ -61,6 +63,8 @@ func pluginError(name string, err error) error {
 		return pluginNotFound(name)
 	case errors.Is(err, plugins.ErrManagedByConfig):
 		return errorf(http.StatusConflict, CodeManagedByConfig, "name", "plugin %q is managed by the config file; change it there", name)
+	case errors.Is(err, plugins.ErrMemoryBudget):
+		return pluginUnavailable("", "plugin %q: the plugin memory budget (plugin_limits.max_memory_mib) has no room for another instance now; retry later", name)
 	case errors.Is(err, plugins.ErrInvalid):
 		msg := strings.TrimPrefix(err.Error(), plugins.ErrInvalid.Error()+": ")
 		field, _, _ := strings.Cut(msg, ":")
@@ -150,10 +154,15 @@ func (a *API) putPlugin(w http.ResponseWriter, r *http.Request, ps httprouter.Pa
 			return errorf(http.StatusConflict, CodeConflict, "kind", "plugin %q is the transform of webhook %q; upload it with kind transform", name, id)
 		}
 	}
+	action := audit.ActionCreate
+	if slices.ContainsFunc(a.opts.Plugins.List(), func(p plugins.Info) bool { return p.Name == name }) {
+		action = audit.ActionUpdate
+	}
 	info, err := a.opts.Plugins.Put(r.Context(), s, wasm)
 	if err != nil {
 		return pluginError(name, err)
 	}
+	a.changed(r, audit.KindPlugin, action, name)
 	writeJSON(w, http.StatusOK, info)
 	return nil
 }
@@ -201,7 +210,7 @@ func (a *API) readMultipartPlugin(r *http.Request) (plugins.Settings, []byte, er
 			if err != nil {
 				return s, nil, err
 			}
-			if err := strictUnmarshal(raw, &s, "settings."); err != nil {
+			if err := a.strictUnmarshal(raw, &s, "settings."); err != nil {
 				return s, nil, err
 			}
 		default:
@@ -218,7 +227,7 @@ func (a *API) readMultipartPlugin(r *http.Request) (plugins.Settings, []byte, er
 // the settings that settingsFromQuery reads.
 var pluginQuery = query("name", "kind", "stage", "on_error", "sha256",
 	"limits.memory_mib", "limits.timeout", "limits.instances", "limits.kv_bytes").
-	repeating("event_types").family("config.")
+	repeating("event_types", "secret_keys").family("config.")
 
 // settingsFromQuery reads plugin settings from query parameters, which
 // handle has checked against pluginQuery.
@@ -235,13 +244,8 @@ func settingsFromQuery(q url.Values) (plugins.Settings, error) {
 		}
 		return n, nil
 	}
-	for _, v := range q["event_types"] {
-		for t := range strings.SplitSeq(v, ",") {
-			if t = strings.TrimSpace(t); t != "" {
-				s.EventTypes = append(s.EventTypes, t)
-			}
-		}
-	}
+	s.EventTypes = splitList(q["event_types"])
+	s.SecretKeys = splitList(q["secret_keys"])
 	for k, vs := range q {
 		if key, ok := strings.CutPrefix(k, "config."); ok {
 			if s.Config == nil {
@@ -268,6 +272,19 @@ func settingsFromQuery(q url.Values) (plugins.Settings, error) {
 	return s, nil
 }
 
+// splitList reads a list parameter that may repeat or be comma-separated.
+func splitList(vs []string) []string {
+	var out []string
+	for _, v := range vs {
+		for t := range strings.SplitSeq(v, ",") {
+			if t = strings.TrimSpace(t); t != "" {
+				out = append(out, t)
+			}
+		}
+	}
+	return out
+}
+
 // deletePlugin handles DELETE /v1/plugins/:name.
 func (a *API) deletePlugin(w http.ResponseWriter, r *http.Request, ps httprouter.Params) error {
 	if err := a.pluginsReady(); err != nil {
@@ -282,6 +299,7 @@ func (a *API) deletePlugin(w http.ResponseWriter, r *http.Request, ps httprouter
 	if err := a.opts.Plugins.Delete(r.Context(), name); err != nil {
 		return pluginError(name, err)
 	}
+	a.changed(r, audit.KindPlugin, audit.ActionDelete, name)
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }

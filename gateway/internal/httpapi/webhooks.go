@@ -9,6 +9,7 @@ import (
 
 	"github.com/julienschmidt/httprouter"
 
+	"github.com/eventgw/gateway/gateway/internal/audit"
 	"github.com/eventgw/gateway/gateway/internal/store"
 	"github.com/eventgw/gateway/gateway/internal/webhook"
 )
@@ -48,6 +49,18 @@ func (b webhookBody) changesManaged() bool {
 		b.MaxInFlight != nil || b.RateLimit != nil || b.Retry != nil || b.Ordered != nil || b.Transform != nil
 }
 
+// action is the audit action of a PATCH with body b: enable or disable
+// when it changes only "enabled", update otherwise.
+func (b webhookBody) action() audit.Action {
+	switch {
+	case b.Enabled == nil || b.changesManaged():
+		return audit.ActionUpdate
+	case *b.Enabled:
+		return audit.ActionEnable
+	}
+	return audit.ActionDisable
+}
+
 // webhookView is the API representation of a webhook. Secret is set only in
 // the create and rotate answers of a v1 webhook (viewWithSecret); a v1a
 // webhook's private key is never shown, only its PublicKey.
@@ -69,13 +82,11 @@ type webhookView struct {
 	UpdatedAt string `json:"updated_at"`
 }
 
+// viewWebhook is the view of w in every answer. Header values are masked
+// (webhook.HeaderHint): they are write-only, like the secret.
 func viewWebhook(w webhook.Webhook) webhookView {
-	h := w.Headers
-	if h == nil {
-		h = map[string]string{}
-	}
 	return webhookView{
-		ID: w.ID, URL: w.URL, EventTypes: w.EventTypes, Description: w.Description, Headers: h,
+		ID: w.ID, URL: w.URL, EventTypes: w.EventTypes, Description: w.Description, Headers: webhook.MaskHeaders(w.Headers),
 		Enabled: w.Enabled, SecretHint: webhook.SecretHint(w.Secret), ManagedBy: w.Managed, Delivery: w.Delivery,
 		PublicKey: webhook.PublicKey(w.Secret), DisabledReason: w.DisabledReason,
 		CreatedAt: w.CreatedAt.Format(time.RFC3339Nano), UpdatedAt: w.UpdatedAt.Format(time.RFC3339Nano),
@@ -107,7 +118,7 @@ func (a *API) decodeWebhookBody(r *http.Request) (webhookBody, error) {
 	if err != nil {
 		return b, err
 	}
-	return b, strictUnmarshal(raw, &b, "")
+	return b, a.strictUnmarshal(raw, &b, "")
 }
 
 // createWebhook handles POST /v1/webhooks.
@@ -119,6 +130,11 @@ func (a *API) createWebhook(w http.ResponseWriter, r *http.Request, _ httprouter
 	spec := b.spec()
 	if ps := spec.Validate(true); len(ps) > 0 {
 		return problemsError("", ps)
+	}
+	if b.Headers != nil {
+		if _, ps := webhook.UnmaskHeaders(*b.Headers, nil); len(ps) > 0 {
+			return problemsError("", ps)
+		}
 	}
 	if err := a.checkURL(b.URL); err != nil {
 		return err
@@ -152,6 +168,7 @@ func (a *API) createWebhook(w http.ResponseWriter, r *http.Request, _ httprouter
 	if err != nil {
 		return err
 	}
+	a.changed(r, audit.KindWebhook, audit.ActionCreate, wh.ID)
 	if err := a.webhookChanged(r, wh.ID); err != nil {
 		return err
 	}
@@ -259,8 +276,16 @@ func (a *API) patchWebhook(w http.ResponseWriter, r *http.Request, ps httprouter
 		if cur.Managed != "" && b.changesManaged() {
 			return nil, errorf(http.StatusConflict, CodeManagedByConfig, "", "webhook %q is managed by the config file; change it there (only \"enabled\" can be changed through the API)", id)
 		}
-		next := *cur
-		spec.Apply(&next)
+		next, s := *cur, spec
+		if b.Headers != nil {
+			// Masked values sent back keep the stored ones.
+			h, ps := webhook.UnmaskHeaders(*b.Headers, cur.Headers)
+			if len(ps) > 0 {
+				return nil, problemsError("", ps)
+			}
+			s.Headers = &h
+		}
+		s.Apply(&next)
 		if next.Enabled {
 			next.DisabledReason = ""
 		}
@@ -270,6 +295,7 @@ func (a *API) patchWebhook(w http.ResponseWriter, r *http.Request, ps httprouter
 	if err != nil {
 		return err
 	}
+	a.changed(r, audit.KindWebhook, b.action(), id)
 	if b.DiscardParked {
 		if err := a.deliveriesReady(); err != nil {
 			return err
@@ -302,6 +328,7 @@ func (a *API) deleteWebhook(w http.ResponseWriter, r *http.Request, ps httproute
 	if err != nil {
 		return err
 	}
+	a.changed(r, audit.KindWebhook, audit.ActionDelete, id)
 	if err := a.webhookChanged(r, id); err != nil {
 		return err
 	}
@@ -348,6 +375,7 @@ func (a *API) rotateSecret(w http.ResponseWriter, r *http.Request, ps httprouter
 	if err != nil {
 		return err
 	}
+	a.changed(r, audit.KindWebhook, audit.ActionRotate, id)
 	if err := a.webhookChanged(r, id); err != nil {
 		return err
 	}

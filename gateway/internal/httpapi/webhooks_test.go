@@ -34,7 +34,7 @@ func TestAPI_createWebhook(t *testing.T) {
 	require.Equal(t, "https://example.com/hooks", w.URL)
 	require.Equal(t, "link.*,order.>", strings.Join(w.EventTypes, ","))
 	require.Equal(t, "analytics", w.Description)
-	require.Equal(t, "growth", w.Headers["X-Team"])
+	require.Equal(t, "…", w.Headers["X-Team"]) // values are masked (headers_test.go)
 	require.Equal(t, 1, len(w.Headers))
 	require.Equal(t, true, w.Enabled)
 	require.Equal(t, "", w.ManagedBy)
@@ -129,6 +129,23 @@ func TestAPI_createWebhookInvalid(t *testing.T) {
 		{name: "header Content-Type", body: header("Content-Type", "text/plain"), field: "headers.Content-Type"},
 		{name: "header Host", body: header("Host", "evil.example"), field: "headers.Host"},
 		{name: "header User-Agent", body: header("user-agent", "x"), field: "headers.user-agent"},
+		{name: "header Expect", body: header("Expect", "100-continue"), field: "headers.Expect"},
+		{name: "header expect", body: header("expect", "100-continue"), field: "headers.expect"},
+		{name: "header TE", body: header("TE", "trailers"), field: "headers.TE"},
+		{name: "header Upgrade", body: header("Upgrade", "h2c"), field: "headers.Upgrade"},
+		{name: "header Connection", body: header("Connection", "close"), field: "headers.Connection"},
+		{name: "header Keep-Alive", body: header("Keep-Alive", "timeout=5"), field: "headers.Keep-Alive"},
+		{name: "header Proxy-Connection", body: header("Proxy-Connection", "keep-alive"), field: "headers.Proxy-Connection"},
+		{name: "header Proxy-Authenticate", body: header("Proxy-Authenticate", "Basic"), field: "headers.Proxy-Authenticate"},
+		{name: "header Proxy-Authorization", body: header("Proxy-Authorization", "Basic eDp5"), field: "headers.Proxy-Authorization"},
+		{name: "header Trailer", body: header("Trailer", "X-Sum"), field: "headers.Trailer"},
+		{name: "header Transfer-Encoding", body: header("Transfer-Encoding", "chunked"), field: "headers.Transfer-Encoding"},
+		{name: "header Content-Length", body: header("Content-Length", "1"), field: "headers.Content-Length"},
+		{name: "port 0", body: hookURL("https://example.com:0/hooks"), field: "url"},
+		{name: "port 65536", body: hookURL("https://example.com:65536/hooks"), field: "url"},
+		{name: "port 99999", body: hookURL("http://example.com:99999/hooks"), field: "url"},
+		{name: "port not a number", body: hookURL("http://example.com:https/hooks"), field: "url"},
+		{name: "port with a sign", body: hookURL("http://example.com:+80/hooks"), field: "url"},
 		{name: "header name with space", body: header("X Team", "x"), field: "headers.X Team"},
 		{name: "header name with colon", body: header("X-Team:", "x"), field: "headers.X-Team:"},
 		{name: "empty header name", body: header("", "x"), field: "headers."},
@@ -196,7 +213,7 @@ func TestAPI_webhookLifecycle(t *testing.T) {
 	require.Equal(t, "growth team", got.Description)
 	require.Equal(t, w.URL, got.URL)
 	require.Equal(t, strings.Join(w.EventTypes, ","), strings.Join(got.EventTypes, ","))
-	require.Equal(t, "growth", got.Headers["X-Team"])
+	require.Equal(t, "…", got.Headers["X-Team"])
 	require.Equal(t, w.SecretHint, got.SecretHint)
 	require.Equal(t, "", got.Secret)
 	require.True(t, got.CreatedAt.Equal(w.CreatedAt), "created_at changed")

@@ -55,6 +55,13 @@ type Verdict struct {
 	Error string `json:"error,omitempty"`
 }
 
+// Failed reports whether the plugin failed (a timeout, a busy pool, a
+// crash, a bad result) rather than decided: a deny that on_error: deny
+// made out of a failure is Failed, a deny the plugin returned is not.
+// Callers that must tell the two apart (the ingest handler answers 503 to
+// one and 403 to the other) ask this, never Error or Reason.
+func (v Verdict) Failed() bool { return v.Error != "" }
+
 // Result is what the pipeline decided for one event.
 type Result struct {
 	Verdicts []Verdict

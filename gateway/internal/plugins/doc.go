@@ -16,6 +16,10 @@
 // retried on the version loaded now, so no event sees a plugin error
 // because of a swap.
 //
+// Source builds are cached in a directory only the gateway's user can read
+// (0700): <data dir>/plugin-builds, or the user's cache directory when the
+// store is in memory, never the shared temp directory (buildCacheDir).
+//
 // Config plugins load first, in config order, then API plugins in name
 // order. The API can neither replace nor delete a config plugin
 // (ErrManagedByConfig).

@@ -5,16 +5,16 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
-	"path/filepath"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/eventgw/gateway/gateway/config"
 	"github.com/eventgw/gateway/gateway/event"
 	"github.com/eventgw/gateway/gateway/internal/pipeline"
 	"github.com/eventgw/gateway/gateway/internal/store"
 	"github.com/eventgw/gateway/gateway/internal/wasmhost"
+	"github.com/eventgw/gateway/sdk/abi"
 )
 
 // Sentinel errors of the Manager's API operations.
@@ -29,7 +29,14 @@ var (
 	// ErrLoad: the uploaded module failed to compile, validate or start; the
 	// plugin that was loaded before, if any, keeps running.
 	ErrLoad = errors.New("plugins: module failed to load")
+	// ErrMemoryBudget: an instance (of an upload, a dry run or a call) does
+	// not fit in plugin_limits.max_memory_mib now; it is worth retrying once
+	// other instances close.
+	ErrMemoryBudget = wasmhost.ErrMemoryBudget
 )
+
+// budgetHint is appended to start-up errors caused by the memory budget.
+const budgetHint = "raise plugin_limits.max_memory_mib, or lower the plugins' limits.memory_mib or limits.instances"
 
 // Store is what the Manager keeps in the store: the plugins' key-value
 // namespaces and the plugins uploaded through the API.
@@ -45,10 +52,17 @@ type Options struct {
 	// Config is the config file's plugins, loaded first, in order.
 	Config []config.Plugin
 	// DataDir holds the compilation cache and source builds ("" keeps the
-	// cache in memory and builds in the temp dir).
+	// cache in memory and builds under the user's cache directory; see
+	// buildCacheDir).
 	DataDir string
 	Store   Store
 	Logger  *slog.Logger
+	// MaxMemoryBytes is the memory budget of all plugin instances together
+	// (plugin_limits.max_memory_mib; 0: none).
+	MaxMemoryBytes int64
+	// OnTimeout, if set, is told of every plugin call that ran past its
+	// deadline (wasmhost.Options.OnTimeout): the audit trail.
+	OnTimeout func(plugin string, kind abi.Kind, deadline time.Duration)
 }
 
 // Manager holds the current Set behind an atomic pointer and swaps it when
@@ -63,6 +77,8 @@ type Manager struct {
 	runtime *wasmhost.Runtime
 	store   Store
 	logger  *slog.Logger
+	// maxMemory is Options.MaxMemoryBytes.
+	maxMemory int64
 
 	cur atomic.Pointer[Set]
 	// mu serialises Put and Delete (and so swaps). Lock order: mu, then
@@ -81,16 +97,15 @@ func NewManager(ctx context.Context, opts Options) (*Manager, error) {
 	if logger == nil {
 		logger = slog.Default()
 	}
-	rt, err := wasmhost.NewRuntime(ctx, wasmhost.Options{StorageDir: opts.DataDir, Logger: logger})
+	rt, err := wasmhost.NewRuntime(ctx, wasmhost.Options{
+		StorageDir: opts.DataDir, Logger: logger, MaxMemoryBytes: opts.MaxMemoryBytes, OnTimeout: opts.OnTimeout,
+	})
 	if err != nil {
 		return nil, fmt.Errorf("plugins: %w", err)
 	}
-	m := &Manager{runtime: rt, store: opts.Store, logger: logger}
+	m := &Manager{runtime: rt, store: opts.Store, logger: logger, maxMemory: opts.MaxMemoryBytes}
 	m.obs.init(m)
-	buildDir := filepath.Join(opts.DataDir, "plugin-builds")
-	if opts.DataDir == "" {
-		buildDir = filepath.Join(os.TempDir(), "gateway-plugin-builds")
-	}
+	buildDir, buildDirErr := buildCacheDir(opts.DataDir)
 	var ls []*loaded
 	fail := func(err error) (*Manager, error) {
 		for _, l := range ls {
@@ -100,11 +115,17 @@ func NewManager(ctx context.Context, opts Options) (*Manager, error) {
 		return nil, err
 	}
 	for _, pc := range opts.Config {
+		if pc.Source != "" && buildDirErr != nil {
+			return fail(fmt.Errorf("plugin %q: %w", pc.Name, buildDirErr))
+		}
 		wasm, err := Module(ctx, pc, buildDir)
 		if err != nil {
 			return fail(err)
 		}
 		l, err := m.load(ctx, pc, wasm, ManagedByConfig)
+		if errors.Is(err, ErrMemoryBudget) {
+			return fail(fmt.Errorf("%w; %s", err, budgetHint))
+		}
 		if err != nil {
 			return fail(err)
 		}
@@ -156,9 +177,15 @@ func (m *Manager) Pipeline() *pipeline.Pipeline { return m.Current().Pipeline() 
 // Transform returns the current transform plugin called name.
 func (m *Manager) Transform(name string) (pipeline.Stage, bool) { return m.Current().Transform(name) }
 
-// IngestFilter runs the current stage: ingest filters on ev.
+// IngestFilter runs the current stage: ingest filters on ev. A filter
+// that failed under on_error: deny (v.Failed()) is logged at WARN with its
+// name, since the producer only sees a 503.
 func (m *Manager) IngestFilter(ctx context.Context, ev *event.Event) (bool, pipeline.Verdict) {
-	return m.Current().IngestFilter(ctx, ev)
+	denied, v := m.Current().IngestFilter(ctx, ev)
+	if denied && v.Failed() {
+		m.logger.Warn("ingest filter failed; event refused with 503 (on_error: deny)", "plugin", v.Plugin, "type", ev.Type, "err", v.Error)
+	}
+	return denied, v
 }
 
 // HasIngestFilters reports whether any stage: ingest filter is loaded now.
@@ -172,6 +199,10 @@ func (m *Manager) Put(ctx context.Context, s Settings, wasm []byte) (Info, error
 	pc, err := s.plugin()
 	if err != nil {
 		return Info{}, err
+	}
+	if mib := int64(pc.Limits.MemoryMiB); m.maxMemory > 0 && mib<<20 > m.maxMemory {
+		// It could never start, so retrying (the 503 of ErrMemoryBudget) is no use.
+		return Info{}, fmt.Errorf("%w: limits.memory_mib: %d is more than plugin_limits.max_memory_mib (%d), the budget of all plugin instances together", ErrInvalid, mib, m.maxMemory>>20)
 	}
 	settings, err := encodeSettings(s, wasm)
 	if err != nil {

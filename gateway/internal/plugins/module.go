@@ -48,7 +48,7 @@ func buildSource(ctx context.Context, p config.Plugin, cacheDir string) ([]byte,
 	if wasm, err := os.ReadFile(out); err == nil {
 		return wasm, nil
 	}
-	if err := os.MkdirAll(cacheDir, 0o755); err != nil {
+	if err := privateDir(cacheDir); err != nil {
 		return nil, fmt.Errorf("plugin %q: %w", p.Name, err)
 	}
 	tmp := out + ".tmp"
@@ -62,4 +62,28 @@ func buildSource(ctx context.Context, p config.Plugin, cacheDir string) ([]byte,
 		return nil, fmt.Errorf("plugin %q: %w", p.Name, err)
 	}
 	return os.ReadFile(out)
+}
+
+// buildCacheDir returns the directory source builds are cached in:
+// <dataDir>/plugin-builds, or with no data directory (storage.memory)
+// <user cache dir>/gateway/plugin-builds, never the shared temp directory,
+// where another local user could read the modules or plant one.
+func buildCacheDir(dataDir string) (string, error) {
+	if dataDir != "" {
+		return filepath.Join(dataDir, "plugin-builds"), nil
+	}
+	base, err := os.UserCacheDir()
+	if err != nil {
+		return "", fmt.Errorf("no directory for source builds: storage.memory is on, so storage.path is not used, and %w; set XDG_CACHE_HOME or HOME, or build the plugin (gateway plugin build) and use path", err)
+	}
+	return filepath.Join(base, "gateway", "plugin-builds"), nil
+}
+
+// privateDir creates dir, and its missing parents, readable by the
+// gateway's user only (0700), and narrows dir to 0700 if it exists wider.
+func privateDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	return os.Chmod(dir, 0o700)
 }

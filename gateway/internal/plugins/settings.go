@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -22,6 +23,7 @@ type Settings struct {
 	Kind       string            `json:"kind,omitempty"`
 	EventTypes []string          `json:"event_types,omitempty"`
 	Config     map[string]string `json:"config,omitempty"`
+	SecretKeys []string          `json:"secret_keys,omitempty"`
 	Limits     LimitSettings     `json:"limits"`
 	OnError    string            `json:"on_error,omitempty"`
 	Stage      string            `json:"stage,omitempty"`
@@ -53,7 +55,7 @@ func (s Settings) plugin() (config.Plugin, error) {
 	}
 	l := s.Limits
 	p := config.Plugin{
-		Name: s.Name, SHA256: s.SHA256, Kind: s.Kind, EventTypes: s.EventTypes, Config: maps.Clone(s.Config),
+		Name: s.Name, SHA256: s.SHA256, Kind: s.Kind, EventTypes: s.EventTypes, Config: maps.Clone(s.Config), SecretKeys: s.SecretKeys,
 		Limits:  config.PluginLimits{MemoryMiB: l.MemoryMiB, Timeout: timeout, Instances: l.Instances, KVBytes: l.KVBytes},
 		OnError: s.OnError, Stage: s.Stage,
 	}
@@ -108,11 +110,13 @@ func usesModule(settings []byte, hash string) bool {
 
 // Info describes a loaded plugin for the API.
 type Info struct {
-	Name       string            `json:"name"`
-	Kind       string            `json:"kind"`
-	SHA256     string            `json:"sha256"`
-	EventTypes []string          `json:"event_types"`
+	Name       string   `json:"name"`
+	Kind       string   `json:"kind"`
+	SHA256     string   `json:"sha256"`
+	EventTypes []string `json:"event_types"`
+	// Config shows secret values as a hint only (see maskConfig).
 	Config     map[string]string `json:"config"`
+	SecretKeys []string          `json:"secret_keys,omitempty"`
 	Stage      string            `json:"stage"`
 	OnError    string            `json:"on_error"`
 	Limits     LimitSettings     `json:"limits"`
@@ -129,12 +133,9 @@ func info(l *loaded) Info {
 		stage = "dispatch"
 	}
 	types := l.stage.Patterns.Strings()
-	cfg := maps.Clone(l.cfg.Config)
-	if cfg == nil {
-		cfg = map[string]string{}
-	}
 	return Info{
-		Name: l.cfg.Name, Kind: string(l.plugin.Kind()), SHA256: l.plugin.Hash(), EventTypes: types, Config: cfg,
+		Name: l.cfg.Name, Kind: string(l.plugin.Kind()), SHA256: l.plugin.Hash(), EventTypes: types,
+		Config: maskConfig(l.cfg.Config, l.cfg.SecretKeys), SecretKeys: l.cfg.SecretKeys,
 		Stage: stage, OnError: l.stage.OnError, ManagedBy: l.managedBy,
 		Limits: LimitSettings{
 			MemoryMiB: int(lim.MemoryPages / 16), Timeout: lim.CallTimeout.String(), Instances: lim.PoolSize,
@@ -142,6 +143,37 @@ func info(l *loaded) Info {
 		},
 		Stats: stats(l.plugin.Stats()), Metrics: l.plugin.Metrics(),
 	}
+}
+
+// secretWords mark a config key as secret by its name.
+var secretWords = []string{"secret", "token", "password", "passwd", "key", "salt", "credential", "private"}
+
+// maskConfig returns a plugin's config as the API shows it: the value of a
+// key that looks secret by name, or that secretKeys lists, becomes a hint
+// ("…" and its last four characters, as webhook secrets show; "…" alone for
+// a value under 16 characters, whose end would give too much away). The
+// plugin itself always gets the real values.
+func maskConfig(cfg map[string]string, secretKeys []string) map[string]string {
+	out := make(map[string]string, len(cfg))
+	for k, v := range cfg {
+		out[k] = v
+		if !secretKey(k, secretKeys) {
+			continue
+		}
+		out[k] = "…"
+		if r := []rune(v); len(r) >= 16 {
+			out[k] += string(r[len(r)-4:])
+		}
+	}
+	return out
+}
+
+func secretKey(k string, secretKeys []string) bool {
+	if slices.Contains(secretKeys, k) {
+		return true
+	}
+	lk := strings.ToLower(k)
+	return slices.ContainsFunc(secretWords, func(w string) bool { return strings.Contains(lk, w) })
 }
 
 func kvBytes(n int64) int64 {

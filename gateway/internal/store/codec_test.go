@@ -28,6 +28,7 @@ func TestEncodeEvent_roundTrip(t *testing.T) {
 			Time: t0, Data: bytes.Repeat([]byte("d"), 70000),
 		}},
 		{"non-UTC time comes back as the same instant", event.Event{ID: "i", Type: "t", Time: t0.In(time.FixedZone("X", 3600))}},
+		{"CloudEvents attributes", event.Event{ID: "i", Type: "t", Source: "/s", Time: t0, Data: []byte(`1`), CloudEvent: []byte(`{"id":"c-1","subject":"x"}`)}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -42,6 +43,22 @@ func TestEncodeEvent_roundTrip(t *testing.T) {
 	}
 }
 
+// Records written before codec version 2 still decode, and an event
+// without CloudEvents attributes is still written as version 1, byte for
+// byte, so the previous version can read it.
+func TestDecodeEvent_version1(t *testing.T) {
+	// A record written by the version 1 codec: time 0, id "id", type "a.b",
+	// source "s", data {}.
+	v1 := []byte("\x01\x00\x02id\x03a.b\x01s\x02{}")
+	ev, err := decodeEvent(event.Seq{}, v1)
+	require.NoError(t, err)
+	requireSameEvent(t, event.Event{ID: "id", Type: "a.b", Source: "s", Time: time.Unix(0, 0), Data: []byte(`{}`)}, ev)
+	require.True(t, bytes.Equal(v1, encodeEvent(&ev)), "re-encoded as %q", encodeEvent(&ev))
+
+	ev.CloudEvent = []byte(`{"id":"c"}`)
+	require.Equal(t, byte(codecV2), encodeEvent(&ev)[0])
+}
+
 func TestDecodeEvent_corrupt(t *testing.T) {
 	good := encodeEvent(&event.Event{ID: "id", Type: "type", Source: "src", Time: t0, Data: []byte(`{"k":"v"}`)})
 	tests := []struct {
@@ -50,12 +67,14 @@ func TestDecodeEvent_corrupt(t *testing.T) {
 	}{
 		{"nil", nil},
 		{"empty", []byte{}},
-		{"unknown version", append([]byte{2}, good[1:]...)},
+		{"unknown version", append([]byte{3}, good[1:]...)},
 		{"version only", []byte{codecV1}},
 		{"truncated time", good[:2]},
 		{"truncated data", good[:len(good)-1]},
 		{"length beyond the end", binary.AppendUvarint(binary.AppendVarint([]byte{codecV1}, 0), 1<<40)},
 		{"overlong uvarint", append(binary.AppendVarint([]byte{codecV1}, 0), bytes.Repeat([]byte{0xff}, 11)...)},
+		{"version 2 without attributes", append([]byte{codecV2}, append(good[1:], 0)...)},
+		{"version 2 missing attributes", append([]byte{codecV2}, good[1:]...)},
 	}
 	for i := 1; i < len(good); i++ {
 		tests = append(tests, struct {
@@ -76,6 +95,7 @@ func TestDecodeEvent_corrupt(t *testing.T) {
 func FuzzDecodeEvent(f *testing.F) {
 	f.Add(encodeEvent(&event.Event{ID: "id", Type: "a.b", Source: "s", Time: t0, Data: []byte(`{}`)}))
 	f.Add(encodeEvent(&event.Event{}))
+	f.Add(encodeEvent(&event.Event{ID: "id", Type: "a.b", Time: t0, Data: []byte(`1`), CloudEvent: []byte(`{"id":"x"}`)}))
 	f.Add([]byte{codecV1, 0x80})
 	f.Add([]byte{codecV1, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01})
 	f.Add([]byte{})

@@ -32,9 +32,18 @@ type Draft struct {
 	Source string
 	// Data is the raw JSON. The store keeps the slice; do not modify it.
 	Data []byte
+	// CloudEvent is event.Event.CloudEvent: a JSON object, or nil. It is
+	// not part of the idempotency key's request hash (source and id name a
+	// CloudEvent).
+	CloudEvent []byte
 	// IdemKey, if not empty, makes the append idempotent: while the key is
 	// remembered, appending it again returns the first event instead.
 	IdemKey string
+	// LegacyIdemKey, if not empty, is the form IdemKey had before a change
+	// of namespace (Idempotency-Key headers scoped per API key). It is
+	// looked up when IdemKey is not found, so that a retry across an
+	// upgrade still replays, and is never written.
+	LegacyIdemKey string
 }
 
 // Appended is the outcome of one Draft.
@@ -62,7 +71,7 @@ func newAppendReq(drafts []Draft) *appendReq {
 	for i, d := range drafts {
 		// The type is written in the record and the t/ key, the id in the
 		// record and the i/ key.
-		r.size += len(d.Data) + 2*len(d.Type) + 2*len(d.ID) + len(d.Source) + len(d.IdemKey) + entryOverhead
+		r.size += len(d.Data) + len(d.CloudEvent) + 2*len(d.Type) + 2*len(d.ID) + len(d.Source) + len(d.IdemKey) + entryOverhead
 		r.entries += 2 // e/ and t/
 		if d.ID != "" {
 			r.entries++ // i/
@@ -80,6 +89,11 @@ func newAppendReq(drafts []Draft) *appendReq {
 // per draft, in order.
 func (s *Store) Append(ctx context.Context, drafts []Draft) ([]Appended, error) {
 	r := newAppendReq(drafts)
+	if s.opts.Space != nil {
+		if err := s.opts.Space.Admit(int64(r.size)); err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrNoSpace, err)
+		}
+	}
 	// Check stop first: once it is closed, select would still pick the queue
 	// half of the time.
 	select {
@@ -271,7 +285,7 @@ func (s *Store) stage(txn *badger.Txn, r *appendReq, pending map[string]pendingK
 			t = st
 		}
 		s.staged = seq
-		ev := event.Event{Seq: seq, ID: d.ID, Type: d.Type, Source: d.Source, Time: t, Data: d.Data}
+		ev := event.Event{Seq: seq, ID: d.ID, Type: d.Type, Source: d.Source, Time: t, Data: d.Data, CloudEvent: d.CloudEvent}
 		if ev.ID == "" {
 			ev.ID = event.IDPrefix + seq.String()
 		}

@@ -12,6 +12,8 @@
 //	i/<client id>           client-supplied event id -> seq            value: seq
 //	t/<type>\x00<seq>       type index for GET /v1/events?type=         value: empty
 //	k/<idempotency key>     idempotency window (Badger TTL)            value: seq ‖ request hash
+//	                        keys: h:[<api key>\x00]<header>, b:[<api key>\x00]<header>#<i>,
+//	                        id:<client id>, ce:<source>\x00<id> (httpapi/decode.go, idempotency.go)
 //	c/<subscriber>          dispatch cursor of a durable subscriber    value: seq
 //	w/<webhook id>          webhook registration                       value: JSON
 //	d/<seq><webhook id>     delivery record (deliveries.go)            value: JSON

@@ -18,13 +18,13 @@ import (
 func requireSameEvent(tb testing.TB, want, got event.Event) {
 	tb.Helper()
 	if want.Seq != got.Seq || want.ID != got.ID || want.Type != got.Type || want.Source != got.Source ||
-		!want.Time.Equal(got.Time) || !bytes.Equal(want.Data, got.Data) {
+		!want.Time.Equal(got.Time) || !bytes.Equal(want.Data, got.Data) || !bytes.Equal(want.CloudEvent, got.CloudEvent) {
 		tb.Fatalf("events differ\nwant %s\ngot  %s", describeEvent(want), describeEvent(got))
 	}
 }
 
 func describeEvent(ev event.Event) string {
-	return fmt.Sprintf("{seq %s id %q type %q source %q time %s data %q}", ev.Seq, ev.ID, ev.Type, ev.Source, ev.Time.Format(time.RFC3339Nano), ev.Data)
+	return fmt.Sprintf("{seq %s id %q type %q source %q time %s data %q cloudevent %q}", ev.Seq, ev.ID, ev.Type, ev.Source, ev.Time.Format(time.RFC3339Nano), ev.Data, ev.CloudEvent)
 }
 
 // clock is a settable Options.Now.

@@ -85,6 +85,9 @@ func (s *Store) resolve(txn *badger.Txn, r *appendReq, pending map[string]pendin
 			continue
 		}
 		ev, hash, found, err := s.lookupIdem(txn, d.IdemKey)
+		if err == nil && !found && d.LegacyIdemKey != "" {
+			ev, hash, found, err = s.lookupIdem(txn, d.LegacyIdemKey)
+		}
 		if err != nil {
 			return nil, err
 		}

@@ -64,6 +64,26 @@ func TestStore_Append_idempotency(t *testing.T) {
 			wantSameAs:   []int{1, -1, -1, 0},
 		},
 		{
+			name:         "a legacy key is found when the key is not",
+			first:        []Draft{keyed("h:k", "a", `1`)},
+			then:         []Draft{{Type: "a", Source: "src", Data: []byte(`1`), IdemKey: "h:name\x00k", LegacyIdemKey: "h:k"}},
+			wantReplayed: []bool{true},
+			wantSameAs:   []int{0},
+		},
+		{
+			name:    "a legacy key with other data conflicts",
+			first:   []Draft{keyed("h:k", "a", `1`)},
+			then:    []Draft{{Type: "a", Source: "src", Data: []byte(`2`), IdemKey: "h:name\x00k", LegacyIdemKey: "h:k"}},
+			wantErr: ErrIdempotencyConflict,
+		},
+		{
+			name:         "the key wins over the legacy key",
+			first:        []Draft{keyed("h:k", "a", `1`), keyed("h:name\x00k", "a", `2`)},
+			then:         []Draft{{Type: "a", Source: "src", Data: []byte(`2`), IdemKey: "h:name\x00k", LegacyIdemKey: "h:k"}},
+			wantReplayed: []bool{true},
+			wantSameAs:   []int{1},
+		},
+		{
 			name:         "a duplicate key inside one append replays the first draft",
 			then:         []Draft{keyed("k", "a", `1`), draft("a", `x`), keyed("k", "a", `1`)},
 			wantReplayed: []bool{false, false, true},
@@ -99,7 +119,7 @@ func TestStore_Append_idempotency(t *testing.T) {
 				// Nothing of the refused batch was stored, keys included.
 				require.Equal(t, len(before), len(readAll(t, s, 100)))
 				for i, d := range tc.then {
-					if d.IdemKey == "" || containsKey(tc.first, d.IdemKey) || containsKey(tc.then[:i], d.IdemKey) {
+					if d.IdemKey == "" || containsKey(tc.first, d.IdemKey) || containsKey(tc.then[:i], d.IdemKey) || containsKey(tc.first, d.LegacyIdemKey) {
 						continue
 					}
 					res := appendOK(t, s, d)

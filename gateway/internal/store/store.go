@@ -60,6 +60,11 @@ type Options struct {
 	Logger *slog.Logger
 	// Now is the clock (default time.Now); tests pin it.
 	Now func() time.Time
+	// Space, when set, is asked before each Append is queued; a refusal
+	// fails the Append with ErrNoSpace and writes nothing. Other writes
+	// (deliveries, webhooks, cursors) are not asked: they are small and
+	// use the margin that ingest leaves (see package diskspace).
+	Space SpaceGuard
 	// OnCommit is called, outside any lock, after each group commit that
 	// stored at least one new event. It must not block; the bus uses it to
 	// wake dispatchers.
@@ -107,7 +112,10 @@ func badgerOptions(opts Options) badger.Options {
 		WithNumMemtables(2).
 		WithNumCompactors(2).
 		WithBlockCacheSize(8 << 20).
-		WithValueLogFileSize(256 << 20).
+		// 64 MiB, not 256: the value log is written through a memory map,
+		// so a new file is free space the store must keep in reserve
+		// (SpaceNeeded), twice: the one being filled and the next.
+		WithValueLogFileSize(64 << 20).
 		// A damaged table is refused when Badger opens it, and a damaged
 		// value when it is read, instead of being served or skipped.
 		WithChecksumVerificationMode(options.OnTableRead).

@@ -7,7 +7,8 @@
 //     path after the project's own directories;
 //   - AssemblyScript: the project's node_modules/.bin/asc on
 //     assembly/index.ts with the project's asconfig.json (npm ci or npm
-//     install first when node_modules is missing).
+//     install first when node_modules is missing, both with
+//     --ignore-scripts: no package's install script runs).
 //
 // `gateway plugin build`, the config's `source:` plugins (cached by Hash)
 // and gateway/plugintest all build through here, so a plugin builds the

@@ -184,7 +184,10 @@ func lockChanged(dir string) bool {
 }
 
 // npmInstall installs a project's dependencies: npm ci when it has a
-// lockfile, npm install (which writes one) when not.
+// lockfile, npm install (which writes one) when not. Both run with
+// --ignore-scripts: no package's lifecycle script (preinstall, install,
+// postinstall, prepare, the project's own or a dependency's) runs on the
+// gateway's machine with the gateway's rights; asc and the SDK need none.
 func npmInstall(ctx context.Context, dir string) error {
 	npm, err := exec.LookPath("npm")
 	if err != nil {
@@ -194,7 +197,7 @@ func npmInstall(ctx context.Context, dir string) error {
 	if _, err := os.Stat(filepath.Join(dir, "package-lock.json")); err == nil {
 		verb = "ci"
 	}
-	cmd := exec.CommandContext(ctx, npm, verb, "--prefer-offline", "--no-audit", "--no-fund")
+	cmd := exec.CommandContext(ctx, npm, verb, "--ignore-scripts", "--prefer-offline", "--no-audit", "--no-fund")
 	cmd.Dir = dir
 	if err := run(cmd); err != nil {
 		return fmt.Errorf("npm %s: %w", verb, err)

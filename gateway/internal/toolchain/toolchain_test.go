@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
@@ -130,4 +131,39 @@ func TestLockChanged(t *testing.T) {
 	require.NoError(t, os.Chtimes(filepath.Join(dir, "package-lock.json"), time.Now(), time.Now()))
 	require.NoError(t, os.Chtimes(filepath.Join(dir, "node_modules", ".package-lock.json"), old, old))
 	require.True(t, lockChanged(dir), "the lockfile changed after the install")
+}
+
+// TestBuild_npmIgnoresScripts: installing an AssemblyScript project's
+// dependencies runs no package's lifecycle script, neither the project's
+// own nor a dependency's, with npm install (no lockfile) and npm ci (issue
+// 10, finding 9). The dependency is local, so no network is needed; the
+// build then fails because nothing installs asc, which is expected here.
+func TestBuild_npmIgnoresScripts(t *testing.T) {
+	if _, err := exec.LookPath("npm"); err != nil {
+		t.Fatalf("npm not found: install Node.js 20 or later with npm; .ci/run does: %v", err)
+	}
+	t.Setenv("npm_config_cache", t.TempDir())
+	t.Setenv("npm_config_offline", "true")
+	marks := t.TempDir()
+	script := func(name string) string {
+		return `node -e \"require('fs').writeFileSync(require('path').join('` + filepath.ToSlash(marks) + `', '` + name + `'), 'ran')\"`
+	}
+	dir := t.TempDir()
+	write(t, dir, "assembly/index.ts", "export function f(): i32 { return 0 }\n")
+	write(t, dir, "package.json", `{"name":"p","version":"1.0.0","private":true,
+  "scripts":{"preinstall":"`+script("root-preinstall")+`","postinstall":"`+script("root-postinstall")+`","prepare":"`+script("root-prepare")+`"},
+  "dependencies":{"dep":"file:./dep"}}`)
+	write(t, dir, "dep/package.json", `{"name":"dep","version":"1.0.0",
+  "scripts":{"preinstall":"`+script("dep-preinstall")+`","install":"`+script("dep-install")+`","postinstall":"`+script("dep-postinstall")+`"}}`)
+	for _, verb := range []string{"install", "ci"} {
+		_, err := Build(context.Background(), dir, filepath.Join(t.TempDir(), "x.wasm"))
+		require.ErrorIs(t, err, ErrNoToolchain)
+		require.Contains(t, err.Error(), "npm "+verb+" did not install asc")
+		ran, err := os.ReadDir(marks)
+		require.NoError(t, err)
+		for _, e := range ran {
+			t.Errorf("npm %s ran the %s script", verb, e.Name())
+			require.NoError(t, os.Remove(filepath.Join(marks, e.Name())))
+		}
+	}
 }

@@ -82,3 +82,19 @@ func BenchmarkRuntime_Load(b *testing.B) {
 		_ = p.Close(ctx)
 	}
 }
+
+// BenchmarkPlugin_callHeavy is one filter call that makes 21,891 guest
+// calls and no loop (fib(20), testdata/fib.wat): the worst case for the
+// entry guard of interrupt.go, which costs a counter increment per call
+// and a deadline check per 1024 calls.
+func BenchmarkPlugin_callHeavy(b *testing.B) {
+	r := newRuntime(b, Options{})
+	p := load(b, r, Spec{Name: "fib", Wasm: wat(b, "fib")})
+	ctx := context.Background()
+	meta := testMeta()
+	for b.Loop() {
+		if _, err := p.Filter(ctx, meta, []byte("f")); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -31,6 +31,10 @@ var (
 	ErrClosed = errors.New("wasmhost: plugin closed")
 	// ErrWrongKind: the method does not match the plugin's kind.
 	ErrWrongKind = errors.New("wasmhost: wrong plugin kind")
+	// ErrMemoryBudget: a new instance does not fit in the Runtime's memory
+	// budget (Options.MaxMemoryBytes) now; like ErrBusy, it passes when
+	// other instances close.
+	ErrMemoryBudget = errors.New("wasmhost: plugin memory budget exhausted")
 )
 
 // Verdict is a filter's decision.
@@ -169,6 +173,9 @@ func (p *Plugin) do(ctx context.Context, k abi.Kind, meta abi.Meta, data []byte,
 		case errors.Is(err, ErrBusy):
 			p.stats.busy.Add(1)
 			return fmt.Errorf("plugin %q: %w (%d instances, waited %s)", p.name, ErrBusy, p.limits.PoolSize, p.limits.AcquireTimeout)
+		case errors.Is(err, ErrMemoryBudget):
+			p.stats.busy.Add(1)
+			return fmt.Errorf("plugin %q: %w", p.name, err)
 		case errors.Is(err, ErrClosed), ctx.Err() != nil:
 			return fmt.Errorf("plugin %q: %w", p.name, err)
 		}
@@ -195,6 +202,9 @@ func (p *Plugin) do(ctx context.Context, k abi.Kind, meta abi.Meta, data []byte,
 		case timedOut:
 			p.stats.timeouts.Add(1)
 			p.recordCrash()
+			if p.rt.onTimeout != nil {
+				p.rt.onTimeout(p.name, p.kind, p.limits.CallTimeout)
+			}
 			return fmt.Errorf("plugin %q: %w (%s)", p.name, ErrTimeout, p.limits.CallTimeout)
 		case ctx.Err() != nil && isCtxExit(err):
 			// The caller gave up; the instance is gone but the plugin is

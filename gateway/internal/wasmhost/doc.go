@@ -59,6 +59,23 @@
 // eagerly at load. An instance whose call failed in any way other than a
 // negative result is closed, never returned.
 //
+// # Deadline guard
+//
+// wazero checks a call's deadline (WithCloseOnContextDone) only at loop
+// headers, so Load rewrites each module before compiling it: a call
+// counter global, and at every function entry an empty loop entered once
+// in 1024 calls (interrupt.go explains why and what it costs). A guest that
+// recurses without looping ends at its deadline too; recursion without end
+// traps on wazero's stack ceiling (about 50 MB in wazero 1.12), a crash.
+//
+// # Memory budget
+//
+// Options.MaxMemoryBytes bounds every instance of every plugin of a Runtime
+// together: an instance reserves its Limits.MemoryPages (or its module's
+// smaller maximum) before it is created, with a lock-free counter, and
+// returns them when it closes. One that does not fit is not created:
+// ErrMemoryBudget, counted as busy, never as a crash.
+//
 // # Crash breaker
 //
 // After Limits.CrashLimit crashes (traps, timeouts, exits) within a minute

@@ -157,7 +157,7 @@ func TestLoad_refused(t *testing.T) {
 		{"kind mismatch with gw_kind", "multi", abi.KindFilter, []string{`declared kind "filter" but gw_kind returned "transform"`}},
 		{"several handlers without gw_kind", "multi_nokind", "", []string{`exports 2 handlers but no "gw_kind"`}},
 		{"unknown kind", "allow", "sorter", []string{`unknown kind "sorter"`}},
-		{"not wasm", "", "", []string{`plugin "not wasm": compile:`}},
+		{"not wasm", "", "", []string{`plugin "not wasm": not a WebAssembly module`}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			bin := []byte("not wasm at all")
@@ -171,4 +171,41 @@ func TestLoad_refused(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestHostile_deepRecursion: a guest that recurses without a single loop
+// (naive fib(60), 2^60 calls) still ends at its deadline, because the host
+// adds an entry guard to every function (interrupt.go); wazero alone checks
+// the deadline only at loop headers, and the issue-10 probe saw a 50 ms
+// deadline take 809 ms. Recursion without end hits the stack limit: a
+// crash. The wait is 10x the 100 ms deadline.
+func TestHostile_deepRecursion(t *testing.T) {
+	r := newRuntime(t, Options{})
+	const deadline = 100 * time.Millisecond
+	p := load(t, r, Spec{Name: "fib", Wasm: wat(t, "fib"), Limits: Limits{PoolSize: 1, CallTimeout: deadline}})
+	done := make(chan error, 1)
+	start := time.Now()
+	go func() {
+		_, err := p.Filter(context.Background(), testMeta(), []byte("F"))
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		requireErrContains(t, err, ErrTimeout, `plugin "fib"`)
+		t.Logf("fib(60) under a %s deadline ended after %s", deadline, time.Since(start))
+	case <-time.After(10 * deadline):
+		t.Fatalf("fib(60) under a %s deadline still running after %s", deadline, 10*deadline)
+	}
+	require.Equal(t, int64(1), p.Stats().Timeouts)
+
+	requireServes(t, p, "ok")
+
+	// wazero caps the stack (about 50 MB in wazero 1.12); the deadline here
+	// is the tests' generous one, so the trap is what ends the call.
+	deep := load(t, r, Spec{Name: "deep", Wasm: wat(t, "fib"), Limits: Limits{PoolSize: 1}})
+	start = time.Now()
+	_, err := deep.Filter(context.Background(), testMeta(), []byte("R"))
+	requireErrContains(t, err, ErrCrashed, "stack overflow")
+	t.Logf("recursion without end trapped after %s", time.Since(start))
+	requireServes(t, deep, "ok")
 }

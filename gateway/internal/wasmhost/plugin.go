@@ -1,6 +1,7 @@
 package wasmhost
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -127,6 +128,9 @@ type Plugin struct {
 	cm     wazero.CompiledModule
 	eng    *engine
 	pool   *pool
+	// reservePages is what each instance reserves from the Runtime's
+	// memory budget: Limits.MemoryPages, or the module's own smaller max.
+	reservePages uint32
 
 	logLimit logLimiter
 
@@ -152,31 +156,11 @@ const (
 // one instance, running _initialize and gw_kind, so a broken plugin fails
 // here rather than on the first event.
 func (r *Runtime) Load(ctx context.Context, spec Spec) (*Plugin, error) {
-	if spec.Name == "" {
-		return nil, errors.New("wasmhost: plugin without a name")
-	}
-	switch spec.Kind {
-	case "", abi.KindObserver, abi.KindFilter, abi.KindTransform:
-	default:
-		return nil, loadError(spec.Name, []string{fmt.Sprintf("unknown kind %q", spec.Kind)})
-	}
-	lim := spec.Limits.withDefaults(spec.Kind)
-	ek := engineKey{memoryPages: lim.MemoryPages, noCloseOnDone: lim.noCloseOnDone}
-	eng, err := r.engine(ctx, ek)
+	c, err := r.check(ctx, spec)
 	if err != nil {
-		return nil, fmt.Errorf("plugin %q: %w", spec.Name, err)
+		return nil, err
 	}
-	sum := sha256.Sum256(spec.Wasm)
-	key := compileKey{hash: sum, eng: ek}
-	cm, err := r.compile(ctx, eng, key, spec.Wasm)
-	if err != nil {
-		return nil, loadError(spec.Name, []string{"compile: " + err.Error()})
-	}
-	kinds, hasKind, problems := validate(cm, eng, spec.Kind, lim.MemoryPages)
-	if len(problems) > 0 {
-		r.release(ctx, key)
-		return nil, loadError(spec.Name, problems)
-	}
+	lim, eng, key, cm, kinds, hasKind, sum := c.lim, c.eng, c.key, c.cm, c.kinds, c.hasKind, c.key.hash
 	logger := spec.Logger
 	if logger == nil {
 		logger = r.logger
@@ -199,8 +183,16 @@ func (r *Runtime) Load(ctx context.Context, spec Spec) (*Plugin, error) {
 		p.kind = kinds[0]
 	}
 	p.pool = newPool(p, lim.PoolSize)
+	p.reservePages = lim.MemoryPages
+	if max, ok := cm.ExportedMemories()[abi.ExportMemory].Max(); ok && max < p.reservePages {
+		p.reservePages = max // the module can never grow past its own maximum
+	}
 
 	in, err := p.newInstance(ctx)
+	if errors.Is(err, ErrMemoryBudget) {
+		r.release(ctx, key)
+		return nil, fmt.Errorf("plugin %q: %w", spec.Name, err)
+	}
 	if err != nil {
 		r.release(ctx, key)
 		return nil, loadError(spec.Name, []string{err.Error()})
@@ -227,6 +219,67 @@ func (r *Runtime) Load(ctx context.Context, spec Spec) (*Plugin, error) {
 	p.pool.put(in)
 	return p, nil
 }
+
+// Check compiles spec.Wasm and checks it against gw_v1 as Load does
+// (the wasm magic, compilation, exports, imports, memory), but creates no
+// instance, so no guest code runs: what `gateway validate` does for each
+// configured plugin.
+func (r *Runtime) Check(ctx context.Context, spec Spec) error {
+	c, err := r.check(ctx, spec)
+	if err != nil {
+		return err
+	}
+	r.release(ctx, c.key)
+	return nil
+}
+
+// checked is a compiled and validated module, holding a reference to its
+// CompiledModule (release it with Runtime.release).
+type checked struct {
+	lim     Limits
+	eng     *engine
+	key     compileKey
+	cm      wazero.CompiledModule
+	kinds   []abi.Kind
+	hasKind bool
+}
+
+// check is the part of Load before any instance: name, kind, magic,
+// compile and validate.
+func (r *Runtime) check(ctx context.Context, spec Spec) (checked, error) {
+	var c checked
+	if spec.Name == "" {
+		return c, errors.New("wasmhost: plugin without a name")
+	}
+	switch spec.Kind {
+	case "", abi.KindObserver, abi.KindFilter, abi.KindTransform:
+	default:
+		return c, loadError(spec.Name, []string{fmt.Sprintf("unknown kind %q", spec.Kind)})
+	}
+	if !bytes.HasPrefix(spec.Wasm, wasmMagic) {
+		return c, loadError(spec.Name, []string{`not a WebAssembly module (it does not start with "\0asm")`})
+	}
+	c.lim = spec.Limits.withDefaults(spec.Kind)
+	ek := engineKey{memoryPages: c.lim.MemoryPages, noCloseOnDone: c.lim.noCloseOnDone}
+	var err error
+	if c.eng, err = r.engine(ctx, ek); err != nil {
+		return c, fmt.Errorf("plugin %q: %w", spec.Name, err)
+	}
+	c.key = compileKey{hash: sha256.Sum256(spec.Wasm), eng: ek}
+	if c.cm, err = r.compile(ctx, c.eng, c.key, spec.Wasm); err != nil {
+		return c, loadError(spec.Name, []string{"compile: " + err.Error()})
+	}
+	var problems []string
+	c.kinds, c.hasKind, problems = validate(c.cm, c.eng, spec.Kind, c.lim.MemoryPages)
+	if len(problems) > 0 {
+		r.release(ctx, c.key)
+		return c, loadError(spec.Name, problems)
+	}
+	return c, nil
+}
+
+// wasmMagic starts every WebAssembly binary.
+var wasmMagic = []byte("\x00asm")
 
 // Name returns the plugin's name.
 func (p *Plugin) Name() string { return p.name }

@@ -127,12 +127,19 @@ type instance struct {
 	meta    []byte // reused meta JSON buffer
 	st      callState
 	closed  bool
+	// reserved is what the instance holds of the Runtime's memory budget.
+	reserved int64
 }
 
 // newInstance instantiates the plugin's module, running _initialize under
 // initTimeout with a call state so the guest may log while it starts.
 func (p *Plugin) newInstance(ctx context.Context) (*instance, error) {
-	in := &instance{p: p}
+	in := &instance{p: p, reserved: int64(p.reservePages) * 65536}
+	if !p.rt.budget.reserve(in.reserved) {
+		b := &p.rt.budget
+		return nil, fmt.Errorf("%w: an instance needs %d MiB; %d of %d MiB are reserved by live instances",
+			ErrMemoryBudget, in.reserved>>20, b.used.Load()>>20, b.limit>>20)
+	}
 	cfg := wazero.NewModuleConfig().
 		WithName("").
 		WithStartFunctions(abi.ExportInitialize).
@@ -148,9 +155,11 @@ func (p *Plugin) newInstance(ctx context.Context) (*instance, error) {
 	defer cancel()
 	mod, err := p.eng.rt.InstantiateModule(&stateCtx{ictx, &in.st}, p.cm, cfg)
 	if err != nil {
+		p.rt.budget.release(in.reserved)
 		return nil, fmt.Errorf("instantiate: %w", err)
 	}
 	if mod.IsClosed() {
+		p.rt.budget.release(in.reserved)
 		return nil, fmt.Errorf("instantiate: the module exited during %s", abi.ExportInitialize)
 	}
 	in.mod = mod
@@ -194,6 +203,7 @@ func (in *instance) close(ctx context.Context) {
 	in.closed = true
 	_ = in.mod.Close(ctx)
 	in.p.pool.live.Add(-1)
+	in.p.rt.budget.release(in.reserved)
 }
 
 // errBadAlloc means gw_alloc returned 0 or a buffer outside memory.

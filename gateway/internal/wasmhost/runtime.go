@@ -9,10 +9,13 @@ import (
 	"path/filepath"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
 	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
+
+	"github.com/eventgw/gateway/sdk/abi"
 )
 
 // wasiModule is the WASI import module name.
@@ -26,6 +29,16 @@ type Options struct {
 	// Logger is the default logger of plugins whose Spec has none
 	// (default slog.Default()).
 	Logger *slog.Logger
+	// MaxMemoryBytes is the memory budget of every instance of every plugin
+	// of the Runtime together (0: none). Each instance reserves its
+	// Limits.MemoryPages before it is created and returns them when it
+	// closes; one that does not fit is not created (ErrMemoryBudget).
+	MaxMemoryBytes int64
+	// OnTimeout, if set, is called once for every call that ran past its
+	// deadline, with the plugin's name, its kind and the deadline; it feeds
+	// the audit trail. It runs on the calling goroutine, so it must not
+	// block for long.
+	OnTimeout func(plugin string, kind abi.Kind, deadline time.Duration)
 }
 
 // Runtime owns the wazero runtimes, the compilation cache and the map of
@@ -33,6 +46,9 @@ type Options struct {
 type Runtime struct {
 	cache  wazero.CompilationCache
 	logger *slog.Logger
+	budget memoryBudget
+	// onTimeout is Options.OnTimeout (nil: none).
+	onTimeout func(plugin string, kind abi.Kind, deadline time.Duration)
 
 	mu       sync.Mutex // guards the fields below
 	closed   bool
@@ -74,9 +90,11 @@ func NewRuntime(ctx context.Context, opts Options) (*Runtime, error) {
 		opts.Logger = slog.Default()
 	}
 	r := &Runtime{
-		logger:   opts.Logger,
-		engines:  make(map[engineKey]*engine),
-		compiled: make(map[compileKey]*compiledEntry),
+		logger:    opts.Logger,
+		budget:    memoryBudget{limit: opts.MaxMemoryBytes},
+		onTimeout: opts.OnTimeout,
+		engines:   make(map[engineKey]*engine),
+		compiled:  make(map[compileKey]*compiledEntry),
 	}
 	if opts.StorageDir != "" {
 		c, err := wazero.NewCompilationCacheWithDir(filepath.Join(opts.StorageDir, "wasm-cache"))
@@ -109,6 +127,33 @@ func (r *Runtime) Close(ctx context.Context) error {
 	errs = append(errs, r.cache.Close(ctx))
 	return errors.Join(errs...)
 }
+
+// MemoryReserved returns the bytes the live instances have reserved from
+// Options.MaxMemoryBytes.
+func (r *Runtime) MemoryReserved() int64 { return r.budget.used.Load() }
+
+// memoryBudget is the Runtime's memory budget: a counter of reserved bytes
+// that reserve never lets pass limit. Reservations are lock-free, so an
+// instance creation on one plugin never waits for another plugin's.
+type memoryBudget struct {
+	limit int64 // 0: no budget
+	used  atomic.Int64
+}
+
+// reserve takes n bytes from the budget, or reports that they do not fit.
+func (b *memoryBudget) reserve(n int64) bool {
+	for {
+		u := b.used.Load()
+		if b.limit > 0 && u+n > b.limit {
+			return false
+		}
+		if b.used.CompareAndSwap(u, u+n) {
+			return true
+		}
+	}
+}
+
+func (b *memoryBudget) release(n int64) { b.used.Add(-n) }
 
 // engine returns the wazero runtime of a limits class, creating it with WASI
 // and the gw_v1 host module on first use.
@@ -164,13 +209,34 @@ func (r *Runtime) compile(ctx context.Context, e *engine, k compileKey, bin []by
 	r.mu.Unlock()
 
 	r.compiles.Add(1)
-	ce.cm, ce.err = e.rt.CompileModule(ctx, bin)
+	ce.cm, ce.err = r.compileGuarded(ctx, e, k.eng, bin)
 	close(ce.ready)
 	if ce.err != nil {
 		r.release(ctx, k)
 		return nil, ce.err
 	}
 	return ce.cm, nil
+}
+
+// compileGuarded compiles bin with the entry guard that makes deep
+// recursion meet the deadline (see interrupt.go), unless the limits class
+// turns the deadline guard off. A module the rewriter cannot read is
+// compiled as is only to report wazero's own diagnosis; it never runs
+// unguarded.
+func (r *Runtime) compileGuarded(ctx context.Context, e *engine, k engineKey, bin []byte) (wazero.CompiledModule, error) {
+	if k.noCloseOnDone {
+		return e.rt.CompileModule(ctx, bin)
+	}
+	guarded, err := instrumentEntries(bin)
+	if err != nil {
+		cm, cerr := e.rt.CompileModule(ctx, bin)
+		if cerr != nil {
+			return nil, cerr
+		}
+		_ = cm.Close(ctx)
+		return nil, fmt.Errorf("adding the deadline guard: %w", err)
+	}
+	return e.rt.CompileModule(ctx, guarded)
 }
 
 // release drops one reference to a compiled module, closing it with the

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/url"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/eventgw/gateway/gateway/event"
@@ -58,6 +59,11 @@ func ValidateURL(raw string) error {
 	if u.User != nil {
 		return fmt.Errorf("must not contain a user:password part; put credentials in headers instead")
 	}
+	if p := u.Port(); p != "" {
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+			return fmt.Errorf("must have a port from 1 to 65535, got %q", p)
+		}
+	}
 	return nil
 }
 
@@ -77,15 +83,33 @@ func validatePatterns(types []string) Problems {
 	return ps
 }
 
-// reservedHeaders are set by the deliverer or by net/http and cannot be
-// overridden per webhook.
+// reservedHeaders are set by the deliverer or by net/http, or act on the
+// connection rather than the request, and cannot be set per webhook. The
+// hop-by-hop headers are those of RFC 9110 section 7.6.1 and RFC 9112, and
+// the proxy headers, since deliveries never go through a proxy.
 var reservedHeaders = map[string]string{
-	"content-type":      "is set by the gateway (application/json)",
-	"content-length":    "is set by the gateway",
-	"host":              "is taken from the webhook url",
-	"transfer-encoding": "is set by the gateway",
-	"connection":        "is a hop-by-hop header",
-	"user-agent":        "is set by the gateway",
+	"content-type":        "is set by the gateway (application/json)",
+	"content-length":      "is set by the gateway",
+	"host":                "is taken from the webhook url",
+	"transfer-encoding":   "is set by the gateway",
+	"user-agent":          "is set by the gateway",
+	"expect":              "would make every delivery wait for a 100 Continue; the gateway sends the body at once",
+	"connection":          "is a hop-by-hop header; the gateway's HTTP client manages the connection",
+	"keep-alive":          "is a hop-by-hop header; the gateway's HTTP client manages the connection",
+	"proxy-connection":    "is a hop-by-hop header; the gateway's HTTP client manages the connection",
+	"upgrade":             "is a hop-by-hop header; deliveries are plain requests",
+	"te":                  "is a hop-by-hop header; the gateway's HTTP client sets it",
+	"trailer":             "is a hop-by-hop header; deliveries send no trailers",
+	"proxy-authenticate":  "is a proxy header; deliveries never go through a proxy",
+	"proxy-authorization": "is a proxy header; deliveries never go through a proxy",
+}
+
+// ReservedHeader reports whether a webhook may not set the header name
+// (any case): a hop-by-hop, proxy or Expect header, one the gateway sets,
+// or a webhook-* signing header.
+func ReservedHeader(name string) bool {
+	lower := strings.ToLower(name)
+	return strings.HasPrefix(lower, "webhook-") || reservedHeaders[lower] != ""
 }
 
 func validateHeaders(h map[string]string) Problems {

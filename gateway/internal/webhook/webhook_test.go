@@ -188,7 +188,7 @@ func TestSpec_Validate(t *testing.T) {
 		{name: "reserved headers, any case", spec: Spec{Headers: new(map[string]string{
 			"Content-Type": "x", "content-length": "1", "HOST": "x", "Transfer-Encoding": "x", "Connection": "x", "user-agent": "x",
 		})}, want: []Problem{
-			{"headers.Connection", "is reserved: it is a hop-by-hop header"},
+			{"headers.Connection", "is reserved: it is a hop-by-hop header; the gateway's HTTP client manages the connection"},
 			{"headers.Content-Type", "is reserved: it is set by the gateway (application/json)"},
 			{"headers.HOST", "is reserved: it is taken from the webhook url"},
 			{"headers.Transfer-Encoding", "is reserved: it is set by the gateway"},
