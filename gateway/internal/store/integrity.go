@@ -116,18 +116,26 @@ type committed struct {
 // integrityInterval. The record therefore lags the store by up to one
 // interval, which only ever makes it claim less than is on disk.
 //
-// mu serialises file writes (the goroutine, Close and tests); state is read
-// and written under mu too, which the committer takes for a few
-// nanoseconds per group commit.
+// Two locks, so that a slow disk never stalls ingest: the committer takes
+// mu for a few nanoseconds per group commit to publish state; flush holds
+// wmu across db.Sync and the file write, and takes mu only to copy state.
 type recorder struct {
 	dir     string
 	db      *badger.DB
 	sync    bool // commits are synced, so no db.Sync is needed
 	created time.Time
 	logger  interface{ Error(string, ...any) }
+	// write is writeIntegrity; tests replace it to hold a write open.
+	write func(dir string, rec integrityRecord) error
 
-	mu      sync.Mutex
-	state   committed
+	// mu guards state only, and is never held across I/O: the committer
+	// takes it in note, once per group commit.
+	mu    sync.Mutex
+	state committed
+
+	// wmu serialises flushes (the goroutine, Close, tests) and guards
+	// written and failing; it is held across db.Sync and the file write.
+	wmu     sync.Mutex
 	written uint64 // events in the file
 	failing bool   // the last write failed (logged once)
 
@@ -169,9 +177,11 @@ func (r *recorder) loop() {
 // cut could still take (dbOpen is false once Badger is closed, which has
 // synced everything).
 func (r *recorder) flush(dbOpen bool) error {
+	r.wmu.Lock()
+	defer r.wmu.Unlock()
 	r.mu.Lock()
-	defer r.mu.Unlock()
 	c := r.state
+	r.mu.Unlock()
 	if c.events == r.written {
 		return nil
 	}
@@ -184,7 +194,7 @@ func (r *recorder) flush(dbOpen bool) error {
 	if !c.lastSeq.IsZero() {
 		rec.LastSeq = c.lastSeq.String()
 	}
-	if err := writeIntegrity(r.dir, rec); err != nil {
+	if err := r.write(r.dir, rec); err != nil {
 		return r.failed(err)
 	}
 	r.written, r.failing = c.events, false

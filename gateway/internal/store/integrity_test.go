@@ -5,7 +5,9 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/eventgw/gateway/gateway/internal/require"
 )
@@ -64,4 +66,41 @@ func TestIntegrity_garbageRecord(t *testing.T) {
 func flushIntegrity(t *testing.T, s *Store) {
 	t.Helper()
 	require.NoError(t, s.rec.flush(true))
+}
+
+// TestIntegrity_noteDoesNotWaitForWrite holds a record write open (a slow
+// disk) and appends: the committer only publishes its count to the
+// recorder, so the append must not wait for the file.
+func TestIntegrity_noteDoesNotWaitForWrite(t *testing.T) {
+	s, _ := openTemp(t, Options{Sync: true})
+	entered, release := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	s.rec.wmuForTest(func() {
+		s.rec.write = func(dir string, rec integrityRecord) error {
+			once.Do(func() { close(entered) })
+			<-release
+			return writeIntegrity(dir, rec)
+		}
+	})
+	defer close(release)
+	appendOK(t, s, draft("a", `{}`)) // wakes the recorder, which blocks in write
+	<-entered
+
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		appendOK(t, s, draft("a", `{}`))
+	}()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second): // an append takes milliseconds
+		t.Fatal("an append waited for the integrity record's file write")
+	}
+}
+
+// wmuForTest runs f under the lock that flush holds while it writes.
+func (r *recorder) wmuForTest(f func()) {
+	r.wmu.Lock()
+	defer r.wmu.Unlock()
+	f()
 }

@@ -249,7 +249,7 @@ func (s *Store) checkIntegrity(rec *integrityRecord) error {
 		}
 	}
 	s.rec = &recorder{
-		dir: s.opts.Path, db: s.db, sync: s.opts.Sync, created: created, logger: s.opts.Logger,
+		dir: s.opts.Path, db: s.db, sync: s.opts.Sync, created: created, logger: s.opts.Logger, write: writeIntegrity,
 		state:   committed{events: n, lastSeq: last},
 		written: ^uint64(0), // write now, even when n is what the file says
 		wake:    make(chan struct{}, 1),
