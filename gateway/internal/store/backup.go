@@ -29,7 +29,11 @@ func (s *Store) Backup(ctx context.Context, w io.Writer) error {
 	}
 	stream := s.db.NewStream()
 	stream.LogPrefix = "store.Backup"
-	if _, err := stream.Backup(&ctxWriter{ctx: ctx, w: w}, 0); err != nil {
+	tw := &trailerWriter{w: &ctxWriter{ctx: ctx, w: w}}
+	if _, err := stream.Backup(tw, 0); err != nil {
+		return fmt.Errorf("store: backup: %w", err)
+	}
+	if err := tw.finish(); err != nil {
 		return fmt.Errorf("store: backup: %w", err)
 	}
 	return nil
@@ -55,17 +59,34 @@ func Restore(dir string, r io.Reader, logger *slog.Logger) error {
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("store: restore into %q: %w", dir, err)
 	}
+	existed := err == nil
 	if len(entries) > 0 {
 		return fmt.Errorf("store: restore into %q: the directory is not empty (%d entries); restore into an empty or new directory, then point storage.path at it", dir, len(entries))
 	}
 	if logger == nil {
 		logger = slog.Default()
 	}
+	err = restore(dir, r, logger)
+	if err != nil {
+		// Leave the directory as it was found: missing, or empty.
+		if !existed {
+			_ = os.RemoveAll(dir)
+		} else {
+			ents, _ := os.ReadDir(dir)
+			for _, e := range ents {
+				_ = os.RemoveAll(filepath.Join(dir, e.Name()))
+			}
+		}
+	}
+	return err
+}
+
+func restore(dir string, r io.Reader, logger *slog.Logger) error {
 	db, err := openBadger(badgerOptions(Options{Path: dir, Logger: logger}))
 	if err != nil {
 		return err
 	}
-	if err := db.Load(bufio.NewReaderSize(r, 1<<20), 256); err != nil {
+	if err := db.Load(&trailerReader{r: bufio.NewReaderSize(r, 1<<20)}, 256); err != nil {
 		_ = db.Close()
 		return fmt.Errorf("store: restore into %q: %w", dir, err)
 	}
