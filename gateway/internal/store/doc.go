@@ -46,14 +46,19 @@
 //
 // Open refuses a directory it cannot trust, before Badger touches it
 // (datadir.go, ErrDamaged): data files without a valid MANIFEST, a listed
-// table missing or cut short. Badger verifies table checksums on open and
-// value checksums on read. Beside Badger's files, gateway-integrity.json
+// table missing or cut short, a block that does not decompress or match its
+// checksum (tablecheck.go, in Open's goroutine, because Badger panics on it
+// in its own). Tables the MANIFEST does not list, which Badger deletes, are
+// linked into gateway-kept-tables/ first (unlisted.go). Badger verifies
+// table checksums on open and value checksums on read. Beside Badger's
+// files, gateway-integrity.json
 // (integrity.go) records when the store was created and how many events
 // were durably committed; Open refuses a store that recovered fewer
 // (ErrDataLoss) unless Options.AcceptDataLoss. The committer keeps the
 // count in the events' own transaction and only hands it to the recorder
 // goroutine, which rewrites the file at most every integrityInterval.
-// Backup, Restore and Check (backup.go) are the operator's tools.
+// Backup, Restore and Check (backup.go) are the operator's tools; a backup
+// ends with a trailer (backupend.go) so that Restore refuses one cut short.
 //
 // Store is safe for concurrent use.
 package store
