@@ -185,6 +185,16 @@ func Check(dir string, logger *slog.Logger) (CheckReport, error) {
 	if err != nil {
 		return rep, err
 	}
+	// Under dir's lock (Badger's, shared): a running gateway is ErrInUse
+	// before its files are read while it changes them, and none starts
+	// while Check reads them or works on a scratch copy of them.
+	if _, err := os.Stat(dir); err == nil {
+		unlock, err := lockShared(dir)
+		if err != nil {
+			return rep, fmt.Errorf("%w; check it when the gateway is stopped, or take an online backup (POST /v1/admin/backup) and check a restore of it", err)
+		}
+		defer unlock()
+	}
 	if err := checkDataDir(dir, rec); err != nil {
 		return rep, err
 	}
@@ -196,12 +206,7 @@ func Check(dir string, logger *slog.Logger) (CheckReport, error) {
 	// its own goroutines. OnTableRead verifies every block at open.
 	bo := badgerOptions(Options{Path: dir, Logger: logger}).WithReadOnly(true)
 	// Badger deletes the tables a MANIFEST does not list, even read-only;
-	// then Check, too, works on a scratch copy, under dir's lock.
-	unlock, err := lockShared(dir)
-	if err != nil {
-		return rep, fmt.Errorf("%w; check it when the gateway is stopped, or take an online backup (POST /v1/admin/backup) and check a restore of it", err)
-	}
-	defer unlock()
+	// then Check, too, works on a scratch copy.
 	var db *badger.DB
 	if rep.Unlisted, err = unlistedTables(dir); err != nil {
 		return rep, fmt.Errorf("%w: %q: MANIFEST is unreadable (%v): %s", ErrDamaged, dir, err, damageHint)

@@ -141,3 +141,19 @@ func TestOpen_leftoverTableDropped(t *testing.T) {
 	_, err = os.Stat(filepath.Join(dir, keptTablesDir))
 	require.True(t, os.IsNotExist(err), "the kept table is removed once nothing is missing: %v", err)
 }
+
+// TestCheck_inUseBeforeReading runs Check on a running store's directory at
+// a moment its MANIFEST does not replay (as while Badger rewrites it): the
+// answer is that the directory is in use, not that it is damaged.
+func TestCheck_inUseBeforeReading(t *testing.T) {
+	s, dir := openTemp(t, Options{Sync: true})
+	appendOK(t, s, draft("a", `{}`))
+	path := filepath.Join(dir, "MANIFEST")
+	orig, err := os.ReadFile(path)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(path, []byte("rewriting"), 0o644))
+	defer func() { require.NoError(t, os.WriteFile(path, orig, 0o644)) }()
+
+	_, err = Check(dir, slog.New(slog.DiscardHandler))
+	require.ErrorIs(t, err, ErrInUse)
+}
