@@ -20,7 +20,8 @@ var ErrDamaged = errors.New("store: data directory is damaged")
 // damageHint is how an operator gets out of a refusal to open a damaged
 // directory.
 const damageHint = "restore the last backup into an empty directory (gateway store restore), " +
-	"or move this directory aside to start empty; `gateway store check` describes the damage"
+	"or move this directory aside (or point storage.path or --data elsewhere) to start empty; " +
+	"`gateway store check` describes the damage"
 
 // checkDataDir refuses a directory whose Badger files cannot be trusted,
 // before Badger opens it. Badger itself recovers silently from what it

@@ -26,5 +26,6 @@ func TestOpen_sstBlockUndecodable(t *testing.T) {
 	_, err = openDamaged(dir)
 	require.ErrorIs(t, err, ErrDamaged)
 	require.Contains(t, err.Error(), "000001.sst")
+	require.Contains(t, err.Error(), "storage.path") // the way out names the key
 	t.Logf("refused: %v", err)
 }
