@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -143,24 +144,11 @@ func Open(opts Options) (*Store, error) {
 		opts.IdempotencyWindow = 24 * time.Hour
 	}
 	var rec *integrityRecord
-	if !opts.Memory {
-		var err error
-		if rec, err = readIntegrity(opts.Path); err != nil && !opts.AcceptDataLoss {
-			return nil, err
-		}
-		if err := checkDataDir(opts.Path, rec); err != nil {
-			if !opts.AcceptDataLoss || !errors.Is(err, ErrDataLoss) {
-				return nil, err
-			}
-			opts.Logger.Error("store: starting without the data the integrity record promises (--accept-data-loss)", "err", err)
-			rec = nil
-		}
-	}
 	var kept string
 	var unlisted []string
 	if !opts.Memory {
 		var err error
-		if kept, unlisted, err = keepUnlisted(opts.Path); err != nil {
+		if rec, kept, unlisted, err = prepareDir(&opts); err != nil {
 			return nil, err
 		}
 	}
@@ -196,6 +184,34 @@ func Open(opts Options) (*Store, error) {
 	s.dropKept(kept, unlisted, rec)
 	go s.commitLoop()
 	return s, nil
+}
+
+// prepareDir runs the checks of a data directory before Badger opens it:
+// the integrity record, checkDataDir, and keepUnlisted. It holds the
+// directory's lock (shared, as Badger's readers do) meanwhile, so that a
+// running gateway's directory is ErrInUse before any file of it is read,
+// half-written, or linked aside. The lock is released before Badger takes
+// its own; a gateway starting in between is caught by Badger's.
+func prepareDir(opts *Options) (rec *integrityRecord, kept string, unlisted []string, err error) {
+	if _, err := os.Stat(opts.Path); err == nil {
+		unlock, err := lockShared(opts.Path)
+		if err != nil {
+			return nil, "", nil, err
+		}
+		defer unlock()
+	}
+	if rec, err = readIntegrity(opts.Path); err != nil && !opts.AcceptDataLoss {
+		return nil, "", nil, err
+	}
+	if err := checkDataDir(opts.Path, rec); err != nil {
+		if !opts.AcceptDataLoss || !errors.Is(err, ErrDataLoss) {
+			return nil, "", nil, err
+		}
+		opts.Logger.Error("store: starting without the data the integrity record promises (--accept-data-loss)", "err", err)
+		rec = nil
+	}
+	kept, unlisted, err = keepUnlisted(opts.Path)
+	return rec, kept, unlisted, err
 }
 
 // openBadger is badger.Open with a panic turned into an error. Badger

@@ -157,3 +157,26 @@ func TestCheck_inUseBeforeReading(t *testing.T) {
 	_, err = Check(dir, slog.New(slog.DiscardHandler))
 	require.ErrorIs(t, err, ErrInUse)
 }
+
+// TestOpen_inUseTouchesNothing opens a running store's directory a second
+// time, at a moment it holds a table its MANIFEST does not list yet (a
+// compaction's output) and a MANIFEST being rewritten: the answer is
+// ErrInUse, and nothing is written into the directory.
+func TestOpen_inUseTouchesNothing(t *testing.T) {
+	s, dir := openTemp(t, Options{Sync: true})
+	appendOK(t, s, draft("a", `{}`))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "000099.sst"), []byte("being written"), 0o644))
+
+	_, err := Open(Options{Path: dir, Logger: slog.New(slog.DiscardHandler)})
+	require.ErrorIs(t, err, ErrInUse)
+	_, statErr := os.Stat(filepath.Join(dir, keptTablesDir))
+	require.True(t, os.IsNotExist(statErr), "Open wrote %s into a running store's directory", keptTablesDir)
+
+	path := filepath.Join(dir, "MANIFEST")
+	orig, err := os.ReadFile(path)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(path, []byte("rewriting"), 0o644))
+	defer func() { require.NoError(t, os.WriteFile(path, orig, 0o644)) }()
+	_, err = Open(Options{Path: dir, Logger: slog.New(slog.DiscardHandler)})
+	require.ErrorIs(t, err, ErrInUse)
+}
