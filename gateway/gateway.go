@@ -43,6 +43,8 @@ type Gateway struct {
 	statfs        func(dir string) (diskspace.Usage, error)
 	spaceInterval time.Duration
 
+	acceptDataLoss bool
+
 	ready   atomic.Bool
 	handler atomic.Pointer[http.Handler]
 	addr    chan net.Addr
@@ -55,6 +57,11 @@ type Option func(*Gateway)
 
 // WithLogger sets the logger (default slog.Default()).
 func WithLogger(l *slog.Logger) Option { return func(g *Gateway) { g.logger = l } }
+
+// WithAcceptDataLoss starts the gateway even when its store recovered fewer
+// events than its integrity record says were committed (gateway serve
+// --accept-data-loss). The gap is logged as an ERROR.
+func WithAcceptDataLoss() Option { return func(g *Gateway) { g.acceptDataLoss = true } }
 
 // WithListener serves on ln instead of listening on server.addr.
 func WithListener(ln net.Listener) Option { return func(g *Gateway) { g.ln = ln } }
@@ -212,6 +219,7 @@ func (g *Gateway) start(ctx context.Context) (*store.Store, *bus.Bus, error) {
 		IdempotencyWindow: g.cfg.Ingest.IdempotencyWindow,
 		Logger:            g.logger,
 		OnCommit:          func() { b.Notify() },
+		AcceptDataLoss:    g.acceptDataLoss,
 		Space:             space.guard(),
 	})
 	if err != nil {
@@ -281,6 +289,7 @@ func (g *Gateway) start(ctx context.Context) (*store.Store, *bus.Bus, error) {
 		HasIngestFilters: pm.HasIngestFilters,
 		Plugins:          pluginRegistry{Manager: pm, engine: deliverer, logger: g.logger},
 		PluginRunner:     pm,
+		Backup:           backuper(g.cfg, st),
 		MaxModuleBytes:   maxModuleBytes,
 		Ready:            g.Ready,
 		Space:            space.reporter(),
@@ -297,6 +306,14 @@ func (g *Gateway) start(ctx context.Context) (*store.Store, *bus.Bus, error) {
 	g.space = space
 	space.start()
 	return st, b, nil
+}
+
+// backuper is the store for POST /v1/admin/backup, or nil in memory.
+func backuper(cfg *config.Config, st *store.Store) httpapi.Backuper {
+	if cfg.Storage.Memory {
+		return nil
+	}
+	return st
 }
 
 func (g *Gateway) storageDesc() string {

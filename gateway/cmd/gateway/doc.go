@@ -1,8 +1,11 @@
 // Command gateway runs the event gateway and its tooling:
 //
-//	gateway serve    [--config gateway.yaml] [--addr host:port] [--data DIR] [--log-level LEVEL]
+//	gateway serve    [--config gateway.yaml] [--addr host:port] [--data DIR] [--log-level LEVEL] [--accept-data-loss]
 //	gateway validate [--config gateway.yaml]
 //	gateway version
+//	gateway store check   [--data DIR]
+//	gateway store backup  [--data DIR] --out FILE
+//	gateway store restore [--data DIR] --in FILE
 //	gateway plugin new   NAME [--lang go|c|assemblyscript] [--kind filter|transform|observer] [--dir .] [--module PATH] [--replace CHECKOUT]
 //	gateway plugin build DIR [-o out.wasm]
 //	gateway plugin run   FILE.wasm --event event.json|- [--config k=v ...] [--kind KIND] [--webhook-id ID] [--json]
@@ -15,6 +18,15 @@
 //
 // serve stops cleanly on SIGINT or SIGTERM. SIGHUP, which process managers
 // send to mean "reload", only logs a warning: reload is not supported yet.
+//
+// The store commands work on a data directory offline (--data, or
+// storage.path from --config): check verifies it (exit 1 on damage or on
+// acknowledged events missing), backup writes a backup of a stopped
+// gateway's directory (a running one is backed up with POST
+// /v1/admin/backup; backup refuses its locked directory and says so), and
+// restore loads a backup into an empty directory. serve
+// --accept-data-loss starts a store that lost acknowledged events, logging
+// the gap as an ERROR.
 //
 // The plugin commands are for plugin authors. new writes a project (the
 // handler, a test that passes at once, a README and a go.mod; none inside

@@ -41,7 +41,7 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	}
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.AddCommand(newServe(stderr), newValidate(stdout), newVersion(stdout), newPlugin(stdout))
+	root.AddCommand(newServe(stderr), newValidate(stdout), newVersion(stdout), newPlugin(stdout), newStore(stdout, stderr))
 	return root
 }
 
@@ -72,13 +72,18 @@ func newServe(stderr io.Writer) *cobra.Command {
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			defer ignoreHangup(logger)()
-			return gateway.New(cfg, gateway.WithLogger(logger)).Run(ctx)
+			opts := []gateway.Option{gateway.WithLogger(logger)}
+			if accept, _ := cmd.Flags().GetBool("accept-data-loss"); accept {
+				opts = append(opts, gateway.WithAcceptDataLoss())
+			}
+			return gateway.New(cfg, opts...).Run(ctx)
 		},
 	}
 	cmd.Flags().String("config", defaultConfigFile, "YAML config file")
 	cmd.Flags().String("addr", "", "listen address, overrides server.addr")
 	cmd.Flags().String("data", "", "data directory, overrides storage.path")
 	cmd.Flags().String("log-level", "", "debug, info, warn or error; overrides log.level")
+	cmd.Flags().Bool("accept-data-loss", false, "start even though the store recovered fewer events than its integrity record says were committed; logs the gap as an ERROR and rewrites the record")
 	return cmd
 }
 

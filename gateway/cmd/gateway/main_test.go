@@ -123,11 +123,17 @@ func writeServeConfig(tb testing.TB, dir string) string {
 // it logs.
 func serve(tb testing.TB, cfgPath string) *server {
 	tb.Helper()
+	return serveArgs(tb, cfgPath)
+}
+
+// serveArgs is serve with extra flags.
+func serveArgs(tb testing.TB, cfgPath string, extra ...string) *server {
+	tb.Helper()
 	s := &server{stderr: filepath.Join(tb.TempDir(), "stderr"), exited: make(chan struct{})}
 	f, err := os.Create(s.stderr)
 	require.NoError(tb, err)
 	defer f.Close() // the process has its own descriptor
-	s.cmd = exec.Command(gatewayBinary(tb), "serve", "--config", cfgPath)
+	s.cmd = exec.Command(gatewayBinary(tb), append([]string{"serve", "--config", cfgPath}, extra...)...)
 	s.cmd.Env = gatewayEnv()
 	s.cmd.Stderr = f
 	require.NoError(tb, s.cmd.Start())

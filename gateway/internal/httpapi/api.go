@@ -121,6 +121,8 @@ func (a *API) routes() *httprouter.Router {
 	rt.PUT("/v1/plugins/:name", a.handleLimit(scopeAdmin, pluginQuery, a.opts.MaxModuleBytes+1<<20, a.putPlugin))
 	rt.DELETE("/v1/plugins/:name", a.handle(scopeAdmin, none, a.deletePlugin))
 	rt.POST("/v1/plugins/:name/invoke", a.handle(scopeAdmin, none, a.invokePlugin))
+
+	rt.POST("/v1/admin/backup", a.handle(scopeAdmin, none, a.backup))
 	return rt
 }
 

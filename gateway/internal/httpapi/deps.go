@@ -128,6 +128,8 @@ type Options struct {
 	// routes answer 503.
 	Plugins      PluginRegistry
 	PluginRunner PluginRunner
+	// Backup serves POST /v1/admin/backup; nil answers 503 (in memory).
+	Backup Backuper
 	// MaxModuleBytes caps a module uploaded with PUT /v1/plugins/{name}
 	// (default 32 MiB), in place of MaxBodyBytes.
 	MaxModuleBytes int64

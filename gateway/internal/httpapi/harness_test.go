@@ -121,6 +121,7 @@ func newHarness(tb testing.TB, opts ...harnessOption) *harness {
 		MaxBodyBytes:   maxBody,
 		MaxBatchEvents: 1000,
 		MaxModuleBytes: cfg.maxModule,
+		Backup:         st,
 		MaxJSONDepth:   cfg.maxJSONDepth,
 		Version:        "test",
 		Logger:         logger,

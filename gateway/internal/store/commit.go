@@ -198,9 +198,16 @@ func (s *Store) commitGroup(group []*appendReq) {
 		r.err = err
 		stored += n
 	}
+	if err := s.stageCount(txn, stored); err != nil {
+		txn.Discard()
+		s.commitEach(group)
+		return
+	}
 	err := txn.Commit()
 	if err != nil {
 		err = fmt.Errorf("store: commit: %w", err)
+	} else {
+		s.committed(stored)
 	}
 	for _, r := range group {
 		if r.err == nil && err != nil {
@@ -229,10 +236,15 @@ func (s *Store) commitEach(group []*appendReq) {
 		case err != nil:
 			r.err = fmt.Errorf("store: append: %w", err)
 		default:
-			if err := txn.Commit(); err != nil {
+			if err := s.stageCount(txn, n); err != nil {
+				r.err = fmt.Errorf("store: append: %w", err)
+			} else if err := txn.Commit(); err != nil {
 				r.err = fmt.Errorf("store: commit: %w", err)
-			} else if n > 0 && s.opts.OnCommit != nil {
-				s.opts.OnCommit()
+			} else if n > 0 {
+				s.committed(n)
+				if s.opts.OnCommit != nil {
+					s.opts.OnCommit()
+				}
 			}
 		}
 		txn.Discard()
@@ -272,6 +284,7 @@ func (s *Store) stage(txn *badger.Txn, r *appendReq, pending map[string]pendingK
 			// range by seq.
 			t = st
 		}
+		s.staged = seq
 		ev := event.Event{Seq: seq, ID: d.ID, Type: d.Type, Source: d.Source, Time: t, Data: d.Data, CloudEvent: d.CloudEvent}
 		if ev.ID == "" {
 			ev.ID = event.IDPrefix + seq.String()
@@ -286,6 +299,29 @@ func (s *Store) stage(txn *badger.Txn, r *appendReq, pending map[string]pendingK
 		stored++
 	}
 	return stored, nil
+}
+
+// stageCount adds the event counter (keyEvents), raised by the n events
+// staged in txn, to txn, so that the counter is exactly as durable as the
+// events.
+func (s *Store) stageCount(txn *badger.Txn, n int) error {
+	if n == 0 {
+		return nil
+	}
+	return txn.Set(keyEvents, encodeCount(s.events+uint64(n)))
+}
+
+// committed records that a transaction with n new events, the last of them
+// s.staged, is durable, and tells the integrity recorder.
+func (s *Store) committed(n int) {
+	if n == 0 {
+		return
+	}
+	s.events += uint64(n)
+	s.last = s.staged
+	if s.rec != nil {
+		s.rec.note(committed{events: s.events, lastSeq: s.last})
+	}
 }
 
 // writeEvent adds one new event and its index entries to txn.

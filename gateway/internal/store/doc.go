@@ -26,6 +26,7 @@
 //	P/<plugin>              API-uploaded plugin (plugins.go)           value: JSON settings, module sha256
 //	B/<sha256>/<n>          chunk n (uint32) of such a module          value: up to 512 KiB of wasm
 //	m/schema                key-schema version                         value: decimal
+//	m/events                events ever committed (integrity.go)       value: uint64, big-endian
 //
 // Server-assigned ids are "evt_" + ULID of the seq, so they need no i/ entry:
 // Get parses the seq straight out of the id.
@@ -51,6 +52,24 @@
 // (pager_linux.go) advises the kernel to reclaim the pages of finished
 // files every 250 ms, so that they do not count as the gateway's resident
 // memory.
+//
+// # Damage and the integrity record
+//
+// Open refuses a directory it cannot trust, before Badger touches it
+// (datadir.go, ErrDamaged): data files without a valid MANIFEST, a listed
+// table missing or cut short, a block that does not decompress or match its
+// checksum (tablecheck.go, in Open's goroutine, because Badger panics on it
+// in its own). Tables the MANIFEST does not list, which Badger deletes, are
+// linked into gateway-kept-tables/ first (unlisted.go). Badger verifies
+// table checksums on open and value checksums on read. Beside Badger's
+// files, gateway-integrity.json
+// (integrity.go) records when the store was created and how many events
+// were durably committed; Open refuses a store that recovered fewer
+// (ErrDataLoss) unless Options.AcceptDataLoss. The committer keeps the
+// count in the events' own transaction and only hands it to the recorder
+// goroutine, which rewrites the file at most every integrityInterval.
+// Backup, Restore and Check (backup.go) are the operator's tools; a backup
+// ends with a trailer (backupend.go) so that Restore refuses one cut short.
 //
 // Store is safe for concurrent use.
 package store

@@ -5,11 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
+	"github.com/dgraph-io/badger/v4/options"
 
 	"github.com/eventgw/gateway/gateway/event"
 )
@@ -67,6 +70,11 @@ type Options struct {
 	// stored at least one new event. It must not block; the bus uses it to
 	// wake dispatchers.
 	OnCommit func()
+	// AcceptDataLoss opens a store that recovered fewer events than its
+	// integrity record says were committed (ErrDataLoss), logging the gap
+	// as an error and writing a new record. It does not open a damaged
+	// directory (ErrDamaged): Badger would overwrite what is left.
+	AcceptDataLoss bool
 }
 
 // Store is the Badger-backed store.
@@ -85,6 +93,14 @@ type Store struct {
 	// pagerDone is closed when the value log pager (pager_linux.go) has
 	// stopped; it stops with stop.
 	pagerDone chan struct{}
+
+	// rec keeps the integrity record (nil in memory). events and staged
+	// belong to the committer goroutine: the events committed so far, and
+	// the last seq staged in the open transaction.
+	rec    *recorder
+	events uint64
+	last   event.Seq
+	staged event.Seq
 }
 
 // valueThreshold is the size above which Badger keeps a value in the value
@@ -113,7 +129,11 @@ func badgerOptions(opts Options) badger.Options {
 		// in smaller pieces, and a new one is free space the store must
 		// keep in reserve (SpaceNeeded), twice: the one being filled and
 		// the next.
-		WithValueLogFileSize(64 << 20)
+		WithValueLogFileSize(64 << 20).
+		// A damaged table is refused when Badger opens it, and a damaged
+		// value when it is read, instead of being served or skipped.
+		WithChecksumVerificationMode(options.OnTableRead).
+		WithVerifyValueChecksum(true)
 	if opts.Memory {
 		bo = bo.WithDir("").WithValueDir("")
 	}
@@ -121,6 +141,11 @@ func badgerOptions(opts Options) badger.Options {
 }
 
 // Open opens (or creates) the store and starts its committer.
+//
+// On disk, it first checks the directory (checkDataDir) and the integrity
+// record, and refuses a damaged directory with ErrDamaged and one that lost
+// acknowledged events with ErrDataLoss; both errors name the directory and
+// what is missing.
 func Open(opts Options) (*Store, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
@@ -131,9 +156,18 @@ func Open(opts Options) (*Store, error) {
 	if opts.IdempotencyWindow <= 0 {
 		opts.IdempotencyWindow = 24 * time.Hour
 	}
-	db, err := badger.Open(badgerOptions(opts))
+	var rec *integrityRecord
+	var kept string
+	var unlisted []string
+	if !opts.Memory {
+		var err error
+		if rec, kept, unlisted, err = prepareDir(&opts); err != nil {
+			return nil, err
+		}
+	}
+	db, err := openBadger(badgerOptions(opts))
 	if err != nil {
-		return nil, fmt.Errorf("store: open %q: %w", opts.Path, err)
+		return nil, err
 	}
 	s := &Store{
 		db:           db,
@@ -153,6 +187,14 @@ func Open(opts Options) (*Store, error) {
 		_ = db.Close()
 		return nil, err
 	}
+	if err := s.checkIntegrity(rec); err != nil {
+		_ = db.Close()
+		if errors.Is(err, ErrDataLoss) {
+			err = fmt.Errorf("%w%s", err, keptNote(opts.Path))
+		}
+		return nil, err
+	}
+	s.dropKept(kept, unlisted, rec)
 	go s.commitLoop()
 	s.pagerDone = make(chan struct{})
 	if opts.Memory {
@@ -163,15 +205,116 @@ func Open(opts Options) (*Store, error) {
 	return s, nil
 }
 
+// prepareDir runs the checks of a data directory before Badger opens it:
+// the integrity record, checkDataDir, and keepUnlisted. It holds the
+// directory's lock (shared, as Badger's readers do) meanwhile, so that a
+// running gateway's directory is ErrInUse before any file of it is read,
+// half-written, or linked aside. The lock is released before Badger takes
+// its own; a gateway starting in between is caught by Badger's.
+func prepareDir(opts *Options) (rec *integrityRecord, kept string, unlisted []string, err error) {
+	if _, err := os.Stat(opts.Path); err == nil {
+		unlock, err := lockShared(opts.Path)
+		if err != nil {
+			return nil, "", nil, err
+		}
+		defer unlock()
+	}
+	if rec, err = readIntegrity(opts.Path); err != nil && !opts.AcceptDataLoss {
+		return nil, "", nil, err
+	}
+	if err := checkDataDir(opts.Path, rec); err != nil {
+		if !opts.AcceptDataLoss || !errors.Is(err, ErrDataLoss) {
+			return nil, "", nil, err
+		}
+		opts.Logger.Error("store: starting without the data the integrity record promises (--accept-data-loss)", "err", err)
+		rec = nil
+	}
+	kept, unlisted, err = keepUnlisted(opts.Path)
+	return rec, kept, unlisted, err
+}
+
+// openBadger is badger.Open with a panic turned into an error. Badger
+// panics on some damaged files; checkDataDir refuses the ones known to
+// panic in Badger's own goroutines, where this recover cannot reach.
+func openBadger(bo badger.Options) (db *badger.DB, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			db, err = nil, fmt.Errorf("%w: %q: Badger failed while opening it (%v): %s", ErrDamaged, bo.Dir, r, damageHint)
+		}
+	}()
+	db, err = badger.Open(bo)
+	if err != nil && strings.Contains(err.Error(), "directory lock") {
+		return nil, fmt.Errorf("%w: %q is locked by another process, most likely a running gateway", ErrInUse, bo.Dir)
+	}
+	if err != nil && strings.Contains(err.Error(), "checksum") {
+		return nil, fmt.Errorf("%w: %q: %v: %s", ErrDamaged, bo.Dir, err, damageHint)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: open %q: %w", bo.Dir, err)
+	}
+	return db, nil
+}
+
+// checkIntegrity compares what Badger recovered with the integrity record
+// and starts the recorder that keeps the record up to date. With no record
+// (a new directory, or one from before records existed), it writes one.
+func (s *Store) checkIntegrity(rec *integrityRecord) error {
+	n, err := eventCount(s.db, false)
+	if err != nil {
+		return fmt.Errorf("store: read the event counter: %w", err)
+	}
+	last, err := s.lastSeq()
+	if err != nil {
+		return fmt.Errorf("store: read the last seq: %w", err)
+	}
+	s.events, s.last = n, last
+	if s.opts.Memory {
+		return nil
+	}
+	created := s.opts.Now().UTC()
+	if rec != nil {
+		created = rec.Created
+		if n < rec.Events {
+			gap := gapError(s.opts.Path, rec, n, last)
+			if !s.opts.AcceptDataLoss {
+				return gap
+			}
+			s.opts.Logger.Error("store: starting with acknowledged events missing (--accept-data-loss); the integrity record is rewritten",
+				"missing", rec.Events-n, "err", gap)
+		}
+	}
+	s.rec = &recorder{
+		dir: s.opts.Path, db: s.db, sync: s.opts.Sync, created: created, logger: s.opts.Logger, write: writeIntegrity,
+		state:   committed{events: n, lastSeq: last},
+		written: ^uint64(0), // write now, even when n is what the file says
+		wake:    make(chan struct{}, 1),
+		stop:    make(chan struct{}),
+		done:    make(chan struct{}),
+	}
+	if err := s.rec.flush(true); err != nil {
+		return err
+	}
+	go s.rec.loop()
+	return nil
+}
+
 // Close stops the committer after it has answered every queued request and
-// closes Badger. It is safe to call more than once.
+// closes Badger, then writes the final integrity record. It is safe to call
+// more than once.
 func (s *Store) Close() error {
 	var err error
 	s.closed.Do(func() {
 		close(s.stop)
 		<-s.done
 		<-s.pagerDone
+		if s.rec != nil {
+			s.rec.stopLoop()
+		}
 		err = s.db.Close()
+		if s.rec != nil && err == nil {
+			// Badger's Close synced everything.
+			err = s.rec.flush(false)
+		}
 	})
 	return err
 }
