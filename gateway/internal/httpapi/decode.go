@@ -56,7 +56,7 @@ func readBody(r *http.Request) ([]byte, error) {
 	}
 	var bad *Error
 	if errors.As(err, &bad) {
-		return nil, bad // a broken gzip stream (gzip.go)
+		return nil, bad // a broken gzip stream (gzip.go), or the ingest budget (budget.go)
 	}
 	if err != nil {
 		return nil, errorf(http.StatusBadRequest, CodeInvalidJSON, "", "reading request body: %v", err)
