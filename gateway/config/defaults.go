@@ -3,6 +3,8 @@ package config
 import (
 	"reflect"
 	"time"
+
+	"github.com/eventgw/gateway/gateway/internal/jsonstrict"
 )
 
 // Default values that other packages may want to refer to.
@@ -14,7 +16,7 @@ const (
 	// MaxBatchEvents is the largest ingest.max_batch_events Validate accepts.
 	MaxBatchEvents = 1000
 	// DefaultMaxJSONDepth and MaxMaxJSONDepth bound ingest.max_json_depth.
-	DefaultMaxJSONDepth = 64
+	DefaultMaxJSONDepth = jsonstrict.DefaultMaxDepth // 64
 	MaxMaxJSONDepth     = 1000
 	// DefaultMemoryLimit is server.memory_limit.
 	DefaultMemoryLimit = 384 << 20 // 384 MiB

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"crypto/sha256"
 	"crypto/subtle"
 	"log/slog"
@@ -192,6 +193,22 @@ func (a *API) authorize(r *http.Request, scope string) (string, error) {
 		return "", &Error{Status: http.StatusForbidden, Code: CodeForbidden, Message: "API key " + match.name + " lacks the " + scope + " scope"}
 	}
 	return match.name, nil
+}
+
+// apiKeyCtx is the context key of the name of the API key that
+// authenticated the request (handleLimit sets it): idempotency scoping and
+// the audit trail read it.
+type apiKeyCtx struct{}
+
+func withAPIKeyName(ctx context.Context, name string) context.Context {
+	return context.WithValue(ctx, apiKeyCtx{}, name)
+}
+
+// apiKeyName is the name of the API key that sent the request, or "" when
+// the API has no keys.
+func apiKeyName(ctx context.Context) string {
+	name, _ := ctx.Value(apiKeyCtx{}).(string)
+	return name
 }
 
 // changed writes the audit line of a change that r made.

@@ -69,12 +69,9 @@ func (a *API) readIngestBody(r *http.Request) (body []byte, release func(), err 
 		body, err = readBody(r)
 		return body, release, err
 	}
-	bb := &budgetedBody{ReadCloser: r.Body, b: &a.pending, held: &held}
-	r.Body = bb
+	// A refusal is errOverloaded from Read, which readBody passes on.
+	r.Body = &budgetedBody{ReadCloser: r.Body, b: &a.pending, held: &held}
 	body, err = readBody(r)
-	if bb.refused {
-		return nil, release, errOverloaded
-	}
 	return body, release, err
 }
 
@@ -82,9 +79,8 @@ func (a *API) readIngestBody(r *http.Request) (body []byte, release func(), err 
 // read.
 type budgetedBody struct {
 	io.ReadCloser
-	b       *pendingBudget
-	held    *int64
-	refused bool
+	b    *pendingBudget
+	held *int64
 }
 
 func (bb *budgetedBody) Read(p []byte) (int, error) {
@@ -92,7 +88,6 @@ func (bb *budgetedBody) Read(p []byte) (int, error) {
 		p = p[:budgetChunk]
 	}
 	if !bb.b.take(int64(len(p))) {
-		bb.refused = true
 		return 0, errOverloaded
 	}
 	n, err := bb.ReadCloser.Read(p)

@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"context"
 	"strings"
 
 	"github.com/eventgw/gateway/gateway/internal/store"
@@ -21,21 +20,6 @@ import (
 // key; a scoped draft carries that form as its LegacyIdemKey, which the
 // store consults on a miss, so a retry across the upgrade still replays
 // for as long as the old key is remembered (ingest.idempotency_window).
-
-// apiKeyCtx is the context key of the name of the API key that
-// authenticated the request.
-type apiKeyCtx struct{}
-
-func withAPIKeyName(ctx context.Context, name string) context.Context {
-	return context.WithValue(ctx, apiKeyCtx{}, name)
-}
-
-// apiKeyName is the name of the API key that sent the request, or "" when
-// the API has no keys.
-func apiKeyName(ctx context.Context) string {
-	name, _ := ctx.Value(apiKeyCtx{}).(string)
-	return name
-}
 
 // scopeIdemKeys moves the drafts' Idempotency-Key header keys into the
 // namespace of apiKey ("" leaves them shared).
