@@ -25,7 +25,8 @@ func TestAudit_file(t *testing.T) {
 		"audit:\n  file: " + auditPath + "\n")
 	r := s.start(cfg)
 
-	call := func(method, path, auth, contentType string, body []byte) int {
+	// call answers the status, and decodes the body into out if it is set.
+	call := func(method, path, auth, contentType string, body []byte, out any) int {
 		t.Helper()
 		req, err := http.NewRequest(method, r.base+path, bytes.NewReader(body))
 		require.NoError(t, err)
@@ -37,31 +38,27 @@ func TestAudit_file(t *testing.T) {
 		}
 		resp, err := client.Do(req)
 		require.NoError(t, err)
+		defer resp.Body.Close()
+		if out != nil {
+			require.NoError(t, json.NewDecoder(resp.Body).Decode(out))
+		}
 		_, _ = io.Copy(io.Discard, resp.Body)
-		_ = resp.Body.Close()
 		return resp.StatusCode
 	}
 	bearer := "bearer " + key
-	require.Equal(t, http.StatusUnauthorized, call(http.MethodGet, "/v1/webhooks", "Bearer wrong-key-0123456789-wxyz", "", nil))
+	require.Equal(t, http.StatusUnauthorized, call(http.MethodGet, "/v1/webhooks", "Bearer wrong-key-0123456789-wxyz", "", nil, nil))
 
 	var created struct {
 		ID string `json:"id"`
 	}
-	req, err := http.NewRequest(http.MethodPost, r.base+"/v1/webhooks", strings.NewReader(`{"url":"https://example.com/h","event_types":[">"]}`))
-	require.NoError(t, err)
-	req.Header.Set("Authorization", bearer)
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := client.Do(req)
-	require.NoError(t, err)
-	require.Equal(t, http.StatusCreated, resp.StatusCode)
-	require.NoError(t, json.NewDecoder(resp.Body).Decode(&created))
-	_ = resp.Body.Close()
-	require.Equal(t, http.StatusNoContent, call(http.MethodDelete, "/v1/webhooks/"+created.ID, bearer, "", nil))
+	require.Equal(t, http.StatusCreated, call(http.MethodPost, "/v1/webhooks", bearer, "application/json",
+		[]byte(`{"url":"https://example.com/h","event_types":[">"]}`), &created))
+	require.Equal(t, http.StatusNoContent, call(http.MethodDelete, "/v1/webhooks/"+created.ID, bearer, "", nil, nil))
 
 	// A deadline test: the plugin spins, so the call ends at its 100 ms
 	// deadline whatever the machine's speed.
-	require.Equal(t, http.StatusOK, call(http.MethodPut, "/v1/plugins/spin?kind=filter&limits.timeout=100ms", bearer, "application/wasm", watModule(t, "spin")))
-	status := call(http.MethodPost, "/v1/plugins/spin/invoke", bearer, "application/json", []byte(`{"event":{"type":"a.b","data":{}}}`))
+	require.Equal(t, http.StatusOK, call(http.MethodPut, "/v1/plugins/spin?kind=filter&limits.timeout=100ms", bearer, "application/wasm", watModule(t, "spin"), nil))
+	status := call(http.MethodPost, "/v1/plugins/spin/invoke", bearer, "application/json", []byte(`{"event":{"type":"a.b","data":{}}}`), nil)
 	require.True(t, status != 0, "invoke answered nothing")
 	require.NoError(t, r.stop(t))
 

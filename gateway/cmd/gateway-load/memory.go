@@ -7,14 +7,13 @@ import (
 	"net"
 	"net/http"
 	"strconv"
-	"sync"
 	"time"
 )
 
 // rssSampler records the peak VmRSS of a process, read from /proc every
-// 100 ms, and its VmHWM at the end.
+// 100 ms, and its VmHWM at the end. Only its goroutine writes peak; end
+// reads it after that goroutine has returned.
 type rssSampler struct {
-	mu   sync.Mutex
 	peak procMem
 	stop chan struct{}
 	done chan struct{}
@@ -28,12 +27,10 @@ func sampleRSS(pid int) *rssSampler {
 		defer t.Stop()
 		for {
 			if m, err := readProcMem(pid); err == nil {
-				s.mu.Lock()
 				if m.VmRSS > s.peak.VmRSS {
 					s.peak = m
 				}
 				s.peak.VmHWM = max(s.peak.VmHWM, m.VmHWM)
-				s.mu.Unlock()
 			}
 			select {
 			case <-s.stop:
@@ -50,8 +47,6 @@ func sampleRSS(pid int) *rssSampler {
 func (s *rssSampler) end() procMem {
 	close(s.stop)
 	<-s.done
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	return s.peak
 }
 

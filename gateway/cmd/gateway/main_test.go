@@ -119,15 +119,9 @@ func writeServeConfig(tb testing.TB, dir string) string {
 	return path
 }
 
-// serve starts `gateway serve --config cfgPath` and waits for the address
-// it logs.
-func serve(tb testing.TB, cfgPath string) *server {
-	tb.Helper()
-	return serveArgs(tb, cfgPath)
-}
-
-// serveArgs is serve with extra flags.
-func serveArgs(tb testing.TB, cfgPath string, extra ...string) *server {
+// serve starts `gateway serve --config cfgPath` with extra flags and waits
+// for the address it logs.
+func serve(tb testing.TB, cfgPath string, extra ...string) *server {
 	tb.Helper()
 	s := &server{stderr: filepath.Join(tb.TempDir(), "stderr"), exited: make(chan struct{})}
 	f, err := os.Create(s.stderr)

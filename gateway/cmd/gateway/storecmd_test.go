@@ -141,7 +141,7 @@ func TestStore_damageRefusedAndAccepted(t *testing.T) {
 	require.True(t, code != 0, "check must fail")
 	require.Contains(t, stderr, "50 acknowledged events are missing")
 
-	s = serveArgs(t, cfg, "--accept-data-loss")
+	s = serve(t, cfg, "--accept-data-loss")
 	require.Contains(t, s.log(), "level=ERROR")
 	require.Contains(t, s.log(), "missing=50")
 	require.NoError(t, s.cmd.Process.Signal(syscall.SIGTERM))

@@ -10,7 +10,6 @@ import (
 	"github.com/eventgw/gateway/gateway/config"
 	"github.com/eventgw/gateway/gateway/internal/plugins"
 	"github.com/eventgw/gateway/gateway/internal/wasmhost"
-	"github.com/eventgw/gateway/sdk/abi"
 )
 
 // checkPlugins reads the module of every plugin with a path, checks its
@@ -41,8 +40,7 @@ func checkPlugins(ctx context.Context, cfg *config.Config, logger *slog.Logger) 
 			problems = append(problems, prefix+trim(err))
 			continue
 		}
-		spec := wasmhost.Spec{Name: pc.Name, Wasm: wasm, Kind: abi.Kind(pc.Kind), Limits: wasmhost.Limits{MemoryPages: uint32(pc.Limits.MemoryMiB) * 16}}
-		if err := rt.Check(ctx, spec); err != nil {
+		if err := plugins.Check(ctx, rt, pc, wasm); err != nil {
 			problems = append(problems, prefix+pc.Path+": "+trim(err))
 			continue
 		}

@@ -313,16 +313,14 @@ func (e *Engine) enqueue(ctx context.Context, ds []store.Delivery, evs map[event
 		default:
 			// Hand the event along only while few are held: deliveries that
 			// wait (a slow or dead endpoint) must not pin their payloads.
-			var ev *outgoing
-			if ev = evs[d.EventSeq]; ev != nil {
-				// An event shared by several webhooks counts once per
-				// delivery: the bound errs on the safe side.
-				if e.heldEvents < maxHeldEvents && e.heldBytes+ev.size() <= maxHeldBytes {
-					e.heldEvents++
-					e.heldBytes += ev.size()
-				} else {
-					ev = nil
-				}
+			// An event shared by several webhooks counts once per delivery:
+			// the bound errs on the safe side.
+			ev := evs[d.EventSeq]
+			if ev != nil && e.heldEvents < maxHeldEvents && e.heldBytes+ev.size() <= maxHeldBytes {
+				e.heldEvents++
+				e.heldBytes += ev.size()
+			} else {
+				ev = nil
 			}
 			q.pushWith(d, ev)
 		}

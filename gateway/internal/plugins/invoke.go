@@ -51,7 +51,7 @@ func (m *Manager) Invoke(ctx context.Context, name string, ev event.Event, webho
 	capture := &captureHandler{}
 	pc := l.cfg
 	pc.Limits.Instances = 1
-	p, err := m.runtime.Load(ctx, m.spec(pc, l.wasm, nil, slog.New(capture)))
+	p, err := m.runtime.Load(ctx, spec(pc, l.wasm, nil, slog.New(capture)))
 	if err != nil {
 		return Invocation{}, fmt.Errorf("plugin %q: dry run: %w", name, err)
 	}

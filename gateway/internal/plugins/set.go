@@ -135,7 +135,7 @@ func (m *Manager) load(ctx context.Context, pc config.Plugin, wasm []byte, manag
 	if err != nil {
 		return nil, fmt.Errorf("plugin %q: %w", pc.Name, err)
 	}
-	p, err := m.runtime.Load(ctx, m.spec(pc, wasm, pkv, m.logger))
+	p, err := m.runtime.Load(ctx, spec(pc, wasm, pkv, m.logger))
 	if err != nil {
 		return nil, err
 	}
@@ -158,8 +158,15 @@ func (m *Manager) load(ctx context.Context, pc config.Plugin, wasm []byte, manag
 	return l, nil
 }
 
+// Check checks a config plugin's module with rt as a start would load it,
+// with the same limits, but creates no instance, so no guest code runs
+// (wasmhost.Runtime.Check): what `gateway validate` does.
+func Check(ctx context.Context, rt *wasmhost.Runtime, pc config.Plugin, wasm []byte) error {
+	return rt.Check(ctx, spec(pc, wasm, nil, nil))
+}
+
 // spec is the wasmhost.Spec of a plugin.
-func (m *Manager) spec(pc config.Plugin, wasm []byte, kv wasmhost.KV, logger *slog.Logger) wasmhost.Spec {
+func spec(pc config.Plugin, wasm []byte, kv wasmhost.KV, logger *slog.Logger) wasmhost.Spec {
 	mem := pc.Limits.MemoryMiB
 	if mem == 0 {
 		mem = defaultMemoryMiB

@@ -13,6 +13,7 @@ import (
 
 	"github.com/eventgw/gateway/gateway/config"
 	"github.com/eventgw/gateway/gateway/internal/wasmhost"
+	"github.com/eventgw/gateway/gateway/internal/webhook"
 )
 
 // Settings are what an API upload says about its module: the config file's
@@ -150,20 +151,16 @@ var secretWords = []string{"secret", "token", "password", "passwd", "key", "salt
 
 // maskConfig returns a plugin's config as the API shows it: the value of a
 // key that looks secret by name, or that secretKeys lists, becomes a hint
-// ("…" and its last four characters, as webhook secrets show; "…" alone for
-// a value under 16 characters, whose end would give too much away). The
-// plugin itself always gets the real values.
+// as webhook header values do (webhook.HeaderHint: "…" and its last four
+// characters; "…" alone for a value under 16 characters, whose end would
+// give too much away). The plugin itself always gets the real values.
 func maskConfig(cfg map[string]string, secretKeys []string) map[string]string {
 	out := make(map[string]string, len(cfg))
 	for k, v := range cfg {
+		if secretKey(k, secretKeys) {
+			v = webhook.HeaderHint(v)
+		}
 		out[k] = v
-		if !secretKey(k, secretKeys) {
-			continue
-		}
-		out[k] = "…"
-		if r := []rune(v); len(r) >= 16 {
-			out[k] += string(r[len(r)-4:])
-		}
 	}
 	return out
 }

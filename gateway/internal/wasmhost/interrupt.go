@@ -65,7 +65,7 @@ var errMalformed = errors.New("malformed module")
 // function (see above). It reads section and body headers only; a module it
 // cannot read is an error, never returned unguarded.
 func instrumentEntries(bin []byte) ([]byte, error) {
-	if len(bin) < 8 || !bytes.Equal(bin[:4], []byte("\x00asm")) {
+	if len(bin) < 8 || !bytes.HasPrefix(bin, wasmMagic) {
 		return nil, fmt.Errorf("%w: no wasm magic", errMalformed)
 	}
 	type section struct {

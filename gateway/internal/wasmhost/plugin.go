@@ -160,46 +160,45 @@ func (r *Runtime) Load(ctx context.Context, spec Spec) (*Plugin, error) {
 	if err != nil {
 		return nil, err
 	}
-	lim, eng, key, cm, kinds, hasKind, sum := c.lim, c.eng, c.key, c.cm, c.kinds, c.hasKind, c.key.hash
 	logger := spec.Logger
 	if logger == nil {
 		logger = r.logger
 	}
 	p := &Plugin{
 		name:     spec.Name,
-		hash:     hex.EncodeToString(sum[:]),
-		limits:   lim,
+		hash:     hex.EncodeToString(c.key.hash[:]),
+		limits:   c.lim,
 		config:   maps.Clone(spec.Config),
 		kv:       spec.KV,
 		logger:   logger.With("plugin", spec.Name),
 		rt:       r,
-		key:      key,
-		cm:       cm,
-		eng:      eng,
-		logLimit: logLimiter{perSec: lim.LogLinesPerSecond},
+		key:      c.key,
+		cm:       c.cm,
+		eng:      c.eng,
+		logLimit: logLimiter{perSec: c.lim.LogLinesPerSecond},
 		metrics:  make(map[string]int64),
 	}
-	if len(kinds) == 1 {
-		p.kind = kinds[0]
+	if len(c.kinds) == 1 {
+		p.kind = c.kinds[0]
 	}
-	p.pool = newPool(p, lim.PoolSize)
-	p.reservePages = lim.MemoryPages
-	if max, ok := cm.ExportedMemories()[abi.ExportMemory].Max(); ok && max < p.reservePages {
+	p.pool = newPool(p, c.lim.PoolSize)
+	p.reservePages = c.lim.MemoryPages
+	if max, ok := c.cm.ExportedMemories()[abi.ExportMemory].Max(); ok && max < p.reservePages {
 		p.reservePages = max // the module can never grow past its own maximum
 	}
 
 	in, err := p.newInstance(ctx)
 	if errors.Is(err, ErrMemoryBudget) {
-		r.release(ctx, key)
+		r.release(ctx, c.key)
 		return nil, fmt.Errorf("plugin %q: %w", spec.Name, err)
 	}
 	if err != nil {
-		r.release(ctx, key)
+		r.release(ctx, c.key)
 		return nil, loadError(spec.Name, []string{err.Error()})
 	}
-	if hasKind {
+	if c.hasKind {
 		k, err := in.guestKind(ctx)
-		if err == nil && !slices.Contains(kinds, k) {
+		if err == nil && !slices.Contains(c.kinds, k) {
 			err = fmt.Errorf("%s returned %q but the module exports no %q", abi.ExportKind, k, k.Export())
 		}
 		if err == nil && spec.Kind != "" && k != spec.Kind {
@@ -207,7 +206,7 @@ func (r *Runtime) Load(ctx context.Context, spec Spec) (*Plugin, error) {
 		}
 		if err != nil {
 			in.close(ctx)
-			r.release(ctx, key)
+			r.release(ctx, c.key)
 			return nil, loadError(spec.Name, []string{err.Error()})
 		}
 		p.kind = k
