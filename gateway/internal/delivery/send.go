@@ -168,7 +168,7 @@ func attemptError(err error, timeout time.Duration) error {
 	}
 	if strings.Contains(err.Error(), "server response headers exceeded") {
 		// net/http has no sentinel for this.
-		return errors.New("response headers larger than 64 KiB; the receiver must send smaller headers")
+		return fmt.Errorf("response headers larger than %d KiB; the receiver must send smaller headers", maxResponseHeaderBytes>>10)
 	}
 	var ue interface{ Unwrap() error }
 	if errors.As(err, &ue) {
