@@ -195,7 +195,8 @@ func Check(dir string, logger *slog.Logger) (CheckReport, error) {
 		}
 		defer unlock()
 	}
-	if err := checkDataDir(dir, rec); err != nil {
+	d, err := checkDataDir(dir, rec)
+	if err != nil {
 		return rep, err
 	}
 	if _, err := os.Stat(dir); err != nil {
@@ -208,10 +209,7 @@ func Check(dir string, logger *slog.Logger) (CheckReport, error) {
 	// Badger deletes the tables a MANIFEST does not list, even read-only;
 	// then Check, too, works on a scratch copy.
 	var db *badger.DB
-	if rep.Unlisted, err = unlistedTables(dir); err != nil {
-		return rep, fmt.Errorf("%w: %q: MANIFEST is unreadable (%v): %s", ErrDamaged, dir, err, damageHint)
-	}
-	if len(rep.Unlisted) == 0 {
+	if rep.Unlisted = d.unlisted(); len(rep.Unlisted) == 0 {
 		db, err = openBadger(bo)
 	}
 	if len(rep.Unlisted) > 0 || err != nil && strings.Contains(err.Error(), "truncate required") {

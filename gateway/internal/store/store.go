@@ -222,15 +222,19 @@ func prepareDir(opts *Options) (rec *integrityRecord, kept string, unlisted []st
 	if rec, err = readIntegrity(opts.Path); err != nil && !opts.AcceptDataLoss {
 		return nil, "", nil, err
 	}
-	if err := checkDataDir(opts.Path, rec); err != nil {
+	d, err := checkDataDir(opts.Path, rec)
+	if err != nil {
 		if !opts.AcceptDataLoss || !errors.Is(err, ErrDataLoss) {
 			return nil, "", nil, err
 		}
 		opts.Logger.Error("store: starting without the data the integrity record promises (--accept-data-loss)", "err", err)
 		rec = nil
 	}
-	kept, unlisted, err = keepUnlisted(opts.Path)
-	return rec, kept, unlisted, err
+	unlisted = d.unlisted()
+	if kept, err = keepUnlisted(opts.Path, unlisted); err != nil {
+		return nil, "", nil, err
+	}
+	return rec, kept, unlisted, nil
 }
 
 // openBadger is badger.Open with a panic turned into an error. Badger
