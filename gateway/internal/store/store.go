@@ -267,11 +267,8 @@ func (s *Store) checkIntegrity(rec *integrityRecord) error {
 	if err != nil {
 		return fmt.Errorf("store: read the event counter: %w", err)
 	}
-	last, err := s.lastSeq()
-	if err != nil {
-		return fmt.Errorf("store: read the last seq: %w", err)
-	}
-	s.events, s.last = n, last
+	s.events = n
+	last := s.last // restoreIDGen read it
 	if s.opts.Memory {
 		return nil
 	}
@@ -344,13 +341,17 @@ func (s *Store) checkSchema() error {
 }
 
 // restoreIDGen makes sure new seqs sort after every stored one, even if the
-// wall clock went back while the gateway was down.
+// wall clock went back while the gateway was down. It sets s.last, the
+// newest stored seq.
 func (s *Store) restoreIDGen() error {
 	last, err := s.lastSeq()
-	if err != nil || last.IsZero() {
-		return err
+	if err != nil {
+		return fmt.Errorf("store: read the last seq: %w", err)
 	}
-	s.gen = event.NewIDGenAfter(last, s.opts.Now)
+	s.last = last
+	if !last.IsZero() {
+		s.gen = event.NewIDGenAfter(last, s.opts.Now)
+	}
 	return nil
 }
 
