@@ -186,22 +186,20 @@ func Check(dir string, logger *slog.Logger) (CheckReport, error) {
 	if err != nil {
 		return rep, err
 	}
+	if _, err := os.Stat(dir); err != nil {
+		return rep, fmt.Errorf("store: check %q: %w", dir, err)
+	}
 	// Under dir's lock (Badger's, shared): a running gateway is ErrInUse
 	// before its files are read while it changes them, and none starts
 	// while Check reads them or works on a scratch copy of them.
-	if _, err := os.Stat(dir); err == nil {
-		unlock, err := lockShared(dir)
-		if err != nil {
-			return rep, fmt.Errorf("%w; check it when the gateway is stopped, or take an online backup (POST /v1/admin/backup) and check a restore of it", err)
-		}
-		defer unlock()
+	unlock, err := lockShared(dir)
+	if err != nil {
+		return rep, fmt.Errorf("%w; check it when the gateway is stopped, or take an online backup (POST /v1/admin/backup) and check a restore of it", err)
 	}
+	defer unlock()
 	d, err := checkDataDir(dir, rec)
 	if err != nil {
 		return rep, err
-	}
-	if _, err := os.Stat(dir); err != nil {
-		return rep, fmt.Errorf("store: check %q: %w", dir, err)
 	}
 	// Not OnTableAndBlockRead: Badger v4.9 dereferences a nil block when a
 	// table's block fails its checksum in that mode, and panics in one of
