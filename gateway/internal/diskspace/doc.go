@@ -40,6 +40,6 @@
 // goroutine. Admit, on the ingest path, reads the last poll's answer from
 // an atomic and subtracts the bytes admitted since that poll, so a burst
 // between two polls cannot run past the margin. It never makes a system
-// call. Statfs, Needed and the clock are options, so tests drive every
+// call. Statfs, Needed and Interval are options, so tests drive every
 // state without filling a disk.
 package diskspace

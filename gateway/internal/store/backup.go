@@ -173,9 +173,10 @@ func copyFile(from, to string) error {
 }
 
 // Check verifies the data directory dir offline: the checks of Open
-// (checkDataDir, the integrity record), then every table's checksums, then
-// every key and value, decoding each event. It opens Badger read-only and
-// fails with ErrInUse while a gateway runs on dir.
+// (checkDataDir, which verifies every block of every listed table, and the
+// integrity record), then every key and value, decoding each event. It
+// opens Badger read-only and fails with ErrInUse while a gateway runs on
+// dir.
 func Check(dir string, logger *slog.Logger) (CheckReport, error) {
 	var rep CheckReport
 	if logger == nil {
@@ -185,21 +186,20 @@ func Check(dir string, logger *slog.Logger) (CheckReport, error) {
 	if err != nil {
 		return rep, err
 	}
+	if _, err := os.Stat(dir); err != nil {
+		return rep, fmt.Errorf("store: check %q: %w", dir, err)
+	}
 	// Under dir's lock (Badger's, shared): a running gateway is ErrInUse
 	// before its files are read while it changes them, and none starts
 	// while Check reads them or works on a scratch copy of them.
-	if _, err := os.Stat(dir); err == nil {
-		unlock, err := lockShared(dir)
-		if err != nil {
-			return rep, fmt.Errorf("%w; check it when the gateway is stopped, or take an online backup (POST /v1/admin/backup) and check a restore of it", err)
-		}
-		defer unlock()
+	unlock, err := lockShared(dir)
+	if err != nil {
+		return rep, fmt.Errorf("%w; check it when the gateway is stopped, or take an online backup (POST /v1/admin/backup) and check a restore of it", err)
 	}
-	if err := checkDataDir(dir, rec); err != nil {
+	defer unlock()
+	d, err := checkDataDir(dir, rec)
+	if err != nil {
 		return rep, err
-	}
-	if _, err := os.Stat(dir); err != nil {
-		return rep, fmt.Errorf("store: check %q: %w", dir, err)
 	}
 	// Not OnTableAndBlockRead: Badger v4.9 dereferences a nil block when a
 	// table's block fails its checksum in that mode, and panics in one of
@@ -208,10 +208,7 @@ func Check(dir string, logger *slog.Logger) (CheckReport, error) {
 	// Badger deletes the tables a MANIFEST does not list, even read-only;
 	// then Check, too, works on a scratch copy.
 	var db *badger.DB
-	if rep.Unlisted, err = unlistedTables(dir); err != nil {
-		return rep, fmt.Errorf("%w: %q: MANIFEST is unreadable (%v): %s", ErrDamaged, dir, err, damageHint)
-	}
-	if len(rep.Unlisted) == 0 {
+	if rep.Unlisted = d.unlisted(); len(rep.Unlisted) == 0 {
 		db, err = openBadger(bo)
 	}
 	if len(rep.Unlisted) > 0 || err != nil && strings.Contains(err.Error(), "truncate required") {
@@ -237,9 +234,6 @@ func Check(dir string, logger *slog.Logger) (CheckReport, error) {
 		return rep, err
 	}
 	defer db.Close()
-	if err := db.VerifyChecksum(); err != nil {
-		return rep, fmt.Errorf("%w: %q: %v: %s", ErrDamaged, dir, err, damageHint)
-	}
 	err = db.View(func(txn *badger.Txn) error {
 		it := txn.NewIterator(badger.IteratorOptions{PrefetchValues: false})
 		defer it.Close()

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/dgraph-io/badger/v4"
@@ -23,23 +24,55 @@ const damageHint = "restore the last backup into an empty directory (gateway sto
 	"or move this directory aside (or point storage.path or --data elsewhere) to start empty; " +
 	"`gateway store check` describes the damage"
 
+// dataDir is what checkDataDir read of a data directory, so that the steps
+// after it (keepUnlisted, Check) need not read it again.
+type dataDir struct {
+	// ssts are the .sst files in the directory.
+	ssts []string
+	// tables is what its MANIFEST lists; nil without a MANIFEST.
+	tables map[uint64]badger.TableManifest
+}
+
+// unlisted returns the .sst files that the MANIFEST does not list, sorted.
+// Badger deletes them when it opens the directory, even read-only, taking
+// them for what a crash in a flush or a compaction leaves behind. They can
+// also be the tables of a MANIFEST cut short in the middle, and then they
+// hold acknowledged events. With no MANIFEST there is nothing to compare
+// with (checkDataDir has refused such a directory already).
+func (d dataDir) unlisted() []string {
+	if d.tables == nil {
+		return nil
+	}
+	var out []string
+	for _, name := range d.ssts {
+		id, err := strconv.ParseUint(strings.TrimSuffix(name, ".sst"), 10, 64)
+		if _, listed := d.tables[id]; err == nil && !listed {
+			out = append(out, name)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
 // checkDataDir refuses a directory whose Badger files cannot be trusted,
 // before Badger opens it. Badger itself recovers silently from what it
 // takes for a crash: without a MANIFEST it starts a new empty database and,
 // at the next flush, writes over 000001.sst; a MANIFEST cut short loses the
 // tables it no longer lists; a table whose footer points outside the file
 // panics in one of Badger's own goroutines, where no recover can catch it.
-// rec is the integrity record, nil if there is none.
-func checkDataDir(dir string, rec *integrityRecord) error {
+// rec is the integrity record, nil if there is none. It reads the directory
+// and the MANIFEST once, and every listed table once (checkTable).
+func checkDataDir(dir string, rec *integrityRecord) (dataDir, error) {
+	var d dataDir
 	entries, err := os.ReadDir(dir)
 	if errors.Is(err, os.ErrNotExist) {
 		if rec != nil {
-			return missingData(dir, rec)
+			return d, missingData(dir, rec)
 		}
-		return nil
+		return d, nil
 	}
 	if err != nil {
-		return fmt.Errorf("store: read data directory %q: %w", dir, err)
+		return d, fmt.Errorf("store: read data directory %q: %w", dir, err)
 	}
 	files := map[string][]string{} // extension -> names
 	hasManifest := false
@@ -52,33 +85,37 @@ func checkDataDir(dir string, rec *integrityRecord) error {
 			files[ext] = append(files[ext], name)
 		}
 	}
+	d.ssts = files[".sst"]
 	if !hasManifest {
 		if len(files) > 0 {
-			return fmt.Errorf("%w: %q holds %s but no MANIFEST, the file that lists them; "+
+			return d, fmt.Errorf("%w: %q holds %s but no MANIFEST, the file that lists them; "+
 				"opening it would start an empty store and overwrite them: %s",
 				ErrDamaged, dir, describeFiles(files), damageHint)
 		}
 		if rec != nil {
-			return missingData(dir, rec)
+			return d, missingData(dir, rec)
 		}
-		return nil
+		return d, nil
 	}
-	tables, err := readManifest(dir)
-	if err != nil {
-		return fmt.Errorf("%w: %q: MANIFEST is unreadable (%v); the tables it lists cannot be found without it: %s",
+	if d.tables, err = readManifest(dir); err != nil {
+		return d, fmt.Errorf("%w: %q: MANIFEST is unreadable (%v); the tables it lists cannot be found without it: %s",
 			ErrDamaged, dir, err, damageHint)
 	}
-	if len(tables) == 0 && len(files[".sst"]) > 0 {
-		return fmt.Errorf("%w: %q: MANIFEST lists no tables but the directory holds %s; "+
-			"the MANIFEST was cut short or replaced: %s", ErrDamaged, dir, describeFiles(map[string][]string{".sst": files[".sst"]}), damageHint)
+	if len(d.tables) == 0 && len(d.ssts) > 0 {
+		return d, fmt.Errorf("%w: %q: MANIFEST lists no tables but the directory holds %s; "+
+			"the MANIFEST was cut short or replaced: %s", ErrDamaged, dir, describeFiles(map[string][]string{".sst": d.ssts}), damageHint)
 	}
-	for _, id := range tables {
-		name := tableName(id)
-		if err := checkTableFooter(filepath.Join(dir, name)); err != nil {
-			return fmt.Errorf("%w: %q: table %s: %v: %s", ErrDamaged, dir, name, err, damageHint)
+	ids := make([]uint64, 0, len(d.tables))
+	for id := range d.tables {
+		ids = append(ids, id)
+	}
+	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+	for _, id := range ids {
+		if err := checkTable(filepath.Join(dir, tableName(id)), id, d.tables[id]); err != nil {
+			return d, fmt.Errorf("%w: %q: table %s: %v: %s", ErrDamaged, dir, tableName(id), err, damageHint)
 		}
 	}
-	return verifyTables(dir)
+	return d, nil
 }
 
 func missingData(dir string, rec *integrityRecord) error {
@@ -102,9 +139,8 @@ func describeFiles(files map[string][]string) string {
 	return strings.Join(parts, ", ")
 }
 
-// readManifest replays dir's MANIFEST and returns the ids of the tables it
-// lists.
-func readManifest(dir string) ([]uint64, error) {
+// readManifest replays dir's MANIFEST and returns the tables it lists.
+func readManifest(dir string) (map[uint64]badger.TableManifest, error) {
 	f, err := os.Open(filepath.Join(dir, "MANIFEST"))
 	if err != nil {
 		return nil, err
@@ -114,47 +150,25 @@ func readManifest(dir string) ([]uint64, error) {
 	if err != nil {
 		return nil, err
 	}
-	ids := make([]uint64, 0, len(m.Tables))
-	for id := range m.Tables {
-		ids = append(ids, id)
-	}
-	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
-	return ids, nil
+	return m.Tables, nil
 }
 
 // tableName is Badger's file name for table id.
 func tableName(id uint64) string { return fmt.Sprintf("%06d.sst", id) }
 
-// checkTableFooter checks that a table exists and that the lengths in its
-// footer fit inside it. A table ends with its index, the index length (4
-// bytes), the index checksum and the checksum length (4 bytes); Badger
-// slices the file with those lengths unchecked, and panics when they point
-// outside it (a truncated table). The checksums themselves are Badger's to
-// verify (ChecksumVerificationMode).
-func checkTableFooter(path string) error {
-	f, err := os.Open(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return errors.New("listed in the MANIFEST but the .sst file is missing")
-	}
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return err
-	}
-	size := fi.Size()
+// checkTableFooter checks that the lengths in a table's footer fit inside
+// it. A table ends with its index, the index length (4 bytes), the index
+// checksum and the checksum length (4 bytes); Badger slices the file with
+// those lengths unchecked, and panics when they point outside it (a
+// truncated table). The checksums themselves are verifyTable's.
+func checkTableFooter(b []byte) error {
+	size := int64(len(b))
 	const word = 4
-	var buf [word]byte
 	readWord := func(off int64) (int64, error) {
 		if off < 0 {
 			return 0, fmt.Errorf("the .sst file is cut short (%d bytes)", size)
 		}
-		if _, err := f.ReadAt(buf[:], off); err != nil {
-			return 0, fmt.Errorf("read the .sst footer: %w", err)
-		}
-		return int64(binary.BigEndian.Uint32(buf[:])), nil
+		return int64(binary.BigEndian.Uint32(b[off:])), nil
 	}
 	chkLen, err := readWord(size - word)
 	if err != nil {

@@ -116,9 +116,12 @@ type committed struct {
 // integrityInterval. The record therefore lags the store by up to one
 // interval, which only ever makes it claim less than is on disk.
 //
-// Two locks, so that a slow disk never stalls ingest: the committer takes
-// mu for a few nanoseconds per group commit to publish state; flush holds
-// wmu across db.Sync and the file write, and takes mu only to copy state.
+// Two locks, so that the file write never stalls ingest: the committer
+// takes mu for a few nanoseconds per group commit to publish state; flush
+// holds wmu across db.Sync and the file write, and takes mu only to copy
+// state. db.Sync itself (only when commits are not synced) holds Badger's
+// db.lock across the WAL's msync, and Badger's writer takes that lock for
+// every write: a commit arriving meanwhile waits for the msync (DESIGN.md).
 type recorder struct {
 	dir     string
 	db      *badger.DB

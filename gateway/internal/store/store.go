@@ -222,15 +222,19 @@ func prepareDir(opts *Options) (rec *integrityRecord, kept string, unlisted []st
 	if rec, err = readIntegrity(opts.Path); err != nil && !opts.AcceptDataLoss {
 		return nil, "", nil, err
 	}
-	if err := checkDataDir(opts.Path, rec); err != nil {
+	d, err := checkDataDir(opts.Path, rec)
+	if err != nil {
 		if !opts.AcceptDataLoss || !errors.Is(err, ErrDataLoss) {
 			return nil, "", nil, err
 		}
 		opts.Logger.Error("store: starting without the data the integrity record promises (--accept-data-loss)", "err", err)
 		rec = nil
 	}
-	kept, unlisted, err = keepUnlisted(opts.Path)
-	return rec, kept, unlisted, err
+	unlisted = d.unlisted()
+	if kept, err = keepUnlisted(opts.Path, unlisted); err != nil {
+		return nil, "", nil, err
+	}
+	return rec, kept, unlisted, nil
 }
 
 // openBadger is badger.Open with a panic turned into an error. Badger
@@ -263,11 +267,8 @@ func (s *Store) checkIntegrity(rec *integrityRecord) error {
 	if err != nil {
 		return fmt.Errorf("store: read the event counter: %w", err)
 	}
-	last, err := s.lastSeq()
-	if err != nil {
-		return fmt.Errorf("store: read the last seq: %w", err)
-	}
-	s.events, s.last = n, last
+	s.events = n
+	last := s.last // restoreIDGen read it
 	if s.opts.Memory {
 		return nil
 	}
@@ -340,13 +341,17 @@ func (s *Store) checkSchema() error {
 }
 
 // restoreIDGen makes sure new seqs sort after every stored one, even if the
-// wall clock went back while the gateway was down.
+// wall clock went back while the gateway was down. It sets s.last, the
+// newest stored seq.
 func (s *Store) restoreIDGen() error {
 	last, err := s.lastSeq()
-	if err != nil || last.IsZero() {
-		return err
+	if err != nil {
+		return fmt.Errorf("store: read the last seq: %w", err)
 	}
-	s.gen = event.NewIDGenAfter(last, s.opts.Now)
+	s.last = last
+	if !last.IsZero() {
+		s.gen = event.NewIDGenAfter(last, s.opts.Now)
+	}
 	return nil
 }
 

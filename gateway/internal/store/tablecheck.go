@@ -1,58 +1,44 @@
 package store
 
 import (
+	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
-	"sort"
 
 	"github.com/dgraph-io/badger/v4"
 	"github.com/dgraph-io/badger/v4/options"
 	"github.com/dgraph-io/badger/v4/table"
 )
 
-// verifyTables reads every table dir's MANIFEST lists and verifies each
-// block: that it decompresses and that its checksum matches. Badger does the
-// same when it opens a table (OnTableRead), but in its own goroutines, and a
-// block that fails to decompress (a flipped byte in Snappy data) makes
-// v4.9.6 dereference a nil block (table.VerifyChecksum) and kill the
-// process. Here the failure is in the caller's goroutine, recovered, and
-// becomes ErrDamaged naming the table. It costs one more read of every
-// table at start; Badger's own pass then reads them from the page cache.
-func verifyTables(dir string) error {
-	f, err := os.Open(filepath.Join(dir, "MANIFEST"))
+// checkTable reads one table the MANIFEST lists, checks its footer
+// (checkTableFooter) and verifies each block: that it decompresses and that
+// its checksum matches. Badger does the same when it opens a table
+// (OnTableRead), but in its own goroutines, and a block that fails to
+// decompress (a flipped byte in Snappy data) makes v4.9.6 dereference a nil
+// block (table.VerifyChecksum) and kill the process. Here the failure is in
+// the caller's goroutine, recovered, and becomes an error. It costs one more
+// read of every table at start; Badger's own pass then reads them from the
+// page cache (DESIGN.md has the figures).
+func checkTable(path string, id uint64, tm badger.TableManifest) error {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return errors.New("listed in the MANIFEST but the .sst file is missing")
+	}
 	if err != nil {
 		return err
 	}
-	defer f.Close()
-	m, _, err := badger.ReplayManifestFile(f, 0, badger.DefaultOptions(dir))
-	if err != nil {
+	if err := checkTableFooter(b); err != nil {
 		return err
 	}
-	ids := make([]uint64, 0, len(m.Tables))
-	for id := range m.Tables {
-		ids = append(ids, id)
+	if tm.KeyID != 0 {
+		return nil // encrypted: the store never encrypts, Badger checks it
 	}
-	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
-	for _, id := range ids {
-		tm := m.Tables[id]
-		if tm.KeyID != 0 {
-			continue // encrypted: the store never encrypts, Badger checks it
-		}
-		if err := verifyTable(filepath.Join(dir, tableName(id)), id, tm.Compression); err != nil {
-			return fmt.Errorf("%w: %q: table %s: %v: %s", ErrDamaged, dir, tableName(id), err, damageHint)
-		}
-	}
-	return nil
+	return verifyTable(b, id, tm.Compression)
 }
 
-// verifyTable verifies the blocks of one table, turning Badger's panics
+// verifyTable verifies the blocks of one table, b, turning Badger's panics
 // into an error.
-func verifyTable(path string, id uint64, c options.CompressionType) (err error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return err
-	}
+func verifyTable(b []byte, id uint64, c options.CompressionType) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("a block does not decompress or does not match its checksum (Badger: %v)", firstLine(r))

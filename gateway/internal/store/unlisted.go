@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sort"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -14,53 +12,19 @@ import (
 // tables that the MANIFEST does not list, one subdirectory per start.
 const keptTablesDir = "gateway-kept-tables"
 
-// unlistedTables returns the .sst files in dir that its MANIFEST does not
-// list. Badger deletes them when it opens dir, even read-only, taking them
-// for what a crash in a flush or a compaction leaves behind. They can also be
-// the tables of a MANIFEST cut short in the middle, and then they hold
-// acknowledged events. With no MANIFEST there is nothing to compare with
-// (checkDataDir has refused such a directory already).
-func unlistedTables(dir string) ([]string, error) {
-	if _, err := os.Stat(filepath.Join(dir, "MANIFEST")); err != nil {
-		return nil, nil
-	}
-	listed, err := readManifest(dir)
-	if err != nil {
-		return nil, err
-	}
-	in := make(map[uint64]bool, len(listed))
-	for _, id := range listed {
-		in[id] = true
-	}
-	ssts, err := filepath.Glob(filepath.Join(dir, "*.sst"))
-	if err != nil {
-		return nil, err
-	}
-	var out []string
-	for _, path := range ssts {
-		name := filepath.Base(path)
-		id, err := strconv.ParseUint(strings.TrimSuffix(name, ".sst"), 10, 64)
-		if err == nil && !in[id] {
-			out = append(out, name)
-		}
-	}
-	sort.Strings(out)
-	return out, nil
-}
-
-// keepUnlisted links the tables dir's MANIFEST does not list into a new
-// keptTablesDir subdirectory before Badger deletes them, and returns that
-// subdirectory ("" when every table is listed). Open removes it once the
-// store has recovered every event its integrity record counts: the tables
-// were a crash's leftovers. Otherwise it stays, for the operator.
-func keepUnlisted(dir string) (kept string, names []string, err error) {
-	names, err = unlistedTables(dir)
-	if err != nil || len(names) == 0 {
-		return "", nil, err
+// keepUnlisted links names, the tables dir's MANIFEST does not list
+// (dataDir.unlisted), into a new keptTablesDir subdirectory before Badger
+// deletes them, and returns that subdirectory ("" when there are none).
+// Open removes it once the store has recovered every event its integrity
+// record counts: the tables were a crash's leftovers. Otherwise it stays,
+// for the operator.
+func keepUnlisted(dir string, names []string) (kept string, err error) {
+	if len(names) == 0 {
+		return "", nil
 	}
 	kept = filepath.Join(dir, keptTablesDir, time.Now().UTC().Format("20060102T150405.000000000Z"))
 	if err := os.MkdirAll(kept, 0o700); err != nil {
-		return "", nil, fmt.Errorf("store: keep tables the MANIFEST does not list: %w", err)
+		return "", fmt.Errorf("store: keep tables the MANIFEST does not list: %w", err)
 	}
 	for _, name := range names {
 		from, to := filepath.Join(dir, name), filepath.Join(kept, name)
@@ -68,10 +32,10 @@ func keepUnlisted(dir string) (kept string, names []string, err error) {
 			continue
 		}
 		if err := copyFile(from, to); err != nil {
-			return "", nil, fmt.Errorf("store: keep table %s, which the MANIFEST does not list, in %q: %w", name, kept, err)
+			return "", fmt.Errorf("store: keep table %s, which the MANIFEST does not list, in %q: %w", name, kept, err)
 		}
 	}
-	return kept, names, nil
+	return kept, nil
 }
 
 // keptNote is added to a refusal when tables were kept aside: they may hold
