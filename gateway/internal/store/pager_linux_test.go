@@ -50,8 +50,13 @@ func TestStore_pager(t *testing.T) {
 	k0, files := finishedVlogRSS(t, dir)
 	t.Logf("finished vlog files %d, resident %d KiB", files, k0)
 	require.True(t, files > 0, "no finished value log file is mapped; the test needs one")
-	require.Eventually(t, "the finished value log files to leave resident memory", func() bool {
+	// Most of the 64 MiB file must leave, not all: MADV_PAGEOUT is advice,
+	// and a loaded full-package run once kept 14 MiB of it resident for a
+	// minute (folios the kernel would not split or reclaim), while the
+	// pager had taken the rest. Without the pager all 64 MiB stay.
+	const most = 32 << 10 // KiB: half of a finished 64 MiB value log file
+	require.Eventually(t, "most of the finished value log file to leave resident memory", func() bool {
 		kib, _ := finishedVlogRSS(t, dir)
-		return kib < 4<<10
+		return kib < most
 	})
 }
