@@ -15,6 +15,7 @@ import (
 
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 
+	"github.com/eventgw/gateway/gateway/internal/outbox"
 	"github.com/eventgw/gateway/gateway/internal/require"
 	"github.com/eventgw/gateway/gateway/internal/store"
 	"github.com/eventgw/gateway/gateway/internal/webhook"
@@ -90,7 +91,7 @@ func TestDelivery_signedPayload(t *testing.T) {
 	require.Equal(t, 1, len(signatures(h.Header)))
 	require.True(t, strings.HasPrefix(signatures(h.Header)[0], "v1,"), "signature %q", signatures(h.Header)[0])
 
-	d := r.waitDelivery(t, ev.ID, wh.ID, store.StatusSucceeded)
+	d := r.waitDelivery(t, ev.ID, wh.ID, outbox.StatusSucceeded)
 	require.Equal(t, 1, d.Attempts)
 	require.Equal(t, 1, len(d.AttemptLog))
 	require.Equal(t, http.StatusOK, d.AttemptLog[0].StatusCode)
@@ -133,7 +134,7 @@ func TestDelivery_fanOut(t *testing.T) {
 		slices.Reverse(got) // the list is newest first
 		require.Equal(t, strings.Join(want[i], " "), strings.Join(got, " "), "deliveries of %s", p)
 		for _, id := range want[i] {
-			r.waitDelivery(t, id, hooks[i].ID, store.StatusSucceeded)
+			r.waitDelivery(t, id, hooks[i].ID, outbox.StatusSucceeded)
 		}
 		slices.Sort(want[i])
 		ids := rcs[i].ids()
@@ -156,7 +157,7 @@ func TestDelivery_failTwiceThenSucceed(t *testing.T) {
 	wh := r.createHook(t, rc.URL, []string{">"}, "")
 	ev := r.publish(t, "a.b", `{}`)
 
-	d := r.waitDelivery(t, ev.ID, wh.ID, store.StatusSucceeded)
+	d := r.waitDelivery(t, ev.ID, wh.ID, outbox.StatusSucceeded)
 	require.Equal(t, 3, d.Attempts)
 	require.Equal(t, 3, len(d.AttemptLog))
 	for i, want := range []int{500, 500, 204} {
@@ -179,7 +180,7 @@ func TestDelivery_alwaysFailingEndsDead(t *testing.T) {
 	ev := r.publish(t, "a.b", `{}`)
 
 	// retry_schedule [50ms, 100ms]: the first attempt and two retries.
-	d := r.waitDelivery(t, ev.ID, wh.ID, store.StatusDead)
+	d := r.waitDelivery(t, ev.ID, wh.ID, outbox.StatusDead)
 	require.Equal(t, 3, d.Attempts)
 	require.Equal(t, 3, len(d.AttemptLog))
 	require.Equal(t, 500, d.LastStatus)
@@ -201,14 +202,14 @@ func goneSetup(t *testing.T) (*running, *receiver, webhookView, []string) {
 	require.Eventually(t, "the webhook to be disabled", func() bool { return !r.webhook(t, wh.ID).Enabled })
 	got := r.webhook(t, wh.ID)
 	require.Contains(t, got.DisabledReason, "410")
-	d := r.waitDelivery(t, first, wh.ID, store.StatusParked)
+	d := r.waitDelivery(t, first, wh.ID, outbox.StatusParked)
 	require.Equal(t, 1, d.Attempts)
 	require.Equal(t, http.StatusGone, d.LastStatus)
 
 	// Later events are kept, parked; nothing is sent while disabled.
 	ids := append([]string{first}, r.publishN(t, "a.b", 3)...)
 	for _, id := range ids[1:] {
-		r.waitDelivery(t, id, wh.ID, store.StatusParked)
+		r.waitDelivery(t, id, wh.ID, outbox.StatusParked)
 	}
 	require.Equal(t, 1, rc.count())
 	rc.script(nil) // 200 from now on
@@ -224,7 +225,7 @@ func TestDelivery_goneParksThenEnableResumes(t *testing.T) {
 	require.True(t, v.Enabled, "PATCH answer: enabled")
 	require.Equal(t, "", v.DisabledReason)
 	for _, id := range ids {
-		r.waitDelivery(t, id, wh.ID, store.StatusSucceeded)
+		r.waitDelivery(t, id, wh.ID, outbox.StatusSucceeded)
 	}
 	// The parked deliveries went out in event order, after the 410.
 	var order []string
@@ -240,15 +241,15 @@ func TestDelivery_goneDiscardParked(t *testing.T) {
 
 	r.mustDo(t, http.MethodPatch, "/v1/webhooks/"+wh.ID, `{"enabled":true,"discard_parked":true}`, http.StatusOK, nil)
 	for _, id := range ids {
-		d := r.waitDelivery(t, id, wh.ID, store.StatusDead)
+		d := r.waitDelivery(t, id, wh.ID, outbox.StatusDead)
 		require.Contains(t, d.Note, "discarded")
 	}
 	// The webhook works again for new events; the discarded ones are not sent.
 	next := r.publish(t, "a.b", `{}`)
-	r.waitDelivery(t, next.ID, wh.ID, store.StatusSucceeded)
+	r.waitDelivery(t, next.ID, wh.ID, outbox.StatusSucceeded)
 	require.Equal(t, 2, rc.count())
 	require.Equal(t, next.ID, rc.all()[1].ID)
-	require.Equal(t, 0, len(r.deliveries(t, wh.ID, store.StatusParked)))
+	require.Equal(t, 0, len(r.deliveries(t, wh.ID, outbox.StatusParked)))
 }
 
 func TestDelivery_retryAfter(t *testing.T) {
@@ -268,7 +269,7 @@ func TestDelivery_retryAfter(t *testing.T) {
 	ids := r.publishN(t, "a.b", 2)
 
 	for i, id := range ids {
-		d := r.waitDelivery(t, id, wh.ID, store.StatusSucceeded)
+		d := r.waitDelivery(t, id, wh.ID, outbox.StatusSucceeded)
 		require.Equal(t, 2, len(d.AttemptLog))
 		require.Equal(t, codes[i], d.AttemptLog[0].StatusCode)
 		require.Equal(t, "1", d.AttemptLog[0].Headers["Retry-After"])
@@ -292,7 +293,7 @@ func TestDelivery_redirectNotFollowed(t *testing.T) {
 	wh := r.createHook(t, rc.URL, []string{">"}, "")
 	ev := r.publish(t, "a.b", `{}`)
 
-	d := r.waitDelivery(t, ev.ID, wh.ID, store.StatusDead)
+	d := r.waitDelivery(t, ev.ID, wh.ID, outbox.StatusDead)
 	require.Equal(t, 3, len(d.AttemptLog), "a 3xx is a failure and is retried")
 	for _, a := range d.AttemptLog {
 		require.Equal(t, http.StatusFound, a.StatusCode)
@@ -320,7 +321,7 @@ func TestDelivery_timeout(t *testing.T) {
 	wh := r.createHook(t, rc.URL, []string{">"}, "")
 	ev := r.publish(t, "a.b", `{}`)
 
-	d := r.waitDelivery(t, ev.ID, wh.ID, store.StatusSucceeded)
+	d := r.waitDelivery(t, ev.ID, wh.ID, outbox.StatusSucceeded)
 	require.Equal(t, 2, len(d.AttemptLog))
 	a := d.AttemptLog[0]
 	require.Equal(t, 0, a.StatusCode)
@@ -406,7 +407,7 @@ func TestDelivery_ordered(t *testing.T) {
 	const n = 8
 	ids := r.publishN(t, "a.b", n)
 	for _, id := range ids {
-		r.waitDelivery(t, id, wh.ID, store.StatusSucceeded)
+		r.waitDelivery(t, id, wh.ID, outbox.StatusSucceeded)
 	}
 
 	hs := rc.all()
@@ -462,7 +463,7 @@ func TestDelivery_maxInFlight(t *testing.T) {
 	close(release)
 	rc.waitCount(t, n)
 	for _, id := range ids {
-		r.waitDelivery(t, id, wh.ID, store.StatusSucceeded)
+		r.waitDelivery(t, id, wh.ID, outbox.StatusSucceeded)
 	}
 	// Never more than two at once; and two at once did happen (the limit
 	// is the per-webhook one, not the gateway's default of 8 or 1).
@@ -481,7 +482,7 @@ func TestDelivery_rateLimit(t *testing.T) {
 	ids := r.publishN(t, "a.b", n)
 	hs := rc.waitCount(t, n)
 	for _, id := range ids {
-		r.waitDelivery(t, id, wh.ID, store.StatusSucceeded)
+		r.waitDelivery(t, id, wh.ID, outbox.StatusSucceeded)
 	}
 	// The k-th arrival (from 0) came after k+1 tokens were taken, so no
 	// sooner than (k+1-burst)/rate seconds after start. Only lower bounds:
@@ -512,16 +513,16 @@ func TestDelivery_replay(t *testing.T) {
 	wh := r.createHook(t, rc.URL, []string{">"}, "")
 	since := time.Now().Add(-time.Second).UTC().Format(time.RFC3339Nano)
 	ids := r.publishN(t, "a.b", 3)
-	r.waitDelivery(t, ids[0], wh.ID, store.StatusSucceeded)
-	r.waitDelivery(t, ids[1], wh.ID, store.StatusSucceeded)
-	r.waitDelivery(t, ids[2], wh.ID, store.StatusDead)
+	r.waitDelivery(t, ids[0], wh.ID, outbox.StatusSucceeded)
+	r.waitDelivery(t, ids[1], wh.ID, outbox.StatusSucceeded)
+	r.waitDelivery(t, ids[2], wh.ID, outbox.StatusDead)
 	rc.script(nil)
 
 	// Replaying only the dead ones sends event 3 once more.
 	var res struct{ Replayed int }
 	r.mustDo(t, http.MethodPost, "/v1/webhooks/"+wh.ID+"/replay", `{"since":"`+since+`","status":["dead"]}`, http.StatusAccepted, &res)
 	require.Equal(t, 1, res.Replayed)
-	d := r.waitDelivery(t, ids[2], wh.ID, store.StatusSucceeded)
+	d := r.waitDelivery(t, ids[2], wh.ID, outbox.StatusSucceeded)
 	require.Equal(t, 4, d.Attempts)
 	require.Equal(t, 4, len(rc.of(ids[2])))
 	require.Equal(t, 1, len(rc.of(ids[0])))
@@ -542,7 +543,7 @@ func TestDelivery_replay(t *testing.T) {
 		require.Equal(t, id, last.ID)
 		require.Equal(t, id, dataEventID(t, last.Body))
 		require.NoError(t, v.Verify(last.Header, last.Body))
-		r.waitDelivery(t, id, wh.ID, store.StatusSucceeded)
+		r.waitDelivery(t, id, wh.ID, outbox.StatusSucceeded)
 	}
 }
 
@@ -561,14 +562,14 @@ func TestDelivery_retryDead(t *testing.T) {
 	rc := newReceiver(t, status(http.StatusBadGateway))
 	wh := r.createHook(t, rc.URL, []string{">"}, "")
 	ev := r.publish(t, "a.b", `{}`)
-	d := r.waitDelivery(t, ev.ID, wh.ID, store.StatusDead)
+	d := r.waitDelivery(t, ev.ID, wh.ID, outbox.StatusDead)
 	require.Equal(t, 3, d.Attempts)
 
 	rc.script(nil)
 	var accepted deliveryView
 	r.mustDo(t, http.MethodPost, "/v1/deliveries/"+d.ID+"/retry", "", http.StatusAccepted, &accepted)
 	require.Equal(t, d.ID, accepted.ID)
-	d = r.waitDelivery(t, ev.ID, wh.ID, store.StatusSucceeded)
+	d = r.waitDelivery(t, ev.ID, wh.ID, outbox.StatusSucceeded)
 	require.Equal(t, 4, d.Attempts)
 	require.Equal(t, 4, len(d.AttemptLog))
 	require.Equal(t, http.StatusOK, d.AttemptLog[3].StatusCode)
@@ -632,7 +633,7 @@ func TestDelivery_egressDial(t *testing.T) {
 	require.Equal(t, "url", e.Error.Field)
 
 	ev := r.publish(t, "a.b", `{}`)
-	d := r.waitDelivery(t, ev.ID, "wh_rebound", store.StatusDead)
+	d := r.waitDelivery(t, ev.ID, "wh_rebound", outbox.StatusDead)
 	require.Equal(t, 3, len(d.AttemptLog))
 	for _, a := range d.AttemptLog {
 		require.Equal(t, 0, a.StatusCode)
@@ -675,12 +676,12 @@ func TestDelivery_restart(t *testing.T) {
 	r = s.start(cfg)
 	require.Eventually(t, "every event to reach the receiver", func() bool { return len(rc.ids()) == n })
 	for _, id := range ids {
-		r.waitDelivery(t, id, wh.ID, store.StatusSucceeded)
+		r.waitDelivery(t, id, wh.ID, outbox.StatusSucceeded)
 	}
 	// The failures before the restart are still on record: the restarted
 	// gateway retried those deliveries, it did not start them afresh.
 	for _, id := range triedBefore {
-		d := r.waitDelivery(t, id, wh.ID, store.StatusSucceeded)
+		d := r.waitDelivery(t, id, wh.ID, outbox.StatusSucceeded)
 		require.True(t, d.Attempts >= 2, "delivery of %s: %d attempts, want the failure before the restart and the success", id, d.Attempts)
 		require.Equal(t, http.StatusInternalServerError, d.AttemptLog[0].StatusCode, "first attempt of %s", id)
 	}
@@ -697,10 +698,10 @@ func TestDelivery_deleteFinishesDeliveries(t *testing.T) {
 
 	r.mustDo(t, http.MethodDelete, "/v1/webhooks/"+wh.ID, "", http.StatusNoContent, nil)
 	for _, id := range ids {
-		d := r.waitDelivery(t, id, wh.ID, store.StatusDead)
+		d := r.waitDelivery(t, id, wh.ID, outbox.StatusDead)
 		require.Contains(t, d.Note, "webhook deleted")
 	}
-	require.Equal(t, 0, len(r.deliveries(t, wh.ID, store.StatusParked)))
+	require.Equal(t, 0, len(r.deliveries(t, wh.ID, outbox.StatusParked)))
 	require.Equal(t, 1, rc.count()) // only the attempt that got the 410
 }
 
@@ -719,16 +720,16 @@ func TestDelivery_circuitBreaker(t *testing.T) {
 
 	rc.waitCount(t, 3)
 	require.Eventually(t, "three failed attempts to be recorded", func() bool {
-		return len(r.deliveries(t, wh.ID, store.StatusFailed)) >= 3
+		return len(r.deliveries(t, wh.ID, outbox.StatusFailed)) >= 3
 	})
 	// Give a broken breaker every chance to send more before looking. It
 	// would within milliseconds; a busy machine can only hide that, never
 	// fail the test.
 	time.Sleep(300 * time.Millisecond)
 	require.Equal(t, 3, rc.count())
-	failed := r.deliveries(t, wh.ID, store.StatusFailed)
+	failed := r.deliveries(t, wh.ID, outbox.StatusFailed)
 	require.Equal(t, 3, len(failed))
-	pending := r.deliveries(t, wh.ID, store.StatusPending)
+	pending := r.deliveries(t, wh.ID, outbox.StatusPending)
 	require.Equal(t, len(ids)-3, len(pending))
 	for _, d := range pending {
 		require.Equal(t, 0, d.Attempts, "delivery %s was attempted while the breaker was open", d.ID)
@@ -750,6 +751,6 @@ func TestDelivery_autoDisable(t *testing.T) {
 
 	require.Eventually(t, "the webhook to be disabled", func() bool { return !r.webhook(t, wh.ID).Enabled })
 	require.Contains(t, r.webhook(t, wh.ID).DisabledReason, "failing continuously")
-	d := r.waitDelivery(t, ev.ID, wh.ID, store.StatusParked)
+	d := r.waitDelivery(t, ev.ID, wh.ID, outbox.StatusParked)
 	require.True(t, d.Attempts >= 2, "want several failed attempts before the disable, got %d", d.Attempts)
 }

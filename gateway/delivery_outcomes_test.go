@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/eventgw/gateway/gateway/event"
+	"github.com/eventgw/gateway/gateway/internal/outbox"
 	"github.com/eventgw/gateway/gateway/internal/require"
 	"github.com/eventgw/gateway/gateway/internal/store"
 	"github.com/eventgw/gateway/sdk/verify"
@@ -113,7 +114,7 @@ func TestDelivery_stoppedEventsNeverSent(t *testing.T) {
 	since := time.Now().Add(-time.Minute).UTC().Format(time.RFC3339Nano)
 	denied := r.publish(t, "payment.created", `{"amount":20000}`)
 	allowed := r.publish(t, "payment.created", `{"amount":50}`)
-	r.waitDelivery(t, allowed.ID, "wh_pay", store.StatusSucceeded)
+	r.waitDelivery(t, allowed.ID, "wh_pay", outbox.StatusSucceeded)
 	var ev eventWithVerdicts
 	r.mustDo(t, http.MethodGet, "/v1/events/"+denied.ID, "", http.StatusOK, &ev)
 	require.Equal(t, "denied", ev.Status)
@@ -145,14 +146,14 @@ func TestDelivery_stoppedEventsNeverSent(t *testing.T) {
 		}
 	}
 	now := time.Now().UTC()
-	_, err = st.CreateDeliveries(context.Background(), []store.Delivery{{
+	_, err = st.CreateDeliveries(context.Background(), []outbox.Delivery{{
 		EventSeq: seq, EventID: denied.ID, EventType: "payment.created", WebhookID: "wh_pay",
-		Status: store.StatusPending, Note: "replayed through the API", CreatedAt: now, UpdatedAt: now,
+		Status: outbox.StatusPending, Note: "replayed through the API", CreatedAt: now, UpdatedAt: now,
 	}})
 	require.NoError(t, err)
 	require.NoError(t, st.Close())
 	r = s.start(cfg)
-	d := r.waitDelivery(t, denied.ID, "wh_pay", store.StatusDropped)
+	d := r.waitDelivery(t, denied.ID, "wh_pay", outbox.StatusDropped)
 	require.Equal(t, 0, d.Attempts)
 	require.Contains(t, d.Note, "fraud")
 	require.Contains(t, d.Note, "deny")
@@ -188,8 +189,8 @@ func TestDelivery_flagsHeader(t *testing.T) {
 	r := s.start(s.config(yaml))
 	flagged := r.publish(t, "flagged.x", `{"n":1}`)
 	plain := r.publish(t, "plain.x", `{"n":2}`)
-	r.waitDelivery(t, flagged.ID, "wh_all", store.StatusSucceeded)
-	r.waitDelivery(t, plain.ID, "wh_all", store.StatusSucceeded)
+	r.waitDelivery(t, flagged.ID, "wh_all", outbox.StatusSucceeded)
+	r.waitDelivery(t, plain.ID, "wh_all", outbox.StatusSucceeded)
 
 	hs := rc.of(flagged.ID)
 	require.Equal(t, 2, len(hs))

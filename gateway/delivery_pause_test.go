@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/eventgw/gateway/gateway/internal/outbox"
 	"github.com/eventgw/gateway/gateway/internal/require"
-	"github.com/eventgw/gateway/gateway/internal/store"
 )
 
 // These tests check pauses of a whole endpoint: every delivery of the
@@ -69,7 +69,7 @@ func TestDelivery_retryAfterPausesEndpoint(t *testing.T) {
 	require.Equal(t, p.PauseReason, retried.PauseReason)
 
 	for _, id := range ids {
-		r.waitDelivery(t, id, wh.ID, store.StatusSucceeded)
+		r.waitDelivery(t, id, wh.ID, outbox.StatusSucceeded)
 	}
 	hits := rc.all()
 	require.Equal(t, len(ids)+1, len(hits))
@@ -97,7 +97,7 @@ func TestDelivery_missingTransformFailsClosed(t *testing.T) {
 	r := s.start(s.config(deliveryConfig() + "plugins:\n" + watPlugin(t, "stamp", "transform", "on_error: drop")))
 	wh := r.createHook(t, rc.URL, []string{">"}, `"transform":"stamp"`)
 	ev := r.publish(t, "a.b", `{"card":"4242"}`)
-	r.waitDelivery(t, ev.ID, wh.ID, store.StatusSucceeded)
+	r.waitDelivery(t, ev.ID, wh.ID, outbox.StatusSucceeded)
 	require.Equal(t, `{"stamped":true}`, string(dataOf(t, rc.of(ev.ID)[0].Body)))
 	require.NoError(t, r.stop(t))
 
@@ -112,9 +112,9 @@ func TestDelivery_missingTransformFailsClosed(t *testing.T) {
 	var d deliveryView
 	require.Eventually(t, "the delivery to be attempted or to say why it waits", func() bool {
 		d, _ = r.delivery(t, held.ID, wh.ID)
-		return d.LastError != "" || d.Status != store.StatusPending
+		return d.LastError != "" || d.Status != outbox.StatusPending
 	})
-	require.Equal(t, store.StatusPending, d.Status)
+	require.Equal(t, outbox.StatusPending, d.Status)
 	require.Equal(t, 0, d.Attempts)
 	require.Contains(t, d.LastError, `"stamp"`)
 	require.Contains(t, d.LastError, "transform")
@@ -126,7 +126,7 @@ func TestDelivery_missingTransformFailsClosed(t *testing.T) {
 	})
 
 	r.putWasm(t, "stamp", "kind=transform&on_error=drop", stamp, http.StatusOK, nil)
-	d = r.waitDelivery(t, held.ID, wh.ID, store.StatusSucceeded)
+	d = r.waitDelivery(t, held.ID, wh.ID, outbox.StatusSucceeded)
 	require.Equal(t, 1, d.Attempts)
 	hs := rc.of(held.ID)
 	require.Equal(t, 1, len(hs))

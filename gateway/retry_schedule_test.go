@@ -6,8 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/eventgw/gateway/gateway/internal/outbox"
 	"github.com/eventgw/gateway/gateway/internal/require"
-	"github.com/eventgw/gateway/gateway/internal/store"
 )
 
 // TestDelivery_emptyRetrySchedule checks that retry_schedule: [] means no
@@ -33,7 +33,7 @@ func TestDelivery_emptyRetrySchedule(t *testing.T) {
 
 	for typ, wh := range map[string]string{"once.x": "wh_once", "api.x": api.ID, "default.x": "wh_default"} {
 		ev := r.publish(t, typ, `{}`)
-		d := r.waitDelivery(t, ev.ID, wh, store.StatusDead)
+		d := r.waitDelivery(t, ev.ID, wh, outbox.StatusDead)
 		want := 1
 		if wh == "wh_default" {
 			want = 3 // the test config's schedule: [50ms, 100ms]
@@ -45,5 +45,5 @@ func TestDelivery_emptyRetrySchedule(t *testing.T) {
 	g := global.start(global.deliveryConfig("retry_schedule: []"))
 	hook := g.createHook(t, rc.URL, []string{">"}, "")
 	ev := g.publish(t, "a.b", `{}`)
-	require.Equal(t, 1, g.waitDelivery(t, ev.ID, hook.ID, store.StatusDead).Attempts)
+	require.Equal(t, 1, g.waitDelivery(t, ev.ID, hook.ID, outbox.StatusDead).Attempts)
 }

@@ -7,8 +7,8 @@ import (
 	"testing"
 
 	"github.com/eventgw/gateway/gateway/internal/egress"
+	"github.com/eventgw/gateway/gateway/internal/outbox"
 	"github.com/eventgw/gateway/gateway/internal/require"
-	"github.com/eventgw/gateway/gateway/internal/store"
 )
 
 // dialAudit records DialBlocked calls.
@@ -41,7 +41,7 @@ func TestEngine_dialBlockedAudited(t *testing.T) {
 	evs, ds := r.publish(t, `{"n":1}`)
 	require.NoError(t, r.e.Handle(context.Background(), evs))
 	require.Eventually(t, "the attempt to fail", func() bool {
-		return r.delivery(t, ds[0]).Status == store.StatusFailed
+		return r.delivery(t, ds[0]).Status == outbox.StatusFailed
 	})
 	require.Contains(t, r.delivery(t, ds[0]).LastError, "delivery.allow_private")
 	require.Equal(t, 0, r.received())

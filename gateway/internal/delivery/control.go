@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/eventgw/gateway/gateway/event"
+	"github.com/eventgw/gateway/gateway/internal/outbox"
 	"github.com/eventgw/gateway/gateway/internal/store"
 	"github.com/eventgw/gateway/gateway/internal/webhook"
 )
@@ -76,8 +77,8 @@ func (e *Engine) WebhookChanged(ctx context.Context, id string) error {
 // for an endpoint that no longer exists.
 func (e *Engine) closeDeleted(ctx context.Context, id string) error {
 	now := time.Now().UTC()
-	_, err := e.rewriteUnfinished(ctx, id, "", func(d *store.Delivery) {
-		d.Status, d.Note, d.NextAttemptAt, d.UpdatedAt = store.StatusDead, "webhook deleted", time.Time{}, now
+	_, err := e.rewriteUnfinished(ctx, id, "", func(d *outbox.Delivery) {
+		d.Status, d.Note, d.NextAttemptAt, d.UpdatedAt = outbox.StatusDead, "webhook deleted", time.Time{}, now
 	})
 	if err != nil {
 		return fmt.Errorf("delivery: close deliveries of deleted webhook %s: %w", id, err)
@@ -88,12 +89,12 @@ func (e *Engine) closeDeleted(ctx context.Context, id string) error {
 // rewriteUnfinished applies set to every unfinished delivery of webhook id
 // (only those in status only, if given) and writes them back. It returns
 // the updates it wrote.
-func (e *Engine) rewriteUnfinished(ctx context.Context, id, only string, set func(d *store.Delivery)) ([]store.DeliveryUpdate, error) {
-	var us []store.DeliveryUpdate
-	err := e.opts.Deliveries.Unfinished(ctx, id, func(d store.Delivery) error {
+func (e *Engine) rewriteUnfinished(ctx context.Context, id, only string, set func(d *outbox.Delivery)) ([]outbox.Update, error) {
+	var us []outbox.Update
+	err := e.opts.Deliveries.Unfinished(ctx, id, func(d outbox.Delivery) error {
 		if only == "" || d.Status == only {
 			set(&d)
-			us = append(us, store.DeliveryUpdate{Delivery: d})
+			us = append(us, outbox.Update{Delivery: d})
 		}
 		return nil
 	})
@@ -107,8 +108,8 @@ func (e *Engine) rewriteUnfinished(ctx context.Context, id, only string, set fun
 // queues them in event order. It runs on the loop.
 func (e *Engine) resumeParked(ctx context.Context, q *queue) error {
 	now := time.Now().UTC()
-	us, err := e.rewriteUnfinished(ctx, q.wh.ID, store.StatusParked, func(d *store.Delivery) {
-		d.Status, d.Note, d.NextAttemptAt, d.UpdatedAt = store.StatusPending, "", time.Time{}, now
+	us, err := e.rewriteUnfinished(ctx, q.wh.ID, outbox.StatusParked, func(d *outbox.Delivery) {
+		d.Status, d.Note, d.NextAttemptAt, d.UpdatedAt = outbox.StatusPending, "", time.Time{}, now
 	})
 	if err != nil {
 		return fmt.Errorf("delivery: resume %s: %w", q.wh.ID, err)
@@ -124,8 +125,8 @@ func (e *Engine) resumeParked(ctx context.Context, q *queue) error {
 func (e *Engine) DiscardParked(ctx context.Context, id string) (int, error) {
 	ctx = context.WithoutCancel(ctx)
 	now := time.Now().UTC()
-	us, err := e.rewriteUnfinished(ctx, id, store.StatusParked, func(d *store.Delivery) {
-		d.Status, d.Note, d.UpdatedAt = store.StatusDead, "discarded through the API while the webhook was disabled", now
+	us, err := e.rewriteUnfinished(ctx, id, outbox.StatusParked, func(d *outbox.Delivery) {
+		d.Status, d.Note, d.UpdatedAt = outbox.StatusDead, "discarded through the API while the webhook was disabled", now
 	})
 	if err != nil {
 		return 0, fmt.Errorf("delivery: discard parked deliveries of %s: %w", id, err)
@@ -148,7 +149,7 @@ var (
 // that was finished (succeeded, dead or dropped) becomes pending again. A
 // delivery of an event the plugin pipeline stopped is refused with
 // ErrEventStopped.
-func (e *Engine) Retry(ctx context.Context, d store.Delivery) (store.Delivery, error) {
+func (e *Engine) Retry(ctx context.Context, d outbox.Delivery) (outbox.Delivery, error) {
 	ctx = context.WithoutCancel(ctx)
 	stopped, err := e.opts.Events.Stopped(ctx, []event.Seq{d.EventSeq})
 	if err != nil {
@@ -157,9 +158,9 @@ func (e *Engine) Retry(ctx context.Context, d store.Delivery) (store.Delivery, e
 	if why, ok := stopped[d.EventSeq]; ok {
 		return d, fmt.Errorf("%w: %s", ErrEventStopped, why)
 	}
-	reopen := store.Finished(d.Status) || d.Status == store.StatusParked
+	reopen := outbox.Finished(d.Status) || d.Status == outbox.StatusParked
 	if reopen {
-		d.Status, d.Note, d.NextAttemptAt, d.UpdatedAt = store.StatusPending, "retry requested through the API", time.Time{}, time.Now().UTC()
+		d.Status, d.Note, d.NextAttemptAt, d.UpdatedAt = outbox.StatusPending, "retry requested through the API", time.Time{}, time.Now().UTC()
 		d.ScheduleBase = d.Attempts // a reopened delivery gets the whole retry schedule again
 	}
 	var ok bool
@@ -172,7 +173,7 @@ func (e *Engine) Retry(ctx context.Context, d store.Delivery) (store.Delivery, e
 		// Recorded before it is queued: once queued, a worker may record
 		// the attempt's outcome, which this write must not overwrite.
 		if reopen {
-			if perr = e.opts.Deliveries.UpdateDeliveries(ctx, []store.DeliveryUpdate{{Delivery: d}}); perr != nil {
+			if perr = e.opts.Deliveries.UpdateDeliveries(ctx, []outbox.Update{{Delivery: d}}); perr != nil {
 				return
 			}
 		}
@@ -206,7 +207,7 @@ type ReplayResult struct {
 // of events the plugin pipeline stopped are left out and counted, and so
 // are those of events fan-out has not handled yet: the pipeline has not
 // judged them, and fan-out delivers them itself.
-func (e *Engine) Replay(ctx context.Context, wh webhook.Webhook, given []store.Delivery) (ReplayResult, error) {
+func (e *Engine) Replay(ctx context.Context, wh webhook.Webhook, given []outbox.Delivery) (ReplayResult, error) {
 	ctx = context.WithoutCancel(ctx)
 	var res ReplayResult
 	// Read before the outcomes: an event at or before the cursor has had
@@ -225,8 +226,8 @@ func (e *Engine) Replay(ctx context.Context, wh webhook.Webhook, given []store.D
 		return res, fmt.Errorf("delivery: replay %s: %w", wh.ID, err)
 	}
 	now := time.Now().UTC()
-	ds := make([]store.Delivery, 0, len(given))
-	us := make([]store.DeliveryUpdate, 0, len(given))
+	ds := make([]outbox.Delivery, 0, len(given))
+	us := make([]outbox.Update, 0, len(given))
 	for _, d := range given {
 		if bytes.Compare(d.EventSeq[:], dispatched[:]) > 0 {
 			res.NotYetDispatched++
@@ -236,13 +237,13 @@ func (e *Engine) Replay(ctx context.Context, wh webhook.Webhook, given []store.D
 			res.Skipped++
 			continue
 		}
-		d.Status, d.Note, d.NextAttemptAt, d.UpdatedAt = store.StatusPending, "replayed through the API", time.Time{}, now
+		d.Status, d.Note, d.NextAttemptAt, d.UpdatedAt = outbox.StatusPending, "replayed through the API", time.Time{}, now
 		d.ScheduleBase = d.Attempts // the whole retry schedule again
 		if d.CreatedAt.IsZero() {
 			d.CreatedAt = now
 		}
 		ds = append(ds, d)
-		us = append(us, store.DeliveryUpdate{Delivery: d})
+		us = append(us, outbox.Update{Delivery: d})
 	}
 	res.Replayed = len(ds)
 	var ok bool

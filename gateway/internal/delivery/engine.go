@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/eventgw/gateway/gateway/event"
+	"github.com/eventgw/gateway/gateway/internal/outbox"
 	"github.com/eventgw/gateway/gateway/internal/pipeline"
 	"github.com/eventgw/gateway/gateway/internal/store"
 	"github.com/eventgw/gateway/gateway/internal/webhook"
@@ -18,10 +19,10 @@ import (
 
 // Deliveries is what the engine needs to persist delivery state.
 type Deliveries interface {
-	CreateDeliveries(ctx context.Context, ds []store.Delivery) ([]store.Delivery, error)
-	UpdateDeliveries(ctx context.Context, us []store.DeliveryUpdate) error
-	Unfinished(ctx context.Context, webhookID string, fn func(store.Delivery) error) error
-	Delivery(ctx context.Context, id string) (store.Delivery, error)
+	CreateDeliveries(ctx context.Context, ds []outbox.Delivery) ([]outbox.Delivery, error)
+	UpdateDeliveries(ctx context.Context, us []outbox.Update) error
+	Unfinished(ctx context.Context, webhookID string, fn func(outbox.Delivery) error) error
+	Delivery(ctx context.Context, id string) (outbox.Delivery, error)
 }
 
 // Events loads the event a delivery carries, as webhooks receive it (with
@@ -196,23 +197,23 @@ func (e *Engine) Start(ctx context.Context) error {
 	}
 	e.publishHooks()
 	now := time.Now()
-	var toPark, toResume []store.DeliveryUpdate
+	var toPark, toResume []outbox.Update
 	n := 0
-	err := e.opts.Deliveries.Unfinished(ctx, "", func(d store.Delivery) error {
+	err := e.opts.Deliveries.Unfinished(ctx, "", func(d outbox.Delivery) error {
 		q := e.queues[d.WebhookID]
 		if q == nil {
 			// The webhook was deleted while this delivery was in flight.
-			d.Status, d.Note, d.UpdatedAt = store.StatusDead, "webhook deleted", now
-			toPark = append(toPark, store.DeliveryUpdate{Delivery: d})
+			d.Status, d.Note, d.UpdatedAt = outbox.StatusDead, "webhook deleted", now
+			toPark = append(toPark, outbox.Update{Delivery: d})
 			return nil
 		}
 		switch {
-		case !q.wh.Enabled && d.Status != store.StatusParked:
-			d.Status, d.Note, d.UpdatedAt = store.StatusParked, "webhook disabled", now
-			toPark = append(toPark, store.DeliveryUpdate{Delivery: d})
-		case q.wh.Enabled && d.Status == store.StatusParked:
-			d.Status, d.Note, d.UpdatedAt = store.StatusPending, "", now
-			toResume = append(toResume, store.DeliveryUpdate{Delivery: d})
+		case !q.wh.Enabled && d.Status != outbox.StatusParked:
+			d.Status, d.Note, d.UpdatedAt = outbox.StatusParked, "webhook disabled", now
+			toPark = append(toPark, outbox.Update{Delivery: d})
+		case q.wh.Enabled && d.Status == outbox.StatusParked:
+			d.Status, d.Note, d.UpdatedAt = outbox.StatusPending, "", now
+			toResume = append(toResume, outbox.Update{Delivery: d})
 			q.push(d)
 		case q.wh.Enabled:
 			q.push(d)

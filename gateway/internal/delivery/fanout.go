@@ -7,6 +7,7 @@ import (
 
 	"github.com/eventgw/gateway/gateway/event"
 	"github.com/eventgw/gateway/gateway/internal/bus"
+	"github.com/eventgw/gateway/gateway/internal/outbox"
 	"github.com/eventgw/gateway/gateway/internal/pipeline"
 	"github.com/eventgw/gateway/gateway/internal/store"
 )
@@ -35,7 +36,7 @@ func (e *Engine) Handle(ctx context.Context, events []event.Event) error {
 	if e.opts.Pipeline != nil {
 		pl = e.opts.Pipeline()
 	}
-	var ds []store.Delivery
+	var ds []outbox.Delivery
 	var outcomes []store.Outcome
 	evs := make(map[event.Seq]*outgoing, len(events))
 	for i := range events {
@@ -60,12 +61,12 @@ func (e *Engine) Handle(ctx context.Context, events []event.Event) error {
 			if !h.patterns.Match(ev.Type) {
 				continue
 			}
-			status := store.StatusPending
+			status := outbox.StatusPending
 			note := ""
 			if !h.enabled {
-				status, note = store.StatusParked, "webhook disabled"
+				status, note = outbox.StatusParked, "webhook disabled"
 			}
-			ds = append(ds, store.Delivery{
+			ds = append(ds, outbox.Delivery{
 				EventSeq: ev.Seq, EventID: ev.ID, EventType: ev.Type, WebhookID: h.id,
 				Status: status, Note: note, CreatedAt: now, UpdatedAt: now,
 			})

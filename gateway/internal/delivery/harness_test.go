@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/eventgw/gateway/gateway/event"
+	"github.com/eventgw/gateway/gateway/internal/outbox"
 	"github.com/eventgw/gateway/gateway/internal/require"
 	"github.com/eventgw/gateway/gateway/internal/store"
 	"github.com/eventgw/gateway/gateway/internal/webhook"
@@ -75,7 +76,7 @@ func newRig(t *testing.T, opts Options, setup func(*webhook.Webhook)) *rig {
 
 // publish appends events of type a.b with the given data to the store and
 // returns them, with the delivery each would get to the rig's webhook.
-func (r *rig) publish(t *testing.T, data ...string) ([]event.Event, []store.Delivery) {
+func (r *rig) publish(t *testing.T, data ...string) ([]event.Event, []outbox.Delivery) {
 	t.Helper()
 	drafts := make([]store.Draft, len(data))
 	for i, d := range data {
@@ -84,10 +85,10 @@ func (r *rig) publish(t *testing.T, data ...string) ([]event.Event, []store.Deli
 	appended, err := r.st.Append(context.Background(), drafts)
 	require.NoError(t, err)
 	evs := make([]event.Event, len(appended))
-	ds := make([]store.Delivery, len(appended))
+	ds := make([]outbox.Delivery, len(appended))
 	for i, a := range appended {
 		evs[i] = a.Event
-		ds[i] = store.Delivery{EventSeq: a.Event.Seq, EventID: a.Event.ID, EventType: a.Event.Type, WebhookID: r.wh.ID}
+		ds[i] = outbox.Delivery{EventSeq: a.Event.Seq, EventID: a.Event.ID, EventType: a.Event.Type, WebhookID: r.wh.ID}
 	}
 	return evs, ds
 }
@@ -100,7 +101,7 @@ func (r *rig) received() int {
 }
 
 // delivery reads d back from the store.
-func (r *rig) delivery(t *testing.T, d store.Delivery) store.Delivery {
+func (r *rig) delivery(t *testing.T, d outbox.Delivery) outbox.Delivery {
 	t.Helper()
 	got, err := r.st.Delivery(context.Background(), d.ID())
 	require.NoError(t, err)

@@ -4,8 +4,8 @@ import (
 	"context"
 	"testing"
 
+	"github.com/eventgw/gateway/gateway/internal/outbox"
 	"github.com/eventgw/gateway/gateway/internal/require"
-	"github.com/eventgw/gateway/gateway/internal/store"
 	"github.com/eventgw/gateway/gateway/internal/webhook"
 )
 
@@ -19,7 +19,7 @@ func TestEngine_reservedHeadersNotSent(t *testing.T) {
 	evs, ds := r.publish(t, `{"n":1}`)
 	require.NoError(t, r.e.Handle(context.Background(), evs))
 	require.Eventually(t, "the delivery to succeed", func() bool {
-		return r.delivery(t, ds[0]).Status == store.StatusSucceeded
+		return r.delivery(t, ds[0]).Status == outbox.StatusSucceeded
 	})
 	r.mu.Lock()
 	defer r.mu.Unlock()

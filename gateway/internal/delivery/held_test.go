@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"github.com/eventgw/gateway/gateway/event"
+	"github.com/eventgw/gateway/gateway/internal/outbox"
 	"github.com/eventgw/gateway/gateway/internal/require"
-	"github.com/eventgw/gateway/gateway/internal/store"
 	"github.com/eventgw/gateway/gateway/internal/webhook"
 )
 
@@ -26,11 +26,11 @@ func TestEngine_enqueue_heldBytes(t *testing.T) {
 
 	gen := event.NewIDGen(nil)
 	data := []byte(`"` + strings.Repeat("x", 1<<20) + `"`)
-	var ds []store.Delivery
+	var ds []outbox.Delivery
 	evs := make(map[event.Seq]*outgoing)
 	for range 40 {
 		seq := gen.Next()
-		ds = append(ds, store.Delivery{EventSeq: seq, WebhookID: wh.ID, Status: store.StatusPending, NextAttemptAt: now})
+		ds = append(ds, outbox.Delivery{EventSeq: seq, WebhookID: wh.ID, Status: outbox.StatusPending, NextAttemptAt: now})
 		evs[seq] = &outgoing{ev: event.Event{Seq: seq, Type: "a.b", Data: data}}
 	}
 	e.enqueue(context.Background(), ds, evs)

@@ -7,9 +7,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/eventgw/gateway/gateway/internal/outbox"
 	"github.com/eventgw/gateway/gateway/internal/pipeline"
 	"github.com/eventgw/gateway/gateway/internal/require"
-	"github.com/eventgw/gateway/gateway/internal/store"
 	"github.com/eventgw/gateway/gateway/internal/webhook"
 	"github.com/eventgw/gateway/sdk/abi"
 )
@@ -50,7 +50,7 @@ func TestEngine_TransformsChanged(t *testing.T) {
 			return r.delivery(t, d).LastError != ""
 		})
 		got := r.delivery(t, d)
-		require.Equal(t, store.StatusPending, got.Status)
+		require.Equal(t, outbox.StatusPending, got.Status)
 		require.Equal(t, 0, got.Attempts)
 		require.Contains(t, got.LastError, `"stamp"`)
 	}
@@ -69,7 +69,7 @@ func TestEngine_TransformsChanged(t *testing.T) {
 	require.NoError(t, r.e.TransformsChanged(ctx))
 	for _, d := range ds {
 		require.Eventually(t, "the held delivery to succeed", func() bool {
-			return r.delivery(t, d).Status == store.StatusSucceeded
+			return r.delivery(t, d).Status == outbox.StatusSucceeded
 		})
 		require.Equal(t, 1, r.delivery(t, d).Attempts)
 	}

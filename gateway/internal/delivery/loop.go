@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/eventgw/gateway/gateway/event"
-	"github.com/eventgw/gateway/gateway/internal/store"
+	"github.com/eventgw/gateway/gateway/internal/outbox"
 	"github.com/eventgw/gateway/gateway/internal/webhook"
 )
 
@@ -25,7 +25,7 @@ const (
 const maxBreakerCooldown = 10 * time.Minute
 
 type job struct {
-	d      store.Delivery
+	d      outbox.Delivery
 	ev     *outgoing // set for a first attempt right after fan-out
 	url    string
 	hdrs   map[string]string
@@ -38,13 +38,13 @@ type job struct {
 }
 
 type result struct {
-	before    store.Delivery // as it was handed to the worker
-	d         store.Delivery // as the worker left it
+	before    outbox.Delivery // as it was handed to the worker
+	d         outbox.Delivery // as the worker left it
 	o         outcome
-	cancelled bool                  // shutdown interrupted the attempt; nothing was recorded
-	missing   string                // not sent: the webhook's transform plugin of this name is not loaded
-	update    *store.DeliveryUpdate // what the recorder writes
-	err       error                 // the outcome could not be recorded
+	cancelled bool           // shutdown interrupted the attempt; nothing was recorded
+	missing   string         // not sent: the webhook's transform plugin of this name is not loaded
+	update    *outbox.Update // what the recorder writes
+	err       error          // the outcome could not be recorded
 }
 
 // loop owns the queues; inFlight counts jobs handed to workers and not yet
@@ -139,8 +139,8 @@ func (e *Engine) finish(ctx context.Context, r result) {
 	q := e.queues[r.d.WebhookID]
 	if q == nil {
 		// The webhook was deleted while this attempt ran.
-		if !store.Finished(r.d.Status) && !r.cancelled {
-			e.closeOrphans(ctx, []store.Delivery{r.d})
+		if !outbox.Finished(r.d.Status) && !r.cancelled {
+			e.closeOrphans(ctx, []outbox.Delivery{r.d})
 		}
 		return
 	}
@@ -199,18 +199,18 @@ func (e *Engine) finish(ctx context.Context, r result) {
 			e.disable(ctx, q, fmt.Sprintf("failing continuously since %s (delivery.disable_after)", q.failingSince.UTC().Format(time.RFC3339)))
 		}
 	}
-	if r.d.Status == store.StatusFailed {
+	if r.d.Status == outbox.StatusFailed {
 		e.requeue(ctx, q, r.d)
 	}
 }
 
 // requeue queues d for another attempt, or parks it if its webhook was
 // disabled meanwhile.
-func (e *Engine) requeue(ctx context.Context, q *queue, d store.Delivery) {
+func (e *Engine) requeue(ctx context.Context, q *queue, d outbox.Delivery) {
 	if q.wh.Enabled {
 		q.push(d)
 	} else {
-		e.park(ctx, []store.Delivery{d}, q.wh.DisabledReason)
+		e.park(ctx, []outbox.Delivery{d}, q.wh.DisabledReason)
 	}
 }
 
@@ -271,7 +271,7 @@ func (e *Engine) disable(ctx context.Context, q *queue, reason string) {
 }
 
 // drain empties q, keeping the count of held events right.
-func (e *Engine) drain(q *queue) []store.Delivery {
+func (e *Engine) drain(q *queue) []outbox.Delivery {
 	ds, held, heldBytes := q.drain()
 	e.heldEvents -= held
 	e.heldBytes -= heldBytes
@@ -279,15 +279,15 @@ func (e *Engine) drain(q *queue) []store.Delivery {
 }
 
 // park records deliveries as parked.
-func (e *Engine) park(ctx context.Context, ds []store.Delivery, reason string) {
+func (e *Engine) park(ctx context.Context, ds []outbox.Delivery, reason string) {
 	if len(ds) == 0 {
 		return
 	}
 	now := time.Now().UTC()
-	us := make([]store.DeliveryUpdate, len(ds))
+	us := make([]outbox.Update, len(ds))
 	for i, d := range ds {
-		d.Status, d.Note, d.UpdatedAt = store.StatusParked, "webhook disabled: "+reason, now
-		us[i] = store.DeliveryUpdate{Delivery: d}
+		d.Status, d.Note, d.UpdatedAt = outbox.StatusParked, "webhook disabled: "+reason, now
+		us[i] = outbox.Update{Delivery: d}
 	}
 	if err := e.opts.Deliveries.UpdateDeliveries(ctx, us); err != nil {
 		e.logger.Error("parking deliveries failed; they stay in their previous state", "webhook", ds[0].WebhookID, "err", err)
@@ -297,17 +297,17 @@ func (e *Engine) park(ctx context.Context, ds []store.Delivery, reason string) {
 // enqueue adds new deliveries to their queues (fan-out calls this). evs,
 // if given, holds their events by seq, handed to the first attempt so that
 // it need not read the event back.
-func (e *Engine) enqueue(ctx context.Context, ds []store.Delivery, evs map[event.Seq]*outgoing) {
-	var park, late, orphans []store.Delivery
+func (e *Engine) enqueue(ctx context.Context, ds []outbox.Delivery, evs map[event.Seq]*outgoing) {
+	var park, late, orphans []outbox.Delivery
 	for _, d := range ds {
 		q := e.queues[d.WebhookID]
 		switch {
 		case q == nil:
 			orphans = append(orphans, d) // deleted after fan-out read the webhooks
-		case d.Status == store.StatusParked && q.wh.Enabled:
+		case d.Status == outbox.StatusParked && q.wh.Enabled:
 			// Fan-out saw the webhook disabled, and it was enabled since.
 			late = append(late, d)
-		case d.Status == store.StatusParked:
+		case d.Status == outbox.StatusParked:
 		case !q.wh.Enabled:
 			park = append(park, d)
 		default:
@@ -337,12 +337,12 @@ func (e *Engine) enqueue(ctx context.Context, ds []store.Delivery, evs map[event
 }
 
 // closeOrphans finishes deliveries whose webhook was deleted.
-func (e *Engine) closeOrphans(ctx context.Context, ds []store.Delivery) {
+func (e *Engine) closeOrphans(ctx context.Context, ds []outbox.Delivery) {
 	now := time.Now().UTC()
-	us := make([]store.DeliveryUpdate, len(ds))
+	us := make([]outbox.Update, len(ds))
 	for i, d := range ds {
-		d.Status, d.Note, d.NextAttemptAt, d.UpdatedAt = store.StatusDead, "webhook deleted", time.Time{}, now
-		us[i] = store.DeliveryUpdate{Delivery: d}
+		d.Status, d.Note, d.NextAttemptAt, d.UpdatedAt = outbox.StatusDead, "webhook deleted", time.Time{}, now
+		us[i] = outbox.Update{Delivery: d}
 	}
 	if err := e.opts.Deliveries.UpdateDeliveries(ctx, us); err != nil {
 		e.logger.Error("closing deliveries of a deleted webhook failed; the next start closes them", "err", err)
@@ -352,20 +352,20 @@ func (e *Engine) closeOrphans(ctx context.Context, ds []store.Delivery) {
 // resumeLate resumes deliveries that fan-out created parked while their
 // webhook was being enabled, unless resumeParked already did (rare: only a
 // fan-out racing an enable gets here).
-func (e *Engine) resumeLate(ctx context.Context, ds []store.Delivery) {
+func (e *Engine) resumeLate(ctx context.Context, ds []outbox.Delivery) {
 	now := time.Now().UTC()
-	var us []store.DeliveryUpdate
+	var us []outbox.Update
 	for _, d := range ds {
 		cur, err := e.opts.Deliveries.Delivery(ctx, d.ID())
 		if err != nil {
 			e.logger.Error("reloading a parked delivery failed; it stays parked until the next start", "delivery", d.ID(), "err", err)
 			continue
 		}
-		if cur.Status != store.StatusParked {
+		if cur.Status != outbox.StatusParked {
 			continue // resumed by resumeParked
 		}
-		cur.Status, cur.Note, cur.NextAttemptAt, cur.UpdatedAt = store.StatusPending, "", time.Time{}, now
-		us = append(us, store.DeliveryUpdate{Delivery: cur})
+		cur.Status, cur.Note, cur.NextAttemptAt, cur.UpdatedAt = outbox.StatusPending, "", time.Time{}, now
+		us = append(us, outbox.Update{Delivery: cur})
 	}
 	if err := e.opts.Deliveries.UpdateDeliveries(ctx, us); err != nil {
 		e.logger.Error("resuming parked deliveries failed; they stay parked until the next start", "err", err)
@@ -379,7 +379,7 @@ func (e *Engine) resumeLate(ctx context.Context, ds []store.Delivery) {
 // retryNow makes a queued delivery due at once, or re-queues a finished one
 // for one more attempt. It reports whether the webhook exists and is
 // enabled.
-func (e *Engine) retryNow(d store.Delivery) bool {
+func (e *Engine) retryNow(d outbox.Delivery) bool {
 	q := e.queues[d.WebhookID]
 	if q == nil || !q.wh.Enabled {
 		return false

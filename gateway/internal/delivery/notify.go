@@ -5,7 +5,7 @@ import (
 	"time"
 
 	"github.com/eventgw/gateway/gateway/event"
-	"github.com/eventgw/gateway/gateway/internal/store"
+	"github.com/eventgw/gateway/gateway/internal/outbox"
 )
 
 // Operational event types the engine reports to Options.Observer.
@@ -44,14 +44,14 @@ func (e *Engine) notify(typ string, data opEvent) {
 }
 
 // notifyOutcome reports what an attempt came to, if anyone listens.
-func (e *Engine) notifyOutcome(d *store.Delivery) {
+func (e *Engine) notifyOutcome(d *outbox.Delivery) {
 	var typ string
 	switch d.Status {
-	case store.StatusSucceeded:
+	case outbox.StatusSucceeded:
 		typ = TypeDeliverySucceeded
-	case store.StatusFailed:
+	case outbox.StatusFailed:
 		typ = TypeDeliveryFailed
-	case store.StatusDead:
+	case outbox.StatusDead:
 		typ = TypeDeliveryDead
 	default:
 		return
@@ -61,7 +61,7 @@ func (e *Engine) notifyOutcome(d *store.Delivery) {
 	}
 	data := opEvent{DeliveryID: d.ID(), EventID: d.EventID, EventType: d.EventType, WebhookID: d.WebhookID,
 		Attempts: d.Attempts, StatusCode: d.LastStatus, Error: d.LastError}
-	if d.Status == store.StatusFailed {
+	if d.Status == outbox.StatusFailed {
 		data.NextAttemptAt = d.NextAttemptAt.UTC().Format(time.RFC3339Nano)
 	}
 	e.notify(typ, data)

@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/eventgw/gateway/gateway/event"
-	"github.com/eventgw/gateway/gateway/internal/store"
+	"github.com/eventgw/gateway/gateway/internal/outbox"
 	"github.com/eventgw/gateway/gateway/internal/webhook"
 )
 
@@ -127,11 +127,11 @@ type brokenSigner struct{}
 
 func (brokenSigner) Sign(string, time.Time, []byte) string { return "" }
 
-func (q *queue) push(d store.Delivery) { q.pushWith(d, nil) }
+func (q *queue) push(d outbox.Delivery) { q.pushWith(d, nil) }
 
 // pushWith queues d with its event, if known (first attempts only: retries
 // read it back, so that waiting deliveries do not hold payloads in memory).
-func (q *queue) pushWith(d store.Delivery, ev *outgoing) {
+func (q *queue) pushWith(d outbox.Delivery, ev *outgoing) {
 	heap.Push(&q.items, item{d: d, ev: ev, due: d.NextAttemptAt})
 }
 
@@ -139,8 +139,8 @@ func (q *queue) pop() item { return heap.Pop(&q.items).(item) }
 
 // drain removes and returns every queued delivery, and how many of them
 // carried their event, with the size of those events' data.
-func (q *queue) drain() (out []store.Delivery, held, heldBytes int) {
-	out = make([]store.Delivery, 0, len(q.items.list))
+func (q *queue) drain() (out []outbox.Delivery, held, heldBytes int) {
+	out = make([]outbox.Delivery, 0, len(q.items.list))
 	for _, it := range q.items.list {
 		out = append(out, it.d)
 		if it.ev != nil {
@@ -163,7 +163,7 @@ func (q *queue) find(seq event.Seq) int {
 }
 
 type item struct {
-	d   store.Delivery
+	d   outbox.Delivery
 	ev  *outgoing
 	due time.Time
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"testing"
 
+	"github.com/eventgw/gateway/gateway/internal/outbox"
 	"github.com/eventgw/gateway/gateway/internal/require"
 	"github.com/eventgw/gateway/gateway/internal/store"
 )
@@ -32,7 +33,7 @@ func TestEngine_Replay_notYetDispatched(t *testing.T) {
 	require.NoError(t, r.e.Handle(ctx, evs[:1]))
 	require.NoError(t, r.st.SetCursor(ctx, SubscriptionName, evs[0].Seq))
 	require.Eventually(t, "the first event's delivery to succeed", func() bool {
-		return r.delivery(t, ds[0]).Status == store.StatusSucceeded
+		return r.delivery(t, ds[0]).Status == outbox.StatusSucceeded
 	})
 	res, err = r.e.Replay(ctx, r.wh, ds)
 	require.NoError(t, err)

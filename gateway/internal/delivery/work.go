@@ -9,6 +9,7 @@ import (
 
 	"github.com/eventgw/gateway/gateway/event"
 	"github.com/eventgw/gateway/gateway/internal/egress"
+	"github.com/eventgw/gateway/gateway/internal/outbox"
 	"github.com/eventgw/gateway/gateway/internal/pipeline"
 	"github.com/eventgw/gateway/gateway/internal/store"
 )
@@ -48,7 +49,7 @@ func (e *Engine) record() {
 				break drain
 			}
 		}
-		us := make([]store.DeliveryUpdate, 0, len(batch))
+		us := make([]outbox.Update, 0, len(batch))
 		for _, r := range batch {
 			if r.update != nil {
 				us = append(us, *r.update)
@@ -84,11 +85,11 @@ func (e *Engine) attempt(j *job) result {
 		return r
 	case err != nil:
 		// The event is gone (retention). Nothing can be sent any more.
-		return r.unsent(store.StatusDead, "the event is no longer stored")
+		return r.unsent(outbox.StatusDead, "the event is no longer stored")
 	case why != "":
 		// The pipeline stopped the event: only a delivery created before
 		// replays honoured that gets here. It is never sent.
-		return r.unsent(store.StatusDropped, "not sent: the plugin pipeline stopped the event ("+why+")")
+		return r.unsent(outbox.StatusDropped, "not sent: the plugin pipeline stopped the event ("+why+")")
 	}
 	if j.transform != "" {
 		st, ok := e.transform(j.transform)
@@ -98,7 +99,7 @@ func (e *Engine) attempt(j *job) result {
 			return r.hold(j.transform, j.recheck)
 		}
 		if dropped := e.applyTransform(ctx, j, st, ev); dropped {
-			return r.unsent(store.StatusDropped, fmt.Sprintf("not sent: the webhook's transform %q dropped it", j.transform))
+			return r.unsent(outbox.StatusDropped, fmt.Sprintf("not sent: the webhook's transform %q dropped it", j.transform))
 		}
 	}
 	r.o = e.sender.send(ctx, j.url, j.hdrs, ev.ID, payload(ev), j.signer, out.flags)
@@ -115,17 +116,17 @@ func (e *Engine) attempt(j *job) result {
 	d.Note = ""
 	switch {
 	case r.o.success():
-		d.Status, d.NextAttemptAt = store.StatusSucceeded, time.Time{}
+		d.Status, d.NextAttemptAt = outbox.StatusSucceeded, time.Time{}
 	case r.o.gone():
-		d.Status, d.NextAttemptAt, d.Note = store.StatusParked, time.Time{}, "webhook disabled: endpoint answered 410 Gone"
+		d.Status, d.NextAttemptAt, d.Note = outbox.StatusParked, time.Time{}, "webhook disabled: endpoint answered 410 Gone"
 	default:
 		if next, ok := nextAttempt(j.sched, d.Attempts-d.ScheduleBase, now, r.o.retryAfter); ok {
-			d.Status, d.NextAttemptAt = store.StatusFailed, next
+			d.Status, d.NextAttemptAt = outbox.StatusFailed, next
 		} else {
-			d.Status, d.NextAttemptAt = store.StatusDead, time.Time{}
+			d.Status, d.NextAttemptAt = outbox.StatusDead, time.Time{}
 		}
 	}
-	a := &store.Attempt{
+	a := &outbox.Attempt{
 		N:          d.Attempts,
 		StartedAt:  r.o.started.UTC(),
 		DurationMS: float64(r.o.duration.Microseconds()) / 1000,
@@ -134,7 +135,7 @@ func (e *Engine) attempt(j *job) result {
 		Body:       r.o.body,
 		Error:      d.LastError,
 	}
-	r.update = &store.DeliveryUpdate{Delivery: *d, Attempt: a}
+	r.update = &outbox.Update{Delivery: *d, Attempt: a}
 	return r
 }
 
@@ -159,7 +160,7 @@ func (e *Engine) auditBlocked(j *job, err error) {
 // unsent finishes r's delivery without a request, in status with note.
 func (r *result) unsent(status, note string) result {
 	r.d.Status, r.d.Note, r.d.NextAttemptAt, r.d.UpdatedAt = status, note, time.Time{}, time.Now().UTC()
-	r.update = &store.DeliveryUpdate{Delivery: r.d}
+	r.update = &outbox.Update{Delivery: r.d}
 	return *r
 }
 
@@ -173,7 +174,7 @@ func (r *result) hold(name string, recheck time.Duration) result {
 		"load it (under plugins: in the config with kind: transform, or PUT /v1/plugins/%s). Checked again at next_attempt_at", name, name)
 	r.d.NextAttemptAt, r.d.UpdatedAt = now.Add(recheck), now
 	r.missing = name
-	r.update = &store.DeliveryUpdate{Delivery: r.d}
+	r.update = &outbox.Update{Delivery: r.d}
 	return *r
 }
 

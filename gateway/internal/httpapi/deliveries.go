@@ -10,40 +10,41 @@ import (
 	"github.com/julienschmidt/httprouter"
 
 	"github.com/eventgw/gateway/gateway/internal/delivery"
+	"github.com/eventgw/gateway/gateway/internal/outbox"
 	"github.com/eventgw/gateway/gateway/internal/store"
 	"github.com/eventgw/gateway/gateway/internal/webhook"
 )
 
 // deliveryView is the API representation of a delivery.
 type deliveryView struct {
-	ID            string          `json:"id"`
-	EventID       string          `json:"event_id"`
-	EventType     string          `json:"event_type"`
-	WebhookID     string          `json:"webhook_id"`
-	Status        string          `json:"status"`
-	Attempts      int             `json:"attempts"`
-	NextAttemptAt string          `json:"next_attempt_at,omitempty"`
-	LastStatus    int             `json:"last_status_code,omitempty"`
-	LastError     string          `json:"last_error,omitempty"`
-	Note          string          `json:"note,omitempty"`
-	CreatedAt     string          `json:"created_at"`
-	UpdatedAt     string          `json:"updated_at"`
-	AttemptLog    []store.Attempt `json:"attempt_log,omitempty"`
+	ID            string           `json:"id"`
+	EventID       string           `json:"event_id"`
+	EventType     string           `json:"event_type"`
+	WebhookID     string           `json:"webhook_id"`
+	Status        string           `json:"status"`
+	Attempts      int              `json:"attempts"`
+	NextAttemptAt string           `json:"next_attempt_at,omitempty"`
+	LastStatus    int              `json:"last_status_code,omitempty"`
+	LastError     string           `json:"last_error,omitempty"`
+	Note          string           `json:"note,omitempty"`
+	CreatedAt     string           `json:"created_at"`
+	UpdatedAt     string           `json:"updated_at"`
+	AttemptLog    []outbox.Attempt `json:"attempt_log,omitempty"`
 }
 
-func viewDelivery(d store.Delivery) deliveryView {
+func viewDelivery(d outbox.Delivery) deliveryView {
 	v := deliveryView{
 		ID: d.ID(), EventID: d.EventID, EventType: d.EventType, WebhookID: d.WebhookID,
 		Status: d.Status, Attempts: d.Attempts, LastStatus: d.LastStatus, LastError: d.LastError, Note: d.Note,
 		CreatedAt: d.CreatedAt.Format(time.RFC3339Nano), UpdatedAt: d.UpdatedAt.Format(time.RFC3339Nano),
 	}
-	if !d.NextAttemptAt.IsZero() && !store.Finished(d.Status) {
+	if !d.NextAttemptAt.IsZero() && !outbox.Finished(d.Status) {
 		v.NextAttemptAt = d.NextAttemptAt.UTC().Format(time.RFC3339Nano)
 	}
 	return v
 }
 
-var deliveryStatuses = []string{store.StatusPending, store.StatusSucceeded, store.StatusFailed, store.StatusDead, store.StatusParked, store.StatusDropped}
+var deliveryStatuses = []string{outbox.StatusPending, outbox.StatusSucceeded, outbox.StatusFailed, outbox.StatusDead, outbox.StatusParked, outbox.StatusDropped}
 
 func (a *API) deliveriesReady() error {
 	if a.opts.Deliveries == nil || a.opts.Control == nil {
@@ -77,7 +78,7 @@ func (a *API) listDeliveries(w http.ResponseWriter, r *http.Request, ps httprout
 		q.EventSeq = &ev.Seq
 	}
 	if q.After != "" {
-		if _, _, ok := store.ParseDeliveryID(q.After); !ok {
+		if _, _, ok := outbox.ParseID(q.After); !ok {
 			return badParam("cursor", "cursor: not a cursor returned by this endpoint")
 		}
 	}
@@ -101,9 +102,9 @@ func (a *API) listDeliveries(w http.ResponseWriter, r *http.Request, ps httprout
 }
 
 // loadDelivery checks that delivery is running and reads the delivery id.
-func (a *API) loadDelivery(ctx context.Context, id string) (store.Delivery, error) {
+func (a *API) loadDelivery(ctx context.Context, id string) (outbox.Delivery, error) {
 	if err := a.deliveriesReady(); err != nil {
-		return store.Delivery{}, err
+		return outbox.Delivery{}, err
 	}
 	d, err := a.opts.Deliveries.Delivery(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
@@ -125,7 +126,7 @@ func (a *API) getDelivery(w http.ResponseWriter, r *http.Request, ps httprouter.
 	v := viewDelivery(d)
 	v.AttemptLog = attempts
 	if v.AttemptLog == nil {
-		v.AttemptLog = []store.Attempt{}
+		v.AttemptLog = []outbox.Attempt{}
 	}
 	writeJSON(w, http.StatusOK, v)
 	return nil
@@ -238,7 +239,7 @@ func (a *API) replayWebhook(w http.ResponseWriter, r *http.Request, ps httproute
 	if body.Until != nil {
 		q.Until = *body.Until
 	}
-	var ds []store.Delivery
+	var ds []outbox.Delivery
 	for {
 		evs, more, err := a.opts.Events.Events(r.Context(), q)
 		if err != nil {
@@ -248,7 +249,7 @@ func (a *API) replayWebhook(w http.ResponseWriter, r *http.Request, ps httproute
 			if !patterns.Match(ev.Type) {
 				continue
 			}
-			fresh := store.Delivery{EventSeq: ev.Seq, EventID: ev.ID, EventType: ev.Type, WebhookID: wh.ID}
+			fresh := outbox.Delivery{EventSeq: ev.Seq, EventID: ev.ID, EventType: ev.Type, WebhookID: wh.ID}
 			d, err := a.opts.Deliveries.Delivery(r.Context(), fresh.ID())
 			switch {
 			case errors.Is(err, store.ErrNotFound):

@@ -8,6 +8,7 @@ import (
 	"github.com/eventgw/gateway/gateway/event"
 	"github.com/eventgw/gateway/gateway/internal/audit"
 	"github.com/eventgw/gateway/gateway/internal/delivery"
+	"github.com/eventgw/gateway/gateway/internal/outbox"
 	"github.com/eventgw/gateway/gateway/internal/pipeline"
 	"github.com/eventgw/gateway/gateway/internal/plugins"
 	"github.com/eventgw/gateway/gateway/internal/store"
@@ -46,9 +47,9 @@ type Progress interface {
 
 // DeliveryReader reads delivery records and their attempts.
 type DeliveryReader interface {
-	Delivery(ctx context.Context, id string) (store.Delivery, error)
-	Deliveries(ctx context.Context, q store.DeliveryQuery) ([]store.Delivery, bool, error)
-	Attempts(ctx context.Context, seq event.Seq, webhookID string) ([]store.Attempt, error)
+	Delivery(ctx context.Context, id string) (outbox.Delivery, error)
+	Deliveries(ctx context.Context, q store.DeliveryQuery) ([]outbox.Delivery, bool, error)
+	Attempts(ctx context.Context, seq event.Seq, webhookID string) ([]outbox.Attempt, error)
 }
 
 // DeliveryControl acts on deliveries: the delivery engine.
@@ -56,9 +57,9 @@ type DeliveryControl interface {
 	// WebhookChanged tells the engine a webhook was created, changed or
 	// deleted.
 	WebhookChanged(ctx context.Context, id string) error
-	Retry(ctx context.Context, d store.Delivery) (store.Delivery, error)
+	Retry(ctx context.Context, d outbox.Delivery) (outbox.Delivery, error)
 	// Replay leaves out (and counts) events the plugin pipeline stopped.
-	Replay(ctx context.Context, wh webhook.Webhook, ds []store.Delivery) (delivery.ReplayResult, error)
+	Replay(ctx context.Context, wh webhook.Webhook, ds []outbox.Delivery) (delivery.ReplayResult, error)
 	DiscardParked(ctx context.Context, webhookID string) (int, error)
 	// Paused is the pause that holds back the webhook's deliveries now
 	// (the zero Pause: none).

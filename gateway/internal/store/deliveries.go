@@ -7,89 +7,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
-	"time"
 
 	"github.com/dgraph-io/badger/v4"
 
 	"github.com/eventgw/gateway/gateway/event"
+	"github.com/eventgw/gateway/gateway/internal/outbox"
 )
-
-// Delivery states.
-const (
-	// StatusPending: waiting for its first attempt.
-	StatusPending = "pending"
-	// StatusSucceeded: an attempt got a 2xx.
-	StatusSucceeded = "succeeded"
-	// StatusFailed: the last attempt failed; the next is at NextAttemptAt.
-	StatusFailed = "failed"
-	// StatusDead: every retry failed; nothing more happens on its own.
-	StatusDead = "dead"
-	// StatusParked: the webhook is disabled; the delivery waits, kept, and
-	// resumes when the webhook is enabled again.
-	StatusParked = "parked"
-	// StatusDropped: a plugin decided it is not sent (the webhook's own
-	// transform dropped it); nothing was sent and it is no success.
-	StatusDropped = "dropped"
-)
-
-// Finished reports whether status is final (nothing more will be sent).
-func Finished(status string) bool {
-	return status == StatusSucceeded || status == StatusDead || status == StatusDropped
-}
-
-// DeliveryIDPrefix starts every delivery id.
-const DeliveryIDPrefix = "dlv_"
-
-// Delivery is one event to one webhook. Its id is derived from the event's
-// seq and the webhook id, so re-running a fan-out cannot duplicate it.
-type Delivery struct {
-	EventSeq  event.Seq `json:"-"`
-	EventID   string    `json:"event_id"`
-	EventType string    `json:"event_type"`
-	WebhookID string    `json:"webhook_id"`
-	Status    string    `json:"status"`
-	Attempts  int       `json:"attempts"`
-	// ScheduleBase is Attempts when the delivery was last reopened (a retry
-	// or replay of a finished delivery), so that the retry schedule counts
-	// from there.
-	ScheduleBase  int       `json:"schedule_base,omitempty"`
-	NextAttemptAt time.Time `json:"next_attempt_at,omitzero"`
-	LastStatus    int       `json:"last_status_code,omitempty"`
-	LastError     string    `json:"last_error,omitempty"`
-	// Note records why the delivery is in its state when an operator or the
-	// gateway put it there ("webhook disabled: 410 Gone", "discarded").
-	Note      string    `json:"note,omitempty"`
-	CreatedAt time.Time `json:"created_at"`
-	UpdatedAt time.Time `json:"updated_at"`
-}
-
-// ID returns the delivery's public id: "dlv_" + event seq + "_" + webhook id.
-func (d *Delivery) ID() string { return DeliveryIDPrefix + d.EventSeq.String() + "_" + d.WebhookID }
-
-// ParseDeliveryID splits a delivery id into event seq and webhook id.
-func ParseDeliveryID(id string) (event.Seq, string, bool) {
-	rest, ok := strings.CutPrefix(id, DeliveryIDPrefix)
-	if !ok || len(rest) < 28 || rest[26] != '_' {
-		return event.Seq{}, "", false
-	}
-	seq, err := event.ParseSeq(rest[:26])
-	if err != nil {
-		return event.Seq{}, "", false
-	}
-	return seq, rest[27:], true
-}
-
-// Attempt is one HTTP attempt of a delivery.
-type Attempt struct {
-	N          int               `json:"attempt"`
-	StartedAt  time.Time         `json:"started_at"`
-	DurationMS float64           `json:"duration_ms"`
-	StatusCode int               `json:"status_code,omitempty"`
-	Headers    map[string]string `json:"response_headers,omitempty"`
-	Body       string            `json:"response_body,omitempty"`
-	Error      string            `json:"error,omitempty"`
-}
 
 // Deliveries key schema (see doc.go):
 //
@@ -126,7 +49,7 @@ const maxDeliveriesPerTxn = 1000
 // maxDeliveriesPerTxn), skipping any
 // that already exist (a fan-out re-run after a crash). It returns the ones
 // it created.
-func (s *Store) CreateDeliveries(ctx context.Context, ds []Delivery) ([]Delivery, error) {
+func (s *Store) CreateDeliveries(ctx context.Context, ds []outbox.Delivery) ([]outbox.Delivery, error) {
 	if len(ds) > maxDeliveriesPerTxn {
 		first, err := s.CreateDeliveries(ctx, ds[:maxDeliveriesPerTxn])
 		if err != nil {
@@ -138,7 +61,7 @@ func (s *Store) CreateDeliveries(ctx context.Context, ds []Delivery) ([]Delivery
 	if err := ctxErr(ctx); err != nil {
 		return nil, err
 	}
-	var created []Delivery
+	var created []outbox.Delivery
 	err := s.update(func(txn *badger.Txn) error {
 		created = created[:0]
 		for i := range ds {
@@ -164,16 +87,9 @@ func (s *Store) CreateDeliveries(ctx context.Context, ds []Delivery) ([]Delivery
 	return created, nil
 }
 
-// DeliveryUpdate is a new state for a delivery, with the attempt that led
-// to it, if any.
-type DeliveryUpdate struct {
-	Delivery Delivery
-	Attempt  *Attempt
-}
-
 // UpdateDeliveries writes a batch of delivery states (and attempts) in one
 // transaction. Delivery workers collect results and write them together.
-func (s *Store) UpdateDeliveries(ctx context.Context, us []DeliveryUpdate) error {
+func (s *Store) UpdateDeliveries(ctx context.Context, us []outbox.Update) error {
 	for len(us) > maxDeliveriesPerTxn {
 		if err := s.UpdateDeliveries(ctx, us[:maxDeliveriesPerTxn]); err != nil {
 			return err
@@ -198,7 +114,7 @@ func (s *Store) UpdateDeliveries(ctx context.Context, us []DeliveryUpdate) error
 	return nil
 }
 
-func (s *Store) updateDeliveries(us []DeliveryUpdate) error {
+func (s *Store) updateDeliveries(us []outbox.Update) error {
 	return s.update(func(txn *badger.Txn) error {
 		for i := range us {
 			d := &us[i].Delivery
@@ -233,7 +149,7 @@ func (s *Store) updateDeliveries(us []DeliveryUpdate) error {
 }
 
 // putDelivery writes d and keeps its indexes in step with its status.
-func putDelivery(txn *badger.Txn, d *Delivery, oldStatus string) error {
+func putDelivery(txn *badger.Txn, d *outbox.Delivery, oldStatus string) error {
 	v, err := json.Marshal(d)
 	if err != nil {
 		return err
@@ -246,16 +162,16 @@ func putDelivery(txn *badger.Txn, d *Delivery, oldStatus string) error {
 	}
 	uk := webhookIndexKey(prefixUnfinished, d.WebhookID, d.EventSeq)
 	switch {
-	case Finished(d.Status) && (oldStatus == "" || !Finished(oldStatus)):
+	case outbox.Finished(d.Status) && (oldStatus == "" || !outbox.Finished(oldStatus)):
 		return txn.Delete(uk)
-	case !Finished(d.Status) && (oldStatus == "" || Finished(oldStatus)):
+	case !outbox.Finished(d.Status) && (oldStatus == "" || outbox.Finished(oldStatus)):
 		return txn.Set(uk, nil)
 	}
 	return nil
 }
 
-func decodeDelivery(k, v []byte) (Delivery, error) {
-	var d Delivery
+func decodeDelivery(k, v []byte) (outbox.Delivery, error) {
+	var d outbox.Delivery
 	if err := json.Unmarshal(v, &d); err != nil {
 		return d, fmt.Errorf("decode delivery %q: %w", k, err)
 	}
@@ -264,9 +180,9 @@ func decodeDelivery(k, v []byte) (Delivery, error) {
 }
 
 // Delivery returns one delivery by id.
-func (s *Store) Delivery(ctx context.Context, id string) (Delivery, error) {
-	var d Delivery
-	seq, wh, ok := ParseDeliveryID(id)
+func (s *Store) Delivery(ctx context.Context, id string) (outbox.Delivery, error) {
+	var d outbox.Delivery
+	seq, wh, ok := outbox.ParseID(id)
 	if !ok {
 		return d, ErrNotFound
 	}
@@ -292,17 +208,17 @@ func (s *Store) Delivery(ctx context.Context, id string) (Delivery, error) {
 }
 
 // Attempts returns the attempts of a delivery, oldest first.
-func (s *Store) Attempts(ctx context.Context, seq event.Seq, wh string) ([]Attempt, error) {
+func (s *Store) Attempts(ctx context.Context, seq event.Seq, wh string) ([]outbox.Attempt, error) {
 	if err := ctxErr(ctx); err != nil {
 		return nil, err
 	}
-	var out []Attempt
+	var out []outbox.Attempt
 	prefix := key(prefixAttempt, seq[:], []byte(wh), []byte{0})
 	err := s.db.View(func(txn *badger.Txn) error {
 		it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix, PrefetchValues: true})
 		defer it.Close()
 		for it.Rewind(); it.Valid(); it.Next() {
-			var a Attempt
+			var a outbox.Attempt
 			if err := it.Item().Value(func(v []byte) error { return json.Unmarshal(v, &a) }); err != nil {
 				return err
 			}
@@ -327,7 +243,7 @@ type DeliveryQuery struct {
 }
 
 // Deliveries lists deliveries matching q, newest event first.
-func (s *Store) Deliveries(ctx context.Context, q DeliveryQuery) (out []Delivery, more bool, err error) {
+func (s *Store) Deliveries(ctx context.Context, q DeliveryQuery) (out []outbox.Delivery, more bool, err error) {
 	if err := ctxErr(ctx); err != nil {
 		return nil, false, err
 	}
@@ -345,7 +261,7 @@ func (s *Store) Deliveries(ctx context.Context, q DeliveryQuery) (out []Delivery
 	}
 	upper = key(prefix, bytes.Repeat([]byte{0xff}, 17))
 	if q.After != "" {
-		seq, wh, ok := ParseDeliveryID(q.After)
+		seq, wh, ok := outbox.ParseID(q.After)
 		if !ok {
 			return nil, false, fmt.Errorf("store: bad delivery cursor")
 		}
@@ -363,7 +279,7 @@ func (s *Store) Deliveries(ctx context.Context, q DeliveryQuery) (out []Delivery
 			if bytes.Equal(k, upper) {
 				continue
 			}
-			var d Delivery
+			var d outbox.Delivery
 			if bytes.HasPrefix(k, prefixByWebhook) {
 				if q.Status != "" {
 					st, err := it.Item().ValueCopy(nil)
@@ -419,7 +335,7 @@ func (s *Store) Deliveries(ctx context.Context, q DeliveryQuery) (out []Delivery
 // Unfinished calls fn for every unfinished delivery (pending, failed or
 // parked) of webhook wh, or of every webhook if wh is empty, in event order
 // per webhook. The scheduler rebuilds itself from this at start.
-func (s *Store) Unfinished(ctx context.Context, wh string, fn func(Delivery) error) error {
+func (s *Store) Unfinished(ctx context.Context, wh string, fn func(outbox.Delivery) error) error {
 	prefix := prefixUnfinished
 	if wh != "" {
 		prefix = key(prefixUnfinished, []byte(wh), []byte{0})
@@ -448,7 +364,7 @@ func (s *Store) Unfinished(ctx context.Context, wh string, fn func(Delivery) err
 			return err
 		}
 		end := min(start+512, len(keys))
-		var batch []Delivery
+		var batch []outbox.Delivery
 		err := s.db.View(func(txn *badger.Txn) error {
 			for _, k := range keys[start:end] {
 				item, err := txn.Get(k)

@@ -11,6 +11,7 @@ import (
 	"github.com/dgraph-io/badger/v4"
 
 	"github.com/eventgw/gateway/gateway/event"
+	"github.com/eventgw/gateway/gateway/internal/outbox"
 )
 
 // sweepBatch is how many events one sweep transaction examines.
@@ -94,11 +95,11 @@ func sweepEvents(txn *badger.Txn, evs []event.Event) (SweepResult, error) {
 	var res SweepResult
 	for _, ev := range evs {
 		// Collect the event's deliveries; keep everything if one is unfinished.
-		var ds []Delivery
+		var ds []outbox.Delivery
 		it := txn.NewIterator(badger.IteratorOptions{Prefix: key(prefixDelivery, ev.Seq[:]), PrefetchValues: true})
 		var derr error
 		for it.Rewind(); it.Valid(); it.Next() {
-			var d Delivery
+			var d outbox.Delivery
 			if derr = it.Item().Value(func(v []byte) error { return json.Unmarshal(v, &d) }); derr != nil {
 				break
 			}
@@ -111,7 +112,7 @@ func sweepEvents(txn *badger.Txn, evs []event.Event) (SweepResult, error) {
 		}
 		unfinished := false
 		for _, d := range ds {
-			unfinished = unfinished || !Finished(d.Status)
+			unfinished = unfinished || !outbox.Finished(d.Status)
 		}
 		if unfinished {
 			res.Kept++
@@ -137,7 +138,7 @@ func sweepEvents(txn *badger.Txn, evs []event.Event) (SweepResult, error) {
 	return res, nil
 }
 
-func deleteDelivery(txn *badger.Txn, d *Delivery) error {
+func deleteDelivery(txn *badger.Txn, d *outbox.Delivery) error {
 	dels := [][]byte{
 		deliveryKey(d.EventSeq, d.WebhookID),
 		webhookIndexKey(prefixByWebhook, d.WebhookID, d.EventSeq),

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/eventgw/gateway/gateway/event"
+	"github.com/eventgw/gateway/gateway/internal/outbox"
 	"github.com/eventgw/gateway/gateway/internal/require"
 )
 
@@ -25,21 +26,21 @@ func TestStore_Sweep(t *testing.T) {
 	fresh, err := s.Append(ctx, []Draft{{Type: "a", Data: []byte(`4`)}})
 	require.NoError(t, err)
 
-	mk := func(a Appended, wh, status string, attempts int) Delivery {
-		return Delivery{EventSeq: a.Event.Seq, EventID: a.Event.ID, EventType: "a", WebhookID: wh, Status: status, Attempts: attempts}
+	mk := func(a Appended, wh, status string, attempts int) outbox.Delivery {
+		return outbox.Delivery{EventSeq: a.Event.Seq, EventID: a.Event.ID, EventType: "a", WebhookID: wh, Status: status, Attempts: attempts}
 	}
-	ds := []Delivery{
-		mk(old[0], "wh_a", StatusSucceeded, 2),
-		mk(old[0], "wh_b", StatusDead, 1),
-		mk(old[1], "wh_a", StatusSucceeded, 1),
-		mk(old[2], "wh_a", StatusParked, 0), // unfinished: keeps event 3
-		mk(fresh[0], "wh_a", StatusSucceeded, 1),
+	ds := []outbox.Delivery{
+		mk(old[0], "wh_a", outbox.StatusSucceeded, 2),
+		mk(old[0], "wh_b", outbox.StatusDead, 1),
+		mk(old[1], "wh_a", outbox.StatusSucceeded, 1),
+		mk(old[2], "wh_a", outbox.StatusParked, 0), // unfinished: keeps event 3
+		mk(fresh[0], "wh_a", outbox.StatusSucceeded, 1),
 	}
 	_, err = s.CreateDeliveries(ctx, ds)
 	require.NoError(t, err)
 	for _, d := range ds {
 		for n := 1; n <= d.Attempts; n++ {
-			require.NoError(t, s.UpdateDeliveries(ctx, []DeliveryUpdate{{Delivery: d, Attempt: &Attempt{N: n}}}))
+			require.NoError(t, s.UpdateDeliveries(ctx, []outbox.Update{{Delivery: d, Attempt: &outbox.Attempt{N: n}}}))
 		}
 	}
 
