@@ -69,7 +69,7 @@ func TestStep(t *testing.T) {
 			status: StatusParked, note: NoteWebhookDisabled + ": " + ReasonGone, attempts: 2, lastErr: "410 Gone",
 			fx: Effects{Write: true, Endpoint: EndpointGone}},
 		{name: "jitter spreads the wait", d: in(StatusPending, 0, 0), t: Transition{Kind: AttemptFailed, Attempt: fail500()},
-			p: Policy{Schedule: sched.Schedule, Jitter: func(d time.Duration) time.Duration { return d / 2 }},
+			p:      Policy{Schedule: sched.Schedule, Jitter: func(d time.Duration) time.Duration { return d / 2 }},
 			status: StatusFailed, attempts: 1, next: now.Add(30 * time.Second), lastErr: "500 Internal Server Error",
 			fx: Effects{Write: true, Queue: true, Notify: TypeDeliveryFailed, Endpoint: EndpointDown}},
 
@@ -81,7 +81,7 @@ func TestStep(t *testing.T) {
 		{name: "the webhook's transform dropped it", d: in(StatusPending, 0, 0), t: Transition{Kind: TransformDropped, Detail: `transform "redact" answered drop`},
 			status: StatusDropped, note: NoteTransformDropped, lastErr: `transform "redact" answered drop`, fx: Effects{Write: true}},
 		{name: "transform missing: fail closed, held unsent, same status", d: in(StatusFailed, 1, 0),
-			t: Transition{Kind: TransformMissing, Recheck: 4 * time.Second, Detail: "not loaded"},
+			t:      Transition{Kind: TransformMissing, Recheck: 4 * time.Second, Detail: "not loaded"},
 			status: StatusFailed, attempts: 1, next: now.Add(4 * time.Second), lastErr: "not loaded",
 			fx: Effects{Write: true, Queue: true, Held: true}},
 
