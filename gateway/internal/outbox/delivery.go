@@ -90,3 +90,13 @@ type Update struct {
 	Delivery Delivery
 	Attempt  *Attempt
 }
+
+// Waiting is an unfinished delivery as the scheduler needs it: which, and
+// when it is due. Parked ones wait for their webhook to be enabled.
+type Waiting struct {
+	WebhookID string
+	EventSeq  event.Seq
+	Parked    bool
+	// Due is when the next attempt is due (zero: now).
+	Due time.Time
+}

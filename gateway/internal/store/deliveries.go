@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/dgraph-io/badger/v4"
 
@@ -18,7 +19,7 @@ import (
 //
 //	d/<seq><webhook id>               delivery record (JSON)
 //	D/<webhook id>\x00<seq>           per-webhook index, event order
-//	u/<webhook id>\x00<seq>           unfinished deliveries (pending, failed, parked)
+//	u/<webhook id>\x00<seq>           unfinished deliveries (pending, failed, parked); value: format, parked, due
 //	a/<seq><webhook id>\x00<n:2>      attempt n (JSON)
 var (
 	prefixDelivery   = []byte("d/")
@@ -162,12 +163,109 @@ func putDelivery(txn *badger.Txn, d *outbox.Delivery, oldStatus string) error {
 	}
 	uk := webhookIndexKey(prefixUnfinished, d.WebhookID, d.EventSeq)
 	switch {
-	case outbox.Finished(d.Status) && (oldStatus == "" || !outbox.Finished(oldStatus)):
+	case !outbox.Finished(d.Status):
+		return txn.Set(uk, encodeWaiting(d))
+	case oldStatus == "" || !outbox.Finished(oldStatus):
 		return txn.Delete(uk)
-	case !outbox.Finished(d.Status) && (oldStatus == "" || outbox.Finished(oldStatus)):
-		return txn.Set(uk, nil)
 	}
 	return nil
+}
+
+// The value of a u/ entry is what the scheduler needs to queue the
+// delivery without reading its record: a format byte, whether it is
+// parked, and its due time (unix nanoseconds, 0 for now). Entries written
+// before this format have an empty value; Waiting reads their record.
+const waitingFormat = 1
+
+func encodeWaiting(d *outbox.Delivery) []byte {
+	v := make([]byte, 10)
+	v[0] = waitingFormat
+	if d.Status == outbox.StatusParked {
+		v[1] = 1
+	}
+	if !d.NextAttemptAt.IsZero() {
+		binary.BigEndian.PutUint64(v[2:], uint64(d.NextAttemptAt.UnixNano()))
+	}
+	return v
+}
+
+// Waiting calls fn for every unfinished delivery (pending, failed or
+// parked), webhook by webhook in event order, streaming: it reads the u/
+// index and, for entries of the current format, no record. The delivery
+// engine rebuilds its schedule from this at start, so a million waiting
+// deliveries cost one pass over a small index, not a million records.
+func (s *Store) Waiting(ctx context.Context, fn func(outbox.Waiting) error) error {
+	err := s.db.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: prefixUnfinished})
+		defer it.Close()
+		var wh string
+		n := 0
+		for it.Rewind(); it.Valid(); it.Next() {
+			if n++; n%4096 == 0 {
+				if err := ctxErr(ctx); err != nil {
+					return err
+				}
+			}
+			k := it.Item().Key()
+			rest := k[len(prefixUnfinished):]
+			sep := bytes.IndexByte(rest, 0)
+			if sep < 0 || len(rest)-sep-1 != len(event.Seq{}) {
+				continue
+			}
+			if string(rest[:sep]) != wh {
+				wh = string(rest[:sep]) // one string per webhook, not per entry
+			}
+			w := outbox.Waiting{WebhookID: wh}
+			copy(w.EventSeq[:], rest[sep+1:])
+			v, err := it.Item().ValueCopy(nil)
+			if err != nil {
+				return err
+			}
+			switch {
+			case len(v) == 10 && v[0] == waitingFormat:
+				w.Parked = v[1] == 1
+				if ns := binary.BigEndian.Uint64(v[2:]); ns != 0 {
+					w.Due = time.Unix(0, int64(ns))
+				}
+			default:
+				d, err := getDelivery(txn, w.EventSeq, wh)
+				if errors.Is(err, ErrNotFound) {
+					continue
+				}
+				if err != nil {
+					return err
+				}
+				w.Parked, w.Due = d.Status == outbox.StatusParked, d.NextAttemptAt
+			}
+			if err := fn(w); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("store: scan waiting deliveries: %w", err)
+	}
+	return nil
+}
+
+// getDelivery reads one delivery record in txn.
+func getDelivery(txn *badger.Txn, seq event.Seq, wh string) (outbox.Delivery, error) {
+	k := deliveryKey(seq, wh)
+	item, err := txn.Get(k)
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return outbox.Delivery{}, ErrNotFound
+	}
+	if err != nil {
+		return outbox.Delivery{}, err
+	}
+	var d outbox.Delivery
+	err = item.Value(func(v []byte) error {
+		var derr error
+		d, derr = decodeDelivery(k, v)
+		return derr
+	})
+	return d, err
 }
 
 func decodeDelivery(k, v []byte) (outbox.Delivery, error) {
@@ -190,19 +288,9 @@ func (s *Store) Delivery(ctx context.Context, id string) (outbox.Delivery, error
 		return d, err
 	}
 	err := s.db.View(func(txn *badger.Txn) error {
-		k := deliveryKey(seq, wh)
-		item, err := txn.Get(k)
-		if errors.Is(err, badger.ErrKeyNotFound) {
-			return ErrNotFound
-		}
-		if err != nil {
-			return err
-		}
-		return item.Value(func(v []byte) error {
-			var derr error
-			d, derr = decodeDelivery(k, v)
-			return derr
-		})
+		var err error
+		d, err = getDelivery(txn, seq, wh)
+		return err
 	})
 	return d, err
 }

@@ -18,7 +18,7 @@
 //	w/<webhook id>          webhook registration                       value: JSON
 //	d/<seq><webhook id>     delivery record (deliveries.go)            value: JSON
 //	D/<webhook id>\x00<seq> per-webhook delivery index, event order    value: status
-//	u/<webhook id>\x00<seq> unfinished deliveries                      value: empty
+//	u/<webhook id>\x00<seq> unfinished deliveries                      value: 1 ‖ parked ‖ due (unix ns), or empty (older)
 //	a/<seq><webhook id>\x00<n> attempt n of a delivery                  value: JSON
 //	o/<seq>                 plugin pipeline outcome (outcomes.go)      value: JSON
 //	p/<plugin>\x00<key>     plugin key-value entry (kv.go, Badger TTL) value: bytes
