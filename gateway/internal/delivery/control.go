@@ -2,136 +2,39 @@ package delivery
 
 import (
 	"bytes"
-	"container/heap"
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/eventgw/gateway/gateway/event"
 	"github.com/eventgw/gateway/gateway/internal/outbox"
-	"github.com/eventgw/gateway/gateway/internal/store"
 	"github.com/eventgw/gateway/gateway/internal/webhook"
 )
 
+// The API's changes go to the writer first, which stores them and then
+// tells the loop; the caller's answer comes once the loop has applied
+// them. So a change is on disk before the scheduler acts on it, and the
+// loop never waits for the disk.
+
 // WebhookChanged tells the engine that webhook id was created, changed or
-// deleted through the API. Enabling a disabled webhook resumes its parked
-// deliveries in event order; disabling one parks what it has queued.
+// deleted through the API or the config. Enabling a disabled webhook
+// resumes its parked deliveries in event order; disabling one parks its
+// unfinished deliveries; deleting one closes them (dead, with a note).
 func (e *Engine) WebhookChanged(ctx context.Context, id string) error {
 	// The store already holds the change: finish applying it even if the
 	// caller gives up, or the engine and the store would disagree.
-	ctx = context.WithoutCancel(ctx)
-	var rerr error
-	deleted := false
-	err := e.do(ctx, func() {
-		// Read inside the loop, so that this and the engine's own changes
-		// (a 410, an auto-disable) apply in the order they were stored.
-		w, err := e.opts.Webhooks.Webhook(ctx, id)
-		deleted = errors.Is(err, store.ErrNotFound)
-		if err != nil && !deleted {
-			rerr = fmt.Errorf("delivery: reload webhook %s: %w", id, err)
-			return
-		}
-		q := e.queues[id]
-		switch {
-		case deleted:
-			if q != nil {
-				e.drain(q)
-			}
-			delete(e.queues, id)
-		case q == nil:
-			e.queues[id] = e.newQueue(w)
-		default:
-			wasEnabled := q.wh.Enabled
-			e.configure(q, w)
-			if wasEnabled && !w.Enabled {
-				e.park(ctx, e.drain(q), "disabled through the API")
-			}
-			if !wasEnabled && w.Enabled {
-				// A fresh start: the failures that led to the disable
-				// must not disable it again at the first new failure.
-				q.failures, q.trips, q.openUntil, q.failingSince = 0, 0, time.Time{}, time.Time{}
-				// On the loop, in the same step as enabling: a fan-out
-				// that saw the webhook disabled and created a parked
-				// delivery is then either found here or, if it comes
-				// later, resumed by enqueue.
-				rerr = e.resumeParked(ctx, q)
-			}
-		}
-		e.publishHooks()
-	})
-	switch {
-	case err != nil:
-		return err
-	case rerr != nil:
-		return rerr
-	case deleted:
-		return e.closeDeleted(ctx, id)
-	}
-	return nil
-}
-
-// closeDeleted finishes the unfinished deliveries of a deleted webhook: they
-// become dead with a note, so retention can remove them and nothing waits
-// for an endpoint that no longer exists.
-func (e *Engine) closeDeleted(ctx context.Context, id string) error {
-	now := time.Now().UTC()
-	_, err := e.rewriteUnfinished(ctx, id, "", func(d *outbox.Delivery) {
-		d.Status, d.Note, d.NextAttemptAt, d.UpdatedAt = outbox.StatusDead, "webhook deleted", time.Time{}, now
-	})
-	if err != nil {
-		return fmt.Errorf("delivery: close deliveries of deleted webhook %s: %w", id, err)
-	}
-	return nil
-}
-
-// rewriteUnfinished applies set to every unfinished delivery of webhook id
-// (only those in status only, if given) and writes them back. It returns
-// the updates it wrote.
-func (e *Engine) rewriteUnfinished(ctx context.Context, id, only string, set func(d *outbox.Delivery)) ([]outbox.Update, error) {
-	var us []outbox.Update
-	err := e.opts.Deliveries.Unfinished(ctx, id, func(d outbox.Delivery) error {
-		if only == "" || d.Status == only {
-			set(&d)
-			us = append(us, outbox.Update{Delivery: d})
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	return us, e.opts.Deliveries.UpdateDeliveries(ctx, us)
-}
-
-// resumeParked turns the parked deliveries of q's webhook pending again and
-// queues them in event order. It runs on the loop.
-func (e *Engine) resumeParked(ctx context.Context, q *queue) error {
-	now := time.Now().UTC()
-	us, err := e.rewriteUnfinished(ctx, q.wh.ID, outbox.StatusParked, func(d *outbox.Delivery) {
-		d.Status, d.Note, d.NextAttemptAt, d.UpdatedAt = outbox.StatusPending, "", time.Time{}, now
-	})
-	if err != nil {
-		return fmt.Errorf("delivery: resume %s: %w", q.wh.ID, err)
-	}
-	for i := range us {
-		q.push(us[i].Delivery)
-	}
-	return nil
+	return e.await(context.WithoutCancel(ctx), &op{kind: opWebhook, webhookID: id})
 }
 
 // DiscardParked drops the parked deliveries of a webhook: they become dead
 // with a note saying so, which keeps a record of the decision.
 func (e *Engine) DiscardParked(ctx context.Context, id string) (int, error) {
-	ctx = context.WithoutCancel(ctx)
-	now := time.Now().UTC()
-	us, err := e.rewriteUnfinished(ctx, id, outbox.StatusParked, func(d *outbox.Delivery) {
-		d.Status, d.Note, d.UpdatedAt = outbox.StatusDead, "discarded through the API while the webhook was disabled", now
-	})
-	if err != nil {
+	o := &op{kind: opDiscard, webhookID: id}
+	if err := e.await(context.WithoutCancel(ctx), o); err != nil {
 		return 0, fmt.Errorf("delivery: discard parked deliveries of %s: %w", id, err)
 	}
-	return len(us), nil
+	return o.n, nil
 }
 
 // Errors of Retry and Replay.
@@ -145,10 +48,21 @@ var (
 	ErrEventStopped = errors.New("delivery: the plugin pipeline stopped the event, so it is never delivered")
 )
 
+// enabled reports whether webhook id exists and is enabled, as the loop
+// sees it.
+func (e *Engine) enabled(ctx context.Context, id string) (bool, error) {
+	var ok bool
+	err := e.do(ctx, func() {
+		h := e.hooks[id]
+		ok = h != nil && h.wh.Enabled
+	})
+	return ok, err
+}
+
 // Retry makes one more attempt of d as soon as a worker is free. A delivery
-// that was finished (succeeded, dead or dropped) becomes pending again. A
-// delivery of an event the plugin pipeline stopped is refused with
-// ErrEventStopped.
+// that was finished (succeeded, dead or dropped) or parked becomes pending
+// again, with the whole retry schedule. A delivery of an event the plugin
+// pipeline stopped is refused with ErrEventStopped.
 func (e *Engine) Retry(ctx context.Context, d outbox.Delivery) (outbox.Delivery, error) {
 	ctx = context.WithoutCancel(ctx)
 	stopped, err := e.opts.Events.Stopped(ctx, []event.Seq{d.EventSeq})
@@ -158,34 +72,20 @@ func (e *Engine) Retry(ctx context.Context, d outbox.Delivery) (outbox.Delivery,
 	if why, ok := stopped[d.EventSeq]; ok {
 		return d, fmt.Errorf("%w: %s", ErrEventStopped, why)
 	}
-	reopen := outbox.Finished(d.Status) || d.Status == outbox.StatusParked
-	if reopen {
-		d.Status, d.Note, d.NextAttemptAt, d.UpdatedAt = outbox.StatusPending, "retry requested through the API", time.Time{}, time.Now().UTC()
-		d.ScheduleBase = d.Attempts // a reopened delivery gets the whole retry schedule again
-	}
-	var ok bool
-	var perr error
-	err = e.do(ctx, func() {
-		q := e.queues[d.WebhookID]
-		if ok = q != nil && q.wh.Enabled; !ok {
-			return
+	if ok, err := e.enabled(ctx, d.WebhookID); err != nil || !ok {
+		if err == nil {
+			err = ErrWebhookDisabled
 		}
-		// Recorded before it is queued: once queued, a worker may record
-		// the attempt's outcome, which this write must not overwrite.
-		if reopen {
-			if perr = e.opts.Deliveries.UpdateDeliveries(ctx, []outbox.Update{{Delivery: d}}); perr != nil {
-				return
-			}
-		}
-		e.retryNow(d)
-	})
-	switch {
-	case err != nil:
 		return d, err
-	case !ok:
-		return d, ErrWebhookDisabled
 	}
-	return d, perr
+	o := &op{kind: opRetry, webhookID: d.WebhookID, ds: []outbox.Delivery{d}}
+	if err := e.await(ctx, o); err != nil {
+		return d, err
+	}
+	if len(o.ds) == 1 {
+		d = o.ds[0]
+	}
+	return d, nil
 }
 
 // ReplayResult counts what a replay did.
@@ -206,7 +106,8 @@ type ReplayResult struct {
 // webhook, with the same webhook-id as before (the event id). Deliveries
 // of events the plugin pipeline stopped are left out and counted, and so
 // are those of events fan-out has not handled yet: the pipeline has not
-// judged them, and fan-out delivers them itself.
+// judged them, and fan-out delivers them itself. If the webhook is
+// disabled meanwhile, the replayed deliveries are parked, not lost.
 func (e *Engine) Replay(ctx context.Context, wh webhook.Webhook, given []outbox.Delivery) (ReplayResult, error) {
 	ctx = context.WithoutCancel(ctx)
 	var res ReplayResult
@@ -225,9 +126,7 @@ func (e *Engine) Replay(ctx context.Context, wh webhook.Webhook, given []outbox.
 	if err != nil {
 		return res, fmt.Errorf("delivery: replay %s: %w", wh.ID, err)
 	}
-	now := time.Now().UTC()
 	ds := make([]outbox.Delivery, 0, len(given))
-	us := make([]outbox.Update, 0, len(given))
 	for _, d := range given {
 		if bytes.Compare(d.EventSeq[:], dispatched[:]) > 0 {
 			res.NotYetDispatched++
@@ -237,52 +136,20 @@ func (e *Engine) Replay(ctx context.Context, wh webhook.Webhook, given []outbox.
 			res.Skipped++
 			continue
 		}
-		d.Status, d.Note, d.NextAttemptAt, d.UpdatedAt = outbox.StatusPending, "replayed through the API", time.Time{}, now
-		d.ScheduleBase = d.Attempts // the whole retry schedule again
-		if d.CreatedAt.IsZero() {
-			d.CreatedAt = now
-		}
 		ds = append(ds, d)
-		us = append(us, outbox.Update{Delivery: d})
+	}
+	if ok, err := e.enabled(ctx, wh.ID); err != nil || !ok {
+		if err == nil {
+			err = ErrWebhookDisabled
+		}
+		return ReplayResult{}, err
 	}
 	res.Replayed = len(ds)
-	var ok bool
-	var werr error
-	err = e.do(ctx, func() {
-		q := e.queues[wh.ID]
-		if ok = q != nil && q.wh.Enabled; !ok {
-			return
-		}
-		// Written on the loop after the check, so a webhook disabled in
-		// between never gets pending deliveries that no queue holds.
-		if _, werr = e.opts.Deliveries.CreateDeliveries(ctx, ds); werr != nil {
-			return
-		}
-		if werr = e.opts.Deliveries.UpdateDeliveries(ctx, us); werr != nil {
-			return
-		}
-		queued := make(map[event.Seq]int, len(q.items.list))
-		for i, it := range q.items.list {
-			queued[it.d.EventSeq] = i
-		}
-		for _, d := range ds {
-			switch i, inQueue := queued[d.EventSeq]; {
-			case q.busy[d.EventSeq]:
-			case inQueue:
-				q.items.list[i].d, q.items.list[i].due = d, time.Time{}
-			default:
-				q.push(d)
-			}
-		}
-		heap.Init(&q.items)
-	})
-	switch {
-	case err != nil:
+	if len(ds) == 0 {
+		return res, nil
+	}
+	if err := e.await(ctx, &op{kind: opReplay, webhookID: wh.ID, ds: ds}); err != nil {
 		return ReplayResult{}, err
-	case !ok:
-		return ReplayResult{}, ErrWebhookDisabled
-	case werr != nil:
-		return ReplayResult{}, werr
 	}
 	return res, nil
 }
@@ -293,24 +160,7 @@ func (e *Engine) Replay(ctx context.Context, wh webhook.Webhook, given []outbox.
 // next re-check: their hold ends and the deliveries it sent back are due.
 // A pause the receiver asked for (Retry-After) stays.
 func (e *Engine) TransformsChanged(ctx context.Context) error {
-	return e.do(ctx, func() {
-		for _, q := range e.queues {
-			if len(q.held) == 0 {
-				continue
-			}
-			if strings.HasPrefix(q.pauseReason, transformPausePrefix) {
-				q.pausedUntil, q.pauseReason = time.Time{}, ""
-			}
-			for i := range q.items.list {
-				if q.held[q.items.list[i].d.EventSeq] {
-					q.items.list[i].due = time.Time{}
-				}
-			}
-			heap.Init(&q.items)
-			q.misses = 0
-			clear(q.held)
-		}
-	})
+	return e.do(ctx, func() { e.sched.ReleaseHolds(e.now()) })
 }
 
 // Pause is a hold on every delivery of one webhook.
@@ -324,8 +174,8 @@ type Pause struct {
 func (e *Engine) Paused(ctx context.Context, id string) (Pause, error) {
 	var p Pause
 	err := e.do(ctx, func() {
-		if q := e.queues[id]; q != nil && time.Now().Before(q.pausedUntil) {
-			p = Pause{Until: q.pausedUntil, Reason: q.pauseReason}
+		if until, reason, ok := e.sched.Paused(id, e.now()); ok {
+			p = Pause{Until: until, Reason: reason}
 		}
 	})
 	return p, err

@@ -11,17 +11,25 @@ import (
 	"time"
 
 	"github.com/eventgw/gateway/gateway/event"
+	"github.com/eventgw/gateway/gateway/internal/delivery/schedule"
 	"github.com/eventgw/gateway/gateway/internal/outbox"
 	"github.com/eventgw/gateway/gateway/internal/pipeline"
 	"github.com/eventgw/gateway/gateway/internal/store"
 	"github.com/eventgw/gateway/gateway/internal/webhook"
 )
 
-// Deliveries is what the engine needs to persist delivery state.
+// Deliveries is what the engine needs to persist delivery state. Only the
+// writer goroutine writes; workers read one record at a time.
 type Deliveries interface {
+	// CreateDeliveries stores new deliveries, skipping existing ones, and
+	// returns those it created.
 	CreateDeliveries(ctx context.Context, ds []outbox.Delivery) ([]outbox.Delivery, error)
 	UpdateDeliveries(ctx context.Context, us []outbox.Update) error
+	// Unfinished calls fn with every unfinished delivery of a webhook.
 	Unfinished(ctx context.Context, webhookID string, fn func(outbox.Delivery) error) error
+	// Waiting streams every unfinished delivery's seq and due time, for
+	// the schedule's rebuild at start.
+	Waiting(ctx context.Context, fn func(outbox.Waiting) error) error
 	Delivery(ctx context.Context, id string) (outbox.Delivery, error)
 }
 
@@ -55,6 +63,9 @@ type Options struct {
 	Webhooks   Webhooks
 	// Dial connects to endpoints; it is the egress guard's DialContext.
 	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
+	// Now is the engine's clock (nil: time.Now). The scheduler reads no
+	// clock of its own: the loop passes it this one's time.
+	Now func() time.Time
 
 	Workers          int
 	Timeout          time.Duration
@@ -96,53 +107,48 @@ type DialAuditor interface {
 
 // Observer receives operational events. The engine asks Observes first and
 // builds an event only for a type someone listens to. Observe must not
-// block: it is called from the recorder and the scheduling loop.
+// block: it is called from the writer.
 type Observer interface {
 	Observes(typ string) bool
 	Observe(ev event.Event)
 }
 
 // Engine owns delivery: it is the bus subscriber that fans events out into
-// deliveries, and the scheduler and workers that send them.
-//
-// One goroutine (loop) owns all scheduling state; workers only perform
-// attempts and persist their outcome; everything else talks to the loop
-// through the cmds channel. Engine's methods are safe for concurrent use.
+// deliveries, and the scheduler, writer and workers that send them. The
+// package doc draws its goroutines and who owns what. Engine's methods are
+// safe for concurrent use.
 type Engine struct {
 	opts   Options
 	logger *slog.Logger
 	sender *sender
+	now    func() time.Time
 
-	cmds    chan func()
-	jobs    chan *job
-	results chan result
-	// outcomes carries finished attempts from workers to the recorder.
-	outcomes     chan result
-	recorderDone chan struct{}
-	hooks        atomic.Pointer[[]hookInfo] // snapshot for fan-out
+	// cmds carries work to the loop: the writer's notes of what it stored
+	// (in the order it stored them) and the API's questions.
+	cmds chan func()
+	// jobs carries attempts from the loop to the workers.
+	jobs chan *job
+	w    *writer
 
-	// loop-owned state
-	queues map[string]*queue
-	// heldEvents counts queued items that carry their event; heldBytes
-	// sums their data.
-	heldEvents int
-	heldBytes  int
-	// opIDs names operational events.
-	opIDs *event.IDGen
-	timer *time.Timer
+	// matcher is fan-out's view of the webhooks: the loop keeps it up to
+	// date, fan-out reads it.
+	matcher *matcher
+
+	// loop-owned state (see loop.go)
+	sched    *schedule.Scheduler
+	hooks    map[string]*hook
+	first    firstAttempts
+	inFlight int
+	timer    *time.Timer
+	armed    time.Time
+	opIDs    *event.IDGen
 
 	workCtx    context.Context
 	cancelWork context.CancelFunc
 	stopLoop   context.CancelFunc
 	loopDone   chan struct{}
 	workers    sync.WaitGroup
-}
-
-// hookInfo is what fan-out needs to know about a webhook.
-type hookInfo struct {
-	id       string
-	enabled  bool
-	patterns event.Patterns
+	started    atomic.Bool
 }
 
 // New returns an engine; Start runs it.
@@ -153,26 +159,36 @@ func New(opts Options) *Engine {
 	if opts.TransformRecheck <= 0 {
 		opts.TransformRecheck = defaultRecheck
 	}
-	e := &Engine{
-		opts:         opts,
-		logger:       opts.Logger.With("component", "delivery"),
-		sender:       newSender(opts.Dial, opts.Version, opts.MaxResponseBytes, opts.Timeout, opts.Workers),
-		cmds:         make(chan func(), 64),
-		jobs:         make(chan *job),
-		results:      make(chan result, opts.Workers),
-		outcomes:     make(chan result, opts.Workers),
-		recorderDone: make(chan struct{}),
-		queues:       make(map[string]*queue),
-		opIDs:        event.NewIDGen(nil),
+	if opts.Now == nil {
+		opts.Now = time.Now
 	}
-	empty := []hookInfo{}
-	e.hooks.Store(&empty)
+	if opts.Workers < 1 {
+		opts.Workers = 1
+	}
+	e := &Engine{
+		opts:     opts,
+		logger:   opts.Logger.With("component", "delivery"),
+		sender:   newSender(opts.Dial, opts.Version, opts.MaxResponseBytes, opts.Timeout, opts.Workers),
+		now:      opts.Now,
+		cmds:     make(chan func(), 64),
+		jobs:     make(chan *job),
+		matcher:  newMatcher(),
+		sched:    schedule.New(),
+		hooks:    make(map[string]*hook),
+		first:    newFirstAttempts(),
+		opIDs:    event.NewIDGen(nil),
+		loopDone: make(chan struct{}),
+	}
+	e.w = newWriter(e)
 	return e
 }
 
-// Start loads webhooks and every unfinished delivery, then starts the loop
-// and the workers.
+// Start loads the webhooks and rebuilds the schedule from the store, then
+// starts the writer, the loop and the workers. The rebuild streams the
+// store's small index of waiting deliveries (seq and due time), never
+// their records, so a million of them take seconds and 24 bytes each.
 func (e *Engine) Start(ctx context.Context) error {
+	now := e.now()
 	before := ""
 	for {
 		page, more, err := e.opts.Webhooks.Webhooks(ctx, before, 500)
@@ -180,72 +196,73 @@ func (e *Engine) Start(ctx context.Context) error {
 			return fmt.Errorf("delivery: load webhooks: %w", err)
 		}
 		for i := range page {
-			e.queues[page[i].ID] = e.newQueue(page[i])
+			e.addHook(e.newHook(page[i], now), now)
+			e.w.enabled[page[i].ID] = page[i].Enabled
 		}
 		if !more {
 			break
 		}
 		before = page[len(page)-1].ID
 	}
-	for _, q := range e.queues {
-		if name := q.wh.Delivery.Transform; name != "" {
+	for _, h := range e.hooks {
+		if name := h.wh.Delivery.Transform; name != "" {
 			if _, ok := e.transform(name); !ok {
 				e.logger.Error("webhook names a transform plugin that is not loaded; its deliveries are held (pending) until it is",
-					"webhook", q.wh.ID, "transform", name, "managed_by", managedBy(q.wh))
+					"webhook", h.wh.ID, "transform", name, "managed_by", managedBy(h.wh))
 			}
 		}
 	}
-	e.publishHooks()
-	now := time.Now()
-	var toPark, toResume []outbox.Update
+	// Repairs for what a crash (or an older version) left half done; the
+	// writer carries them out once it runs.
+	orphans, toPark, toResume := map[string]bool{}, map[string]bool{}, map[string]bool{}
 	n := 0
-	err := e.opts.Deliveries.Unfinished(ctx, "", func(d outbox.Delivery) error {
-		q := e.queues[d.WebhookID]
-		if q == nil {
-			// The webhook was deleted while this delivery was in flight.
-			d.Status, d.Note, d.UpdatedAt = outbox.StatusDead, "webhook deleted", now
-			toPark = append(toPark, outbox.Update{Delivery: d})
-			return nil
-		}
-		switch {
-		case !q.wh.Enabled && d.Status != outbox.StatusParked:
-			d.Status, d.Note, d.UpdatedAt = outbox.StatusParked, "webhook disabled", now
-			toPark = append(toPark, outbox.Update{Delivery: d})
-		case q.wh.Enabled && d.Status == outbox.StatusParked:
-			d.Status, d.Note, d.UpdatedAt = outbox.StatusPending, "", now
-			toResume = append(toResume, outbox.Update{Delivery: d})
-			q.push(d)
-		case q.wh.Enabled:
-			q.push(d)
-		}
+	err := e.opts.Deliveries.Waiting(ctx, func(w outbox.Waiting) error {
 		n++
+		h := e.hooks[w.WebhookID]
+		switch {
+		case h == nil:
+			orphans[w.WebhookID] = true // deleted while this delivery waited
+		case !h.wh.Enabled && !w.Parked:
+			toPark[w.WebhookID] = true
+		case h.wh.Enabled && w.Parked:
+			toResume[w.WebhookID] = true // enabled, and the resume did not finish
+		case h.wh.Enabled:
+			e.sched.Push(w.WebhookID, w.EventSeq, w.Due, now)
+		}
 		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("delivery: %w", err)
 	}
-	if err := e.opts.Deliveries.UpdateDeliveries(ctx, append(toPark, toResume...)); err != nil {
-		return fmt.Errorf("delivery: %w", err)
+	for id := range orphans {
+		e.w.submit(&op{kind: opWebhookGone, webhookID: id})
 	}
-	e.logger.Info("delivery started", "webhooks", len(e.queues), "unfinished", n, "workers", e.opts.Workers)
+	for id := range toPark {
+		e.w.submit(&op{kind: opPark, webhookID: id, reason: outbox.ReasonOperator})
+	}
+	for id := range toResume {
+		e.w.submit(&op{kind: opResume, webhookID: id})
+	}
+	e.logger.Info("delivery started", "webhooks", len(e.hooks), "unfinished", n, "workers", e.opts.Workers)
 	e.workCtx, e.cancelWork = context.WithCancel(context.WithoutCancel(ctx))
 	loopCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	e.stopLoop = stop
-	e.loopDone = make(chan struct{})
 	for range e.opts.Workers {
 		e.workers.Add(1)
 		go e.work()
 	}
-	go e.record()
+	go e.w.run()
 	go e.loop(loopCtx)
+	e.started.Store(true)
 	return nil
 }
 
 // Close stops scheduling, gives in-flight attempts ShutdownGrace to finish,
-// then cancels them. Cancelled attempts are not recorded: those deliveries
+// then cancels them, and stops the writer once it has stored every
+// finished attempt. Cancelled attempts are not recorded: those deliveries
 // stay pending for the next start.
 func (e *Engine) Close() {
-	if e.stopLoop == nil {
+	if !e.started.Load() {
 		return
 	}
 	e.stopLoop()
@@ -260,8 +277,7 @@ func (e *Engine) Close() {
 		e.cancelWork()
 		<-done
 	}
-	close(e.outcomes)
-	<-e.recorderDone
+	e.w.close()
 	e.cancelWork()
 	// Close the kept-alive connections to receivers: an embedding program
 	// outlives the engine, and a receiver's graceful shutdown waits for
@@ -288,19 +304,3 @@ func (e *Engine) do(ctx context.Context, f func()) error {
 }
 
 var errStopped = errors.New("delivery: engine stopped")
-
-func (e *Engine) publishHooks() {
-	hs := make([]hookInfo, 0, len(e.queues))
-	for _, q := range e.queues {
-		hs = append(hs, hookInfo{id: q.wh.ID, enabled: q.wh.Enabled, patterns: q.patterns})
-	}
-	e.hooks.Store(&hs)
-}
-
-// managedBy names who manages w, for logs.
-func managedBy(w webhook.Webhook) string {
-	if w.Managed != "" {
-		return w.Managed
-	}
-	return "api"
-}

@@ -3,7 +3,6 @@ package delivery
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/eventgw/gateway/gateway/event"
 	"github.com/eventgw/gateway/gateway/internal/bus"
@@ -30,8 +29,7 @@ var _ bus.Subscriber = (*Engine)(nil)
 // same data and flags. If Handle runs again after a crash
 // the plugins run again too (at-least-once, like everything here).
 func (e *Engine) Handle(ctx context.Context, events []event.Event) error {
-	hooks := *e.hooks.Load()
-	now := time.Now().UTC()
+	now := e.now().UTC()
 	var pl *pipeline.Pipeline
 	if e.opts.Pipeline != nil {
 		pl = e.opts.Pipeline()
@@ -57,29 +55,22 @@ func (e *Engine) Handle(ctx context.Context, events []event.Event) error {
 			out.flags = flagsHeader(res.Verdicts)
 		}
 		evs[ev.Seq] = out
-		for _, h := range hooks {
-			if !h.patterns.Match(ev.Type) {
-				continue
-			}
-			status := outbox.StatusPending
-			note := ""
+		for _, h := range e.matcher.match(ev.Type) {
+			d := outbox.Delivery{EventSeq: ev.Seq, EventID: ev.ID, EventType: ev.Type, WebhookID: h.id,
+				Status: outbox.StatusPending, CreatedAt: now, UpdatedAt: now}
 			if !h.enabled {
-				status, note = outbox.StatusParked, "webhook disabled"
+				d.Status, d.Note = outbox.StatusParked, outbox.NoteWebhookDisabled
 			}
-			ds = append(ds, outbox.Delivery{
-				EventSeq: ev.Seq, EventID: ev.ID, EventType: ev.Type, WebhookID: h.id,
-				Status: status, Note: note, CreatedAt: now, UpdatedAt: now,
-			})
+			ds = append(ds, d)
 		}
 	}
 	if err := e.opts.Events.SaveOutcomes(ctx, outcomes); err != nil {
 		return fmt.Errorf("delivery: fan-out: %w", err)
 	}
-	created, err := e.opts.Deliveries.CreateDeliveries(ctx, ds)
-	if err != nil {
-		return fmt.Errorf("delivery: fan-out: %w", err)
+	if len(ds) == 0 {
+		return nil
 	}
-	if err := e.do(ctx, func() { e.enqueue(ctx, created, evs) }); err != nil {
+	if err := e.await(context.WithoutCancel(ctx), &op{kind: opCreate, ds: ds, evs: evs}); err != nil {
 		return fmt.Errorf("delivery: fan-out: %w", err)
 	}
 	return nil

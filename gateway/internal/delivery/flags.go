@@ -25,7 +25,7 @@ type outgoing struct {
 	flags string
 }
 
-// size is what holding o in a queue costs, for maxHeldBytes.
+// size is what holding o in a queue costs, for maxFirstBytes.
 func (o *outgoing) size() int { return len(o.ev.Data) }
 
 // flagsHeader renders the HeaderFlags value of an event's verdicts: the

@@ -62,7 +62,7 @@ func TestEngine_TransformsChanged(t *testing.T) {
 	// The three came back from one round of checks: one check, not three,
 	// for the backoff.
 	var misses int
-	require.NoError(t, r.e.do(ctx, func() { misses = r.e.queues[r.wh.ID].misses }))
+	require.NoError(t, r.e.do(ctx, func() { misses = r.e.sched.Misses(r.wh.ID) }))
 	require.Equal(t, 1, misses, "checks counted")
 
 	loaded.Store(true)

@@ -1,217 +1,268 @@
 package delivery
 
 import (
-	"container/heap"
 	"context"
-	"fmt"
 	"strconv"
 	"time"
 
 	"github.com/eventgw/gateway/gateway/event"
+	"github.com/eventgw/gateway/gateway/internal/delivery/schedule"
 	"github.com/eventgw/gateway/gateway/internal/outbox"
 	"github.com/eventgw/gateway/gateway/internal/webhook"
 )
 
-// maxHeldEvents and maxHeldBytes bound the events queued deliveries carry
-// in memory for their first attempt, by count and by data size: 4096
-// events of 1 MiB would be 4 GiB. A delivery past either bound reads its
-// event back from the store when a worker takes it.
-const (
-	maxHeldEvents = 4096
-	maxHeldBytes  = 16 << 20
-)
-
-// maxBreakerCooldown caps how long an open circuit waits before a probe.
-const maxBreakerCooldown = 10 * time.Minute
-
+// job is one attempt, handed by the loop to a worker.
 type job struct {
-	d      outbox.Delivery
-	ev     *outgoing // set for a first attempt right after fan-out
-	url    string
-	hdrs   map[string]string
-	signer signer
-	sched  []time.Duration
-	// transform is the webhook's own transform plugin, if it names one;
-	// recheck is how long the delivery waits if that plugin is not loaded.
-	transform string
-	recheck   time.Duration
+	hook *hook
+	seq  event.Seq
+	// first is set for a first attempt right after fan-out: the record and
+	// the event, so the worker reads neither back.
+	first *firstAttempt
+	// recheck is how long the delivery waits if the webhook's transform
+	// plugin is not loaded.
+	recheck time.Duration
 }
 
+// result is a finished attempt, as the writer hands it to the loop after
+// storing it.
 type result struct {
-	before    outbox.Delivery // as it was handed to the worker
-	d         outbox.Delivery // as the worker left it
-	o         outcome
-	cancelled bool           // shutdown interrupted the attempt; nothing was recorded
-	missing   string         // not sent: the webhook's transform plugin of this name is not loaded
-	update    *outbox.Update // what the recorder writes
-	err       error          // the outcome could not be recorded
+	webhookID string
+	seq       event.Seq
+	d         outbox.Delivery // as the attempt left it
+	fx        outbox.Effects
+	// cancelled: shutdown interrupted the attempt; nothing was stored.
+	cancelled bool
+	// skipped: the delivery was finished, parked or gone when the worker
+	// read it (a stale queue entry); nothing was sent or stored.
+	skipped bool
+	// missing names the webhook's transform plugin that is not loaded.
+	missing string
+	// err: the attempt's outcome could not be read or stored.
+	err error
 }
 
-// loop owns the queues; inFlight counts jobs handed to workers and not yet
-// finished.
+// loop owns the scheduler, the hooks and the first attempts' events. It
+// never touches the store: everything it learns comes through cmds (from
+// the writer, after the store has it, and from the API's questions) and
+// from its timer.
 func (e *Engine) loop(ctx context.Context) {
 	defer close(e.loopDone)
 	e.timer = time.NewTimer(time.Hour)
 	defer e.timer.Stop()
-	inFlight := 0
 	for {
-		inFlight = e.dispatch(inFlight)
+		e.dispatch()
 		select {
 		case f := <-e.cmds:
 			f()
-		case r := <-e.results:
-			inFlight--
-			e.finish(ctx, r)
 		case <-e.timer.C:
+			e.armed = time.Time{}
 		case <-ctx.Done():
 			return
 		}
 	}
 }
 
-// dispatch hands every delivery that is due, and allowed by its webhook's
-// limits, to the workers, and arms the timer for the next one.
-func (e *Engine) dispatch(inFlight int) int {
-	now := time.Now()
-	var wake time.Time
-	later := func(t time.Time) {
-		if wake.IsZero() || t.Before(wake) {
-			wake = t
+// dispatch hands every delivery the scheduler lets go now to a free
+// worker, and arms the timer for the next one.
+func (e *Engine) dispatch() {
+	now := e.now()
+	for e.inFlight < e.opts.Workers {
+		id, seq, ok := e.sched.Next(now)
+		if !ok {
+			break
 		}
+		h := e.hooks[id]
+		if !h.signerUntil.IsZero() && !now.Before(h.signerUntil) {
+			h = e.replaceHook(h.wh, now) // a previous secret's overlap has ended
+		}
+		j := &job{hook: h, seq: seq, first: e.first.take(id, seq),
+			recheck: transformRecheck(e.opts.TransformRecheck, e.sched.Misses(id))}
+		e.inFlight++
+		e.jobs <- j
 	}
-	for _, q := range e.queues {
-		if !q.wh.Enabled {
-			continue
-		}
-		if now.Before(q.pausedUntil) {
-			if q.items.Len() > 0 {
-				later(q.pausedUntil)
-			}
-			continue
-		}
-		if !q.signerUntil.IsZero() && !now.Before(q.signerUntil) {
-			e.configure(q, q.wh) // a previous secret's overlap has ended
-		}
-		for q.items.Len() > 0 {
-			limit := q.maxInFlight
-			if q.failures >= e.opts.BreakerFailures {
-				if now.Before(q.openUntil) {
-					later(q.openUntil)
-					break
-				}
-				limit = 1 // half-open: one probe at a time
-			}
-			if len(q.busy) >= limit {
-				break
-			}
-			head := &q.items.list[0]
-			if head.due.After(now) {
-				later(head.due)
-				break
-			}
-			if inFlight >= e.opts.Workers {
-				return inFlight // a finishing worker runs dispatch again
-			}
-			if ok, next := q.limit.take(now); !ok {
-				later(next)
-				break
-			}
-			it := q.pop()
-			if it.ev != nil {
-				e.heldEvents--
-				e.heldBytes -= it.ev.size()
-			}
-			d := it.d
-			q.busy[d.EventSeq] = true
-			inFlight++
-			e.jobs <- &job{d: d, ev: it.ev, url: q.wh.URL, hdrs: q.wh.Headers, signer: q.signer, sched: q.schedule,
-				transform: q.wh.Delivery.Transform, recheck: transformRecheck(e.opts.TransformRecheck, q.misses)}
-		}
+	wake := e.sched.Wake()
+	if wake.IsZero() || wake.Equal(e.armed) {
+		return
 	}
-	if !wake.IsZero() {
-		e.timer.Reset(max(time.Until(wake), time.Millisecond))
-	}
-	return inFlight
+	e.armed = wake
+	e.timer.Reset(max(wake.Sub(now), 0))
 }
 
-// finish applies the outcome of one attempt to its webhook's queue.
-func (e *Engine) finish(ctx context.Context, r result) {
-	q := e.queues[r.d.WebhookID]
-	if q == nil {
-		// The webhook was deleted while this attempt ran.
-		if !outbox.Finished(r.d.Status) && !r.cancelled {
-			e.closeOrphans(ctx, []outbox.Delivery{r.d})
-		}
-		return
-	}
-	delete(q.busy, r.d.EventSeq)
-	switch {
-	case r.cancelled || r.err != nil:
-		if r.err != nil {
-			e.logger.Error("recording a delivery attempt failed; it will be attempted again", "delivery", r.d.ID(), "err", r.err)
-			r.before.NextAttemptAt = time.Now().Add(time.Second)
-		}
-		e.requeue(ctx, q, r.before)
-		return
-	case r.missing != "":
-		// The webhook's transform is missing: hold all of its deliveries
-		// until this one is due to look again. Deliveries of one round
-		// (up to max_in_flight) come back together; only the first, which
-		// finds no pause in place, counts as a check for the backoff.
-		if !time.Now().Before(q.pausedUntil) {
-			q.misses++
-		}
-		q.pause(r.d.NextAttemptAt, transformPausePrefix+strconv.Quote(r.missing)+" is not loaded")
-		q.held[r.d.EventSeq] = true
-		e.requeue(ctx, q, r.d)
-		return
-	}
-	q.misses = 0
-	delete(q.held, r.d.EventSeq)
-	if r.update == nil || r.update.Attempt == nil {
-		// Nothing was sent (a transform dropped it, the event is gone): the
-		// endpoint neither succeeded nor failed.
-		return
-	}
-	now := time.Now()
-	if r.o.retryAfter > 0 {
-		// The receiver speaks for the endpoint, not for one delivery.
-		q.pause(now.Add(r.o.retryAfter), fmt.Sprintf("the endpoint answered %d with Retry-After: %s", r.o.status, r.o.headers["Retry-After"]))
-	}
-	switch {
-	case r.o.success():
-		q.failures, q.trips, q.openUntil, q.failingSince = 0, 0, time.Time{}, time.Time{}
-	case r.o.gone():
-		e.disable(ctx, q, "endpoint answered 410 Gone")
-	default:
-		q.failures++
-		if q.failingSince.IsZero() {
-			q.failingSince = r.o.started
-		}
-		if q.failures >= e.opts.BreakerFailures {
-			q.trips++
-			q.openUntil = now.Add(breakerCooldown(q.schedule, q.trips))
-			if q.openUntil.Before(q.pausedUntil) {
-				q.openUntil = q.pausedUntil // the first probe waits for the pause
-			}
-		}
-		if now.Sub(q.failingSince) >= e.opts.DisableAfter {
-			e.disable(ctx, q, fmt.Sprintf("failing continuously since %s (delivery.disable_after)", q.failingSince.UTC().Format(time.RFC3339)))
-		}
-	}
-	if r.d.Status == outbox.StatusFailed {
-		e.requeue(ctx, q, r.d)
+// finished applies the outcomes the writer stored, in the order it stored
+// them.
+func (e *Engine) finished(rs []result) {
+	now := e.now()
+	for i := range rs {
+		e.inFlight--
+		e.finish(&rs[i], now)
 	}
 }
 
-// requeue queues d for another attempt, or parks it if its webhook was
-// disabled meanwhile.
-func (e *Engine) requeue(ctx context.Context, q *queue, d outbox.Delivery) {
-	if q.wh.Enabled {
-		q.push(d)
-	} else {
-		e.park(ctx, []outbox.Delivery{d}, q.wh.DisabledReason)
+// finish applies one attempt's outcome to its webhook's schedule.
+func (e *Engine) finish(r *result, now time.Time) {
+	id := r.webhookID
+	h := e.hooks[id]
+	if h == nil {
+		// The webhook was deleted while the attempt ran.
+		if !r.cancelled && !r.skipped && r.err == nil && !outbox.Finished(r.d.Status) {
+			e.w.submit(&op{kind: opWebhookGone, webhookID: id, ds: []outbox.Delivery{r.d}})
+		}
+		return
 	}
+	switch {
+	case r.cancelled || r.skipped:
+		e.sched.Done(id, r.seq, schedule.Unsent, now)
+		if r.cancelled {
+			e.requeue(h, r.seq, now)
+		}
+		return
+	case r.err != nil:
+		e.logger.Error("a delivery attempt's outcome could not be stored; it will be attempted again", "webhook", id, "seq", r.seq, "err", r.err)
+		e.sched.Done(id, r.seq, schedule.Unsent, now)
+		e.requeue(h, r.seq, now.Add(time.Second))
+		return
+	case r.fx.Held:
+		e.sched.Hold(id, r.seq, r.d.NextAttemptAt, transformPausePrefix+strconv.Quote(r.missing)+" is not loaded", now)
+		return
+	}
+	if !r.fx.PauseUntil.IsZero() {
+		e.sched.Pause(id, r.fx.PauseUntil, "the endpoint answered "+strconv.Itoa(r.d.LastStatus)+" with Retry-After")
+	}
+	health := schedule.Unsent
+	switch r.fx.Endpoint {
+	case outbox.EndpointUp:
+		health = schedule.Success
+	case outbox.EndpointDown:
+		health = schedule.Failure
+	}
+	failing := e.sched.Done(id, r.seq, health, now)
+	switch {
+	case r.fx.Endpoint == outbox.EndpointGone:
+		e.disable(h, outbox.ReasonGone, now)
+	case failing:
+		e.disable(h, outbox.ReasonFailing, now)
+	}
+	if r.fx.Queue {
+		e.requeue(e.hooks[id], r.seq, r.d.NextAttemptAt)
+	}
+}
+
+// requeue queues seq for another attempt at due, or, if its webhook was
+// disabled meanwhile, has the writer park it.
+func (e *Engine) requeue(h *hook, seq event.Seq, due time.Time) {
+	if h.wh.Enabled {
+		e.sched.Push(h.wh.ID, seq, due, e.now())
+		return
+	}
+	e.w.submit(&op{kind: opPark, webhookID: h.wh.ID, seqs: []event.Seq{seq}, reason: parkReason(h)})
+}
+
+// disable turns webhook h off at once, in memory, and has the writer
+// store that and park its deliveries. The loop does not wait: until the
+// writer is done, fan-out may still create pending deliveries for it,
+// which the loop parks when they arrive (queue).
+func (e *Engine) disable(h *hook, reason string, now time.Time) {
+	if !h.wh.Enabled {
+		return
+	}
+	w := h.wh
+	w.Enabled, w.DisabledReason = false, reason
+	e.replaceHook(w, now)
+	e.sched.Drain(w.ID)
+	e.first.drop(w.ID)
+	e.logger.Warn("webhook disabled; its deliveries are parked until it is enabled again", "webhook", w.ID, "reason", reason)
+	e.w.submit(&op{kind: opDisable, webhookID: w.ID, reason: reason})
+}
+
+// addHook makes h known to the loop, the scheduler and fan-out.
+func (e *Engine) addHook(h *hook, now time.Time) {
+	e.hooks[h.wh.ID] = h
+	e.sched.Set(h.wh.ID, h.limits, h.wh.Enabled, now)
+	e.matcher.set(h)
+}
+
+// replaceHook rebuilds the hook of w (a change, a disable, the end of a
+// secret's overlap) and returns it.
+func (e *Engine) replaceHook(w webhook.Webhook, now time.Time) *hook {
+	h := e.newHook(w, now)
+	e.addHook(h, now)
+	return h
+}
+
+// webhookStored applies a webhook as the writer stored it. A webhook that
+// was enabled and is not any more gives up what it has queued: the writer
+// parks those (it has parked the rest).
+func (e *Engine) webhookStored(wh webhook.Webhook) {
+	old := e.hooks[wh.ID]
+	h := e.replaceHook(wh, e.now())
+	if wh.Enabled || (old != nil && !old.wh.Enabled) {
+		return
+	}
+	e.first.drop(wh.ID)
+	if seqs := e.sched.Drain(wh.ID); len(seqs) > 0 {
+		e.w.submit(&op{kind: opPark, webhookID: wh.ID, seqs: seqs, reason: parkReason(h)})
+	}
+}
+
+// removeHook forgets webhook id: deleted.
+func (e *Engine) removeHook(id string) {
+	delete(e.hooks, id)
+	e.sched.Remove(id)
+	e.first.drop(id)
+	e.matcher.remove(id)
+}
+
+// queue queues deliveries the writer stored as pending (created by
+// fan-out, resumed, retried or replayed). Those of a webhook that is
+// disabled by now go back to the writer to be parked; those of a deleted
+// one, to be closed. evs holds the events of new deliveries, for their
+// first attempt.
+func (e *Engine) queue(ds []outbox.Delivery, evs map[event.Seq]*outgoing) {
+	now := e.now()
+	var park, gone map[string][]event.Seq
+	add := func(m *map[string][]event.Seq, d *outbox.Delivery) {
+		if *m == nil {
+			*m = make(map[string][]event.Seq)
+		}
+		(*m)[d.WebhookID] = append((*m)[d.WebhookID], d.EventSeq)
+	}
+	for i := range ds {
+		d := &ds[i]
+		h := e.hooks[d.WebhookID]
+		switch {
+		case h == nil:
+			add(&gone, d)
+		case !h.wh.Enabled:
+			add(&park, d)
+		case d.Status == outbox.StatusParked:
+			// Fan-out created it parked, having seen the webhook disabled;
+			// it is enabled now, and the resume may have missed it.
+			e.w.submit(&op{kind: opResume, webhookID: d.WebhookID, seqs: []event.Seq{d.EventSeq}})
+		default:
+			if len(e.sched.MakeDue(d.WebhookID, []event.Seq{d.EventSeq}, now)) == 0 {
+				e.first.forget(d.WebhookID, d.EventSeq) // queued already: its record changed
+				continue
+			}
+			e.sched.Push(d.WebhookID, d.EventSeq, d.NextAttemptAt, now)
+			if ev := evs[d.EventSeq]; ev != nil {
+				e.first.hold(*d, ev)
+			}
+		}
+	}
+	for id, seqs := range park {
+		e.w.submit(&op{kind: opPark, webhookID: id, seqs: seqs, reason: parkReason(e.hooks[id])})
+	}
+	for id, seqs := range gone {
+		e.w.submit(&op{kind: opWebhookGone, webhookID: id, seqs: seqs})
+	}
+}
+
+// parkReason is why the deliveries of disabled webhook h are parked.
+func parkReason(h *hook) string {
+	if h.wh.DisabledReason != "" {
+		return h.wh.DisabledReason
+	}
+	return outbox.ReasonOperator
 }
 
 // transformPausePrefix begins the reason of a pause for a missing
@@ -231,168 +282,4 @@ const (
 // maxRechecks times first.
 func transformRecheck(first time.Duration, misses int) time.Duration {
 	return min(first<<min(misses, 6), maxRechecks*first)
-}
-
-// breakerCooldown is how long an open circuit waits before its next probe:
-// the retry schedule's wait for that many trips, capped.
-func breakerCooldown(schedule []time.Duration, trips int) time.Duration {
-	if len(schedule) == 0 {
-		return time.Second
-	}
-	return min(schedule[min(trips, len(schedule))-1], maxBreakerCooldown)
-}
-
-// disable turns the webhook off (recording why) and parks its deliveries.
-func (e *Engine) disable(ctx context.Context, q *queue, reason string) {
-	updated, err := e.opts.Webhooks.MutateWebhook(ctx, q.wh.ID, func(cur *webhook.Webhook) (*webhook.Webhook, error) {
-		if cur == nil {
-			return nil, nil
-		}
-		next := *cur
-		next.Enabled = false
-		next.DisabledReason = reason
-		next.UpdatedAt = time.Now().UTC()
-		return &next, nil
-	})
-	if err != nil {
-		e.logger.Error("disabling webhook failed", "webhook", q.wh.ID, "err", err)
-		return
-	}
-	if updated == nil {
-		return
-	}
-	e.logger.Warn("webhook disabled; its deliveries are parked until it is enabled again", "webhook", q.wh.ID, "reason", reason)
-	if e.observes(TypeWebhookDisabled) {
-		e.notify(TypeWebhookDisabled, opEvent{WebhookID: q.wh.ID, Reason: reason})
-	}
-	e.configure(q, *updated)
-	e.park(ctx, e.drain(q), reason)
-	e.publishHooks()
-}
-
-// drain empties q, keeping the count of held events right.
-func (e *Engine) drain(q *queue) []outbox.Delivery {
-	ds, held, heldBytes := q.drain()
-	e.heldEvents -= held
-	e.heldBytes -= heldBytes
-	return ds
-}
-
-// park records deliveries as parked.
-func (e *Engine) park(ctx context.Context, ds []outbox.Delivery, reason string) {
-	if len(ds) == 0 {
-		return
-	}
-	now := time.Now().UTC()
-	us := make([]outbox.Update, len(ds))
-	for i, d := range ds {
-		d.Status, d.Note, d.UpdatedAt = outbox.StatusParked, "webhook disabled: "+reason, now
-		us[i] = outbox.Update{Delivery: d}
-	}
-	if err := e.opts.Deliveries.UpdateDeliveries(ctx, us); err != nil {
-		e.logger.Error("parking deliveries failed; they stay in their previous state", "webhook", ds[0].WebhookID, "err", err)
-	}
-}
-
-// enqueue adds new deliveries to their queues (fan-out calls this). evs,
-// if given, holds their events by seq, handed to the first attempt so that
-// it need not read the event back.
-func (e *Engine) enqueue(ctx context.Context, ds []outbox.Delivery, evs map[event.Seq]*outgoing) {
-	var park, late, orphans []outbox.Delivery
-	for _, d := range ds {
-		q := e.queues[d.WebhookID]
-		switch {
-		case q == nil:
-			orphans = append(orphans, d) // deleted after fan-out read the webhooks
-		case d.Status == outbox.StatusParked && q.wh.Enabled:
-			// Fan-out saw the webhook disabled, and it was enabled since.
-			late = append(late, d)
-		case d.Status == outbox.StatusParked:
-		case !q.wh.Enabled:
-			park = append(park, d)
-		default:
-			// Hand the event along only while few are held: deliveries that
-			// wait (a slow or dead endpoint) must not pin their payloads.
-			// An event shared by several webhooks counts once per delivery:
-			// the bound errs on the safe side.
-			ev := evs[d.EventSeq]
-			if ev != nil && e.heldEvents < maxHeldEvents && e.heldBytes+ev.size() <= maxHeldBytes {
-				e.heldEvents++
-				e.heldBytes += ev.size()
-			} else {
-				ev = nil
-			}
-			q.pushWith(d, ev)
-		}
-	}
-	if len(park) > 0 {
-		e.park(ctx, park, "webhook disabled")
-	}
-	if len(late) > 0 {
-		e.resumeLate(ctx, late)
-	}
-	if len(orphans) > 0 {
-		e.closeOrphans(ctx, orphans)
-	}
-}
-
-// closeOrphans finishes deliveries whose webhook was deleted.
-func (e *Engine) closeOrphans(ctx context.Context, ds []outbox.Delivery) {
-	now := time.Now().UTC()
-	us := make([]outbox.Update, len(ds))
-	for i, d := range ds {
-		d.Status, d.Note, d.NextAttemptAt, d.UpdatedAt = outbox.StatusDead, "webhook deleted", time.Time{}, now
-		us[i] = outbox.Update{Delivery: d}
-	}
-	if err := e.opts.Deliveries.UpdateDeliveries(ctx, us); err != nil {
-		e.logger.Error("closing deliveries of a deleted webhook failed; the next start closes them", "err", err)
-	}
-}
-
-// resumeLate resumes deliveries that fan-out created parked while their
-// webhook was being enabled, unless resumeParked already did (rare: only a
-// fan-out racing an enable gets here).
-func (e *Engine) resumeLate(ctx context.Context, ds []outbox.Delivery) {
-	now := time.Now().UTC()
-	var us []outbox.Update
-	for _, d := range ds {
-		cur, err := e.opts.Deliveries.Delivery(ctx, d.ID())
-		if err != nil {
-			e.logger.Error("reloading a parked delivery failed; it stays parked until the next start", "delivery", d.ID(), "err", err)
-			continue
-		}
-		if cur.Status != outbox.StatusParked {
-			continue // resumed by resumeParked
-		}
-		cur.Status, cur.Note, cur.NextAttemptAt, cur.UpdatedAt = outbox.StatusPending, "", time.Time{}, now
-		us = append(us, outbox.Update{Delivery: cur})
-	}
-	if err := e.opts.Deliveries.UpdateDeliveries(ctx, us); err != nil {
-		e.logger.Error("resuming parked deliveries failed; they stay parked until the next start", "err", err)
-		return
-	}
-	for _, u := range us {
-		e.queues[u.Delivery.WebhookID].push(u.Delivery)
-	}
-}
-
-// retryNow makes a queued delivery due at once, or re-queues a finished one
-// for one more attempt. It reports whether the webhook exists and is
-// enabled.
-func (e *Engine) retryNow(d outbox.Delivery) bool {
-	q := e.queues[d.WebhookID]
-	if q == nil || !q.wh.Enabled {
-		return false
-	}
-	if q.busy[d.EventSeq] {
-		return true // being attempted right now
-	}
-	if i := q.find(d.EventSeq); i >= 0 {
-		q.items.list[i].due = time.Time{}
-		heap.Fix(&q.items, i)
-		return true
-	}
-	d.NextAttemptAt = time.Time{}
-	q.push(d)
-	return true
 }

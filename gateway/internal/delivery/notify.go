@@ -10,10 +10,10 @@ import (
 
 // Operational event types the engine reports to Options.Observer.
 const (
-	TypeDeliverySucceeded = "gateway.delivery.succeeded"
-	TypeDeliveryFailed    = "gateway.delivery.failed"
-	TypeDeliveryDead      = "gateway.delivery.dead"
-	TypeWebhookDisabled   = "gateway.webhook.disabled"
+	TypeDeliverySucceeded = outbox.TypeDeliverySucceeded
+	TypeDeliveryFailed    = outbox.TypeDeliveryFailed
+	TypeDeliveryDead      = outbox.TypeDeliveryDead
+	TypeWebhookDisabled   = outbox.TypeWebhookDisabled
 )
 
 // opEvent is the data of a delivery's operational event.
@@ -39,23 +39,13 @@ func (e *Engine) observes(typ string) bool {
 // nothing is built for a type no one listens to.
 func (e *Engine) notify(typ string, data opEvent) {
 	b, _ := json.Marshal(data)
-	now := time.Now().UTC()
+	now := e.now().UTC()
 	e.opts.Observer.Observe(event.Event{ID: "op_" + e.opIDs.Next().String(), Type: typ, Source: "gateway", Time: now, Data: b})
 }
 
-// notifyOutcome reports what an attempt came to, if anyone listens.
-func (e *Engine) notifyOutcome(d *outbox.Delivery) {
-	var typ string
-	switch d.Status {
-	case outbox.StatusSucceeded:
-		typ = TypeDeliverySucceeded
-	case outbox.StatusFailed:
-		typ = TypeDeliveryFailed
-	case outbox.StatusDead:
-		typ = TypeDeliveryDead
-	default:
-		return
-	}
+// notifyOutcome reports what an attempt came to (typ, from
+// outbox.Effects.Notify), if anyone listens.
+func (e *Engine) notifyOutcome(typ string, d *outbox.Delivery) {
 	if !e.observes(typ) {
 		return
 	}

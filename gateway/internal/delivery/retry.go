@@ -39,14 +39,3 @@ func parseRetryAfter(v string, now time.Time) time.Duration {
 	}
 	return min(max(d, 0), maxRetryAfter)
 }
-
-// nextAttempt returns when the delivery that has just failed its attempt-th
-// attempt (1-based) should be tried again, and false if the schedule is
-// exhausted. retryAfter, from a 429 or 503, is a lower bound on the wait.
-func nextAttempt(schedule []time.Duration, attempt int, now time.Time, retryAfter time.Duration) (time.Time, bool) {
-	if attempt > len(schedule) {
-		return time.Time{}, false
-	}
-	wait := max(jitter(schedule[attempt-1]), retryAfter)
-	return now.Add(wait), true
-}

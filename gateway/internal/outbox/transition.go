@@ -78,10 +78,10 @@ const (
 // the webhook's disabled_reason). A parked delivery's note is
 // NoteWebhookDisabled + ": " + the reason.
 const (
-	ReasonGone    = "endpoint answered 410 Gone"
-	ReasonFailing = "failing continuously for delivery.disable_after"
-	ReasonAPI     = "disabled through the API"
-	ReasonConfig  = "disabled in the config"
+	ReasonGone     = "endpoint answered 410 Gone"
+	ReasonFailing  = "failing continuously for delivery.disable_after"
+	ReasonOperator = "disabled by an operator"
+	ReasonConfig   = "disabled in the config"
 )
 
 // Endpoint is what a transition says about the endpoint's health.

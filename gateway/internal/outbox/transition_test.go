@@ -86,11 +86,11 @@ func TestStep(t *testing.T) {
 			fx: Effects{Write: true, Queue: true, Held: true}},
 
 		// The webhook.
-		{name: "disable parks a pending delivery", d: in(StatusPending, 0, 0), t: Transition{Kind: WebhookDisabled, Reason: ReasonAPI},
-			status: StatusParked, note: NoteWebhookDisabled + ": " + ReasonAPI, lastErr: "earlier error", fx: Effects{Write: true}},
+		{name: "disable parks a pending delivery", d: in(StatusPending, 0, 0), t: Transition{Kind: WebhookDisabled, Reason: ReasonOperator},
+			status: StatusParked, note: NoteWebhookDisabled + ": " + ReasonOperator, lastErr: "earlier error", fx: Effects{Write: true}},
 		{name: "disable parks a failed delivery", d: in(StatusFailed, 2, 0), t: Transition{Kind: WebhookDisabled, Reason: ReasonFailing},
 			status: StatusParked, note: NoteWebhookDisabled + ": " + ReasonFailing, attempts: 2, lastErr: "earlier error", fx: Effects{Write: true}},
-		{name: "disable leaves a finished delivery", d: in(StatusSucceeded, 1, 0), t: Transition{Kind: WebhookDisabled, Reason: ReasonAPI},
+		{name: "disable leaves a finished delivery", d: in(StatusSucceeded, 1, 0), t: Transition{Kind: WebhookDisabled, Reason: ReasonOperator},
 			status: StatusSucceeded, attempts: 1, next: now.Add(-time.Second), lastErr: "earlier error"},
 		{name: "enable resumes a parked delivery, due now", d: in(StatusParked, 2, 0), t: Transition{Kind: WebhookEnabled},
 			status: StatusPending, attempts: 2, lastErr: "earlier error", fx: Effects{Write: true, Queue: true}},
