@@ -20,6 +20,8 @@
 //	                                  ▲                            └──────────────┘
 //	                                  └───────────── outcome op ◀─────────────────┘
 //
+// Each goroutine has one job:
+//
 //   - fan-out (the bus's goroutine, Handle) runs the plugin pipeline, matches
 //     webhooks (matcher) and hands new deliveries to the writer. It returns
 //     once they are stored, so the bus cursor only passes events whose
