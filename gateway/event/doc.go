@@ -15,6 +15,10 @@
 //	link.>         one or more segments after "link": link.a, link.a.b
 //	>              every type
 //
+// Index finds the values whose patterns match an event type with a subject
+// trie, so that the cost does not grow with the number of patterns that do
+// not match.
+//
 // Values in this package are immutable after construction and safe for
-// concurrent use. IDGen is safe for concurrent use.
+// concurrent use. IDGen and Index are safe for concurrent use.
 package event
