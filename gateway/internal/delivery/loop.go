@@ -126,7 +126,11 @@ func (e *Engine) finish(r *result, now time.Time) {
 		return
 	}
 	if !r.fx.PauseUntil.IsZero() {
-		e.sched.Pause(id, r.fx.PauseUntil, "the endpoint answered "+strconv.Itoa(r.d.LastStatus)+" with Retry-After")
+		reason := "the endpoint answered " + strconv.Itoa(r.d.LastStatus) + " with Retry-After"
+		if a := r.fx.Attempt; a != nil && a.Headers["Retry-After"] != "" {
+			reason += ": " + a.Headers["Retry-After"]
+		}
+		e.sched.Pause(id, r.fx.PauseUntil, reason)
 	}
 	health := schedule.Unsent
 	switch r.fx.Endpoint {
