@@ -219,17 +219,19 @@ func (e *Engine) removeHook(id string) {
 // queue queues deliveries the writer stored as pending (created by
 // fan-out, resumed, retried or replayed). Those of a webhook that is
 // disabled by now go back to the writer to be parked; those of a deleted
-// one, to be closed. evs holds the events of new deliveries, for their
+// one, to be closed. fresh says they are new (fan-out's): none of them can
+// be queued already. evs holds the events of new deliveries, for their
 // first attempt.
-func (e *Engine) queue(ds []outbox.Delivery, evs map[event.Seq]*outgoing) {
+func (e *Engine) queue(ds []outbox.Delivery, evs map[event.Seq]*outgoing, fresh bool) {
 	now := e.now()
-	var park, gone map[string][]event.Seq
+	var park, gone, again map[string][]event.Seq
 	add := func(m *map[string][]event.Seq, d *outbox.Delivery) {
 		if *m == nil {
 			*m = make(map[string][]event.Seq)
 		}
 		(*m)[d.WebhookID] = append((*m)[d.WebhookID], d.EventSeq)
 	}
+	due := make(map[event.Seq]time.Time)
 	for i := range ds {
 		d := &ds[i]
 		h := e.hooks[d.WebhookID]
@@ -242,15 +244,23 @@ func (e *Engine) queue(ds []outbox.Delivery, evs map[event.Seq]*outgoing) {
 			// Fan-out created it parked, having seen the webhook disabled;
 			// it is enabled now, and the resume may have missed it.
 			e.w.submit(&op{kind: opResume, webhookID: d.WebhookID, seqs: []event.Seq{d.EventSeq}})
-		default:
-			if len(e.sched.MakeDue(d.WebhookID, []event.Seq{d.EventSeq}, now)) == 0 {
-				e.first.forget(d.WebhookID, d.EventSeq) // queued already: its record changed
-				continue
-			}
+		case fresh:
 			e.sched.Push(d.WebhookID, d.EventSeq, d.NextAttemptAt, now)
 			if ev := evs[d.EventSeq]; ev != nil {
 				e.first.hold(*d, ev)
 			}
+		default:
+			// Reopened: it may be queued (made due now) or in flight
+			// (left alone) already. Its record changed: nothing held
+			// for it stays.
+			e.first.forget(d.WebhookID, d.EventSeq)
+			add(&again, d)
+			due[d.EventSeq] = d.NextAttemptAt
+		}
+	}
+	for id, seqs := range again {
+		for _, seq := range e.sched.MakeDue(id, seqs, now) {
+			e.sched.Push(id, seq, due[seq], now)
 		}
 	}
 	for id, seqs := range park {

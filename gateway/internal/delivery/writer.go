@@ -196,7 +196,7 @@ func (w *writer) batch(ops []*op) {
 	}
 	w.e.toLoop(func() {
 		w.e.finished(rs)
-		w.e.queue(queued, evs)
+		w.e.queue(queued, evs, true)
 	})
 }
 
@@ -295,7 +295,7 @@ func (w *writer) resume(id string, seqs []event.Seq) error {
 		return nil
 	}
 	_, err := w.rewrite(id, seqs, outbox.Transition{Kind: outbox.WebhookEnabled}, func(ds []outbox.Delivery) {
-		w.e.toLoop(func() { w.e.queue(ds, nil) })
+		w.e.toLoop(func() { w.e.queue(ds, nil, false) })
 	})
 	return err
 }
@@ -392,7 +392,7 @@ func (w *writer) reopen(o *op) error {
 	if o.kind == opRetry {
 		o.ds = out
 	}
-	w.e.toLoop(func() { w.e.queue(out, nil); o.reply <- nil })
+	w.e.toLoop(func() { w.e.queue(out, nil, false); o.reply <- nil })
 	return nil
 }
 
