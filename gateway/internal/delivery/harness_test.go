@@ -8,10 +8,12 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/eventgw/gateway/gateway/event"
+	"github.com/eventgw/gateway/gateway/internal/delivery/schedule"
 	"github.com/eventgw/gateway/gateway/internal/outbox"
 	"github.com/eventgw/gateway/gateway/internal/require"
 	"github.com/eventgw/gateway/gateway/internal/store"
@@ -26,14 +28,67 @@ type rig struct {
 	e  *Engine
 	wh webhook.Webhook
 
+	// status, if set, is what the receiver answers (default 200).
+	status atomic.Int32
+
 	mu      sync.Mutex
 	bodies  [][]byte
 	headers []http.Header
 }
 
+// rigOptions are the rig's own settings, beside the engine's.
+type rigOptions struct {
+	// beforeStart runs after the webhook is stored and before the engine
+	// starts: a test seeds the store here.
+	beforeStart func(r *rig)
+}
+
+// fakeClock is a clock a test moves by hand.
+type fakeClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func newFakeClock() *fakeClock { return &fakeClock{t: time.Date(2026, 12, 3, 9, 0, 0, 0, time.UTC)} }
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *fakeClock) Add(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+// settle makes the loop look at its schedule again (after the clock moved)
+// and returns once it has.
+func (r *rig) settle(t *testing.T) {
+	t.Helper()
+	// The loop runs dispatch after each command: the second command
+	// returns after the dispatch that followed the first.
+	require.NoError(t, r.e.do(context.Background(), func() {}))
+	require.NoError(t, r.e.do(context.Background(), func() {}))
+}
+
+// stats returns the scheduler's counts for the rig's webhook.
+func (r *rig) stats(t *testing.T) (st schedule.Stats) {
+	t.Helper()
+	require.NoError(t, r.e.do(context.Background(), func() { st = r.e.sched.Stats(r.wh.ID) }))
+	return st
+}
+
 // newRig starts the engine with opts (Deliveries, Events, Webhooks, Dial
 // and the limits are filled in) and a webhook changed by setup.
 func newRig(t *testing.T, opts Options, setup func(*webhook.Webhook)) *rig {
+	t.Helper()
+	return newRigWith(t, opts, setup, rigOptions{})
+}
+
+// newRigWith is newRig with the rig's own options.
+func newRigWith(t *testing.T, opts Options, setup func(*webhook.Webhook), ro rigOptions) *rig {
 	t.Helper()
 	r := &rig{}
 	var err error
@@ -43,6 +98,9 @@ func newRig(t *testing.T, opts Options, setup func(*webhook.Webhook)) *rig {
 
 	rc := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		b, _ := io.ReadAll(req.Body)
+		if s := r.status.Load(); s != 0 {
+			w.WriteHeader(int(s))
+		}
 		r.mu.Lock()
 		r.bodies = append(r.bodies, b)
 		r.headers = append(r.headers, req.Header.Clone())
@@ -68,6 +126,9 @@ func newRig(t *testing.T, opts Options, setup func(*webhook.Webhook)) *rig {
 	opts.RetrySchedule = []time.Duration{time.Hour}
 	opts.BreakerFailures, opts.DisableAfter, opts.ShutdownGrace = 5, time.Hour, 30*time.Second
 	opts.Logger = slog.New(slog.DiscardHandler)
+	if ro.beforeStart != nil {
+		ro.beforeStart(r)
+	}
 	r.e = New(opts)
 	require.NoError(t, r.e.Start(context.Background()))
 	t.Cleanup(r.e.Close)
