@@ -253,6 +253,7 @@ func (w *writer) rewrite(id string, seqs []event.Seq, t outbox.Transition, then 
 			then(chunk)
 		}
 		chunk, us = nil, nil
+		w.between()
 		return nil
 	}
 	now := w.e.now()
@@ -362,38 +363,79 @@ func (w *writer) disable(id, reason string) error {
 }
 
 // reopen stores a retry (of o.ds[0], read again) or a replay (of o.ds,
-// created if new) and has the loop queue them and reply.
+// created if new), in chunks, and has the loop queue them; the loop
+// replies after the last chunk.
 func (w *writer) reopen(o *op) error {
-	ds := o.ds
 	kind := outbox.Replay
 	if o.kind == opRetry {
 		kind = outbox.Retry
-		cur, err := w.e.opts.Deliveries.Delivery(w.ctx, ds[0].ID())
+		cur, err := w.e.opts.Deliveries.Delivery(w.ctx, o.ds[0].ID())
 		if err != nil {
-			return fmt.Errorf("delivery: retry %s: %w", ds[0].ID(), err)
+			return fmt.Errorf("delivery: retry %s: %w", o.ds[0].ID(), err)
 		}
-		ds = []outbox.Delivery{cur}
-	} else if _, err := w.e.opts.Deliveries.CreateDeliveries(w.ctx, ds); err != nil {
-		return fmt.Errorf("delivery: replay: %w", err)
+		o.ds = []outbox.Delivery{cur}
 	}
-	now := w.e.now()
-	us := make([]outbox.Update, 0, len(ds))
-	out := make([]outbox.Delivery, 0, len(ds))
-	for _, d := range ds {
-		d, fx := outbox.Step(d, outbox.Transition{Kind: kind}, now, outbox.Policy{})
-		if fx.Write {
-			us = append(us, outbox.Update{Delivery: d})
-			out = append(out, d)
+	all := o.ds
+	if len(all) == 0 {
+		o.reply <- nil
+		return nil
+	}
+	for start := 0; start < len(all); start += rewriteChunk {
+		ds := all[start:min(start+rewriteChunk, len(all))]
+		if kind == outbox.Replay {
+			if _, err := w.e.opts.Deliveries.CreateDeliveries(w.ctx, ds); err != nil {
+				return fmt.Errorf("delivery: replay: %w", err)
+			}
+		}
+		now := w.e.now()
+		us := make([]outbox.Update, 0, len(ds))
+		out := make([]outbox.Delivery, 0, len(ds))
+		for _, d := range ds {
+			d, fx := outbox.Step(d, outbox.Transition{Kind: kind}, now, outbox.Policy{})
+			if fx.Write {
+				us = append(us, outbox.Update{Delivery: d})
+				out = append(out, d)
+			}
+		}
+		if err := w.e.opts.Deliveries.UpdateDeliveries(w.ctx, us); err != nil {
+			return fmt.Errorf("delivery: %s: %w", kind, err)
+		}
+		if kind == outbox.Retry {
+			o.ds = out
+		}
+		last := start+rewriteChunk >= len(all)
+		w.e.toLoop(func() {
+			w.e.queue(out, nil, false)
+			if last {
+				o.reply <- nil
+			}
+		})
+		if !last {
+			w.between()
 		}
 	}
-	if err := w.e.opts.Deliveries.UpdateDeliveries(w.ctx, us); err != nil {
-		return fmt.Errorf("delivery: %s: %w", kind, err)
-	}
-	if o.kind == opRetry {
-		o.ds = out
-	}
-	w.e.toLoop(func() { w.e.queue(out, nil, false); o.reply <- nil })
 	return nil
+}
+
+// between stores, in the middle of a long rewrite (parking, resuming or
+// replaying thousands of deliveries), the attempt outcomes and fan-out
+// creates queued meanwhile, so one webhook's rewrite does not hold back
+// every other webhook's deliveries. They may go before the other ops
+// queued with them: a create or an outcome never depends on those (a park
+// that follows still reads what they wrote).
+func (w *writer) between() {
+	w.mu.Lock()
+	var keep, run []*op
+	for _, o := range w.q {
+		if o.kind == opOutcome || o.kind == opCreate {
+			run = append(run, o)
+		} else {
+			keep = append(keep, o)
+		}
+	}
+	w.q = keep
+	w.mu.Unlock()
+	w.batch(run)
 }
 
 // toLoop hands f to the loop, unless the loop has stopped (shutdown: what
