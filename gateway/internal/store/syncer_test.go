@@ -117,3 +117,66 @@ func TestSyncer_walGap(t *testing.T) {
 	require.NoError(t, y.sync(false))
 	require.Equal(t, "00003.mem 00004.mem", strings.Join(*calls, " "))
 }
+
+// TestCollectGarbage_syncsBeforeDelete: value log GC moves the live values
+// of mostly stale files into the newest one and deletes the old files.
+// The sync that makes the moved values durable must come while the old
+// files are still there, and they go only after it.
+func TestCollectGarbage_syncsBeforeDelete(t *testing.T) {
+	dir := t.TempDir()
+	bo := badgerOptions(Options{Path: dir, Logger: slog.New(slog.DiscardHandler)}).
+		WithMemTableSize(1 << 20).WithValueLogFileSize(1 << 20).
+		// Close compacts level 0, which counts what is stale in each
+		// value log file: GC has something to pick after a reopen.
+		WithCompactL0OnClose(true)
+	open := func() *badger.DB {
+		db, err := badger.Open(bo)
+		require.NoError(t, err)
+		return db
+	}
+	value := bytes.Repeat([]byte{'v'}, 100<<10)
+	db := open()
+	for i := range 40 {
+		require.NoError(t, db.Update(func(txn *badger.Txn) error { return txn.Set(fmt.Appendf(nil, "k%02d", i), value) }))
+	}
+	require.NoError(t, db.Close())
+	db = open()
+	for i := range 40 {
+		if i%5 != 0 { // one in five stays live, and GC must move it
+			require.NoError(t, db.Update(func(txn *badger.Txn) error { return txn.Delete(fmt.Appendf(nil, "k%02d", i)) }))
+		}
+	}
+	require.NoError(t, db.Close())
+	db = open()
+	t.Cleanup(func() { _ = db.Close() })
+	vlogs := func() []string {
+		m, err := filepath.Glob(filepath.Join(dir, "*.vlog"))
+		require.NoError(t, err)
+		return m
+	}
+	before := vlogs()
+
+	var atSync []string
+	rewrote, err := collectGarbage(db, func() error { atSync = vlogs(); return nil })
+	require.NoError(t, err)
+	require.True(t, rewrote, "the test must make GC rewrite a file")
+	after := vlogs()
+	require.True(t, len(after) < len(before), "GC must delete a file: before %v, after %v", before, after)
+	for _, f := range before {
+		if !slices.Contains(after, f) {
+			require.True(t, slices.Contains(atSync, f), "%s was deleted before the sync (files at the sync: %v)", filepath.Base(f), atSync)
+		}
+	}
+	for i := 0; i < 40; i += 5 {
+		require.NoError(t, db.View(func(txn *badger.Txn) error {
+			item, err := txn.Get(fmt.Appendf(nil, "k%02d", i))
+			if err != nil {
+				return err
+			}
+			return item.Value(func(v []byte) error {
+				require.True(t, bytes.Equal(v, value), "k%02d moved intact", i)
+				return nil
+			})
+		}))
+	}
+}
