@@ -184,3 +184,16 @@ func TestValidate_plugins(t *testing.T) {
 	require.Equal(t, 0, code, "stderr: %s", stderr)
 	require.True(t, strings.Contains(stdout, "1 plugins compiled"), "stdout: %s", stdout)
 }
+
+// TestServe_cpuprofile: --cpuprofile writes a CPU profile (gzip-compressed
+// protobuf, as go tool pprof reads it) when the gateway stops.
+func TestServe_cpuprofile(t *testing.T) {
+	dir := t.TempDir()
+	prof := filepath.Join(dir, "cpu.pprof")
+	s := serve(t, writeServeConfig(t, dir), "--cpuprofile", prof)
+	require.NoError(t, s.cmd.Process.Signal(syscall.SIGTERM))
+	require.Equal(t, 0, s.wait(t))
+	b, err := os.ReadFile(prof)
+	require.NoError(t, err)
+	require.True(t, len(b) > 2 && b[0] == 0x1f && b[1] == 0x8b, "not a gzip-compressed profile: %d bytes", len(b))
+}

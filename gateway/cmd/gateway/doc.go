@@ -1,6 +1,6 @@
 // Command gateway runs the event gateway and its tooling:
 //
-//	gateway serve    [--config gateway.yaml] [--addr host:port] [--data DIR] [--log-level LEVEL] [--accept-data-loss]
+//	gateway serve    [--config gateway.yaml] [--addr host:port] [--data DIR] [--log-level LEVEL] [--accept-data-loss] [--cpuprofile FILE]
 //	gateway validate [--config gateway.yaml]
 //	gateway version
 //	gateway store check   [--data DIR]
@@ -18,6 +18,8 @@
 //
 // serve stops cleanly on SIGINT or SIGTERM. SIGHUP, which process managers
 // send to mean "reload", only logs a warning: reload is not supported yet.
+// --cpuprofile FILE writes a CPU profile of the whole run (runtime/pprof)
+// when serve stops, for measuring; BENCHMARKS.md shows how it is read.
 //
 // The store commands work on a data directory offline (--data, or
 // storage.path from --config): check verifies it (exit 1 on damage or on

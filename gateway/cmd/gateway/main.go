@@ -62,10 +62,21 @@ func newServe(stderr io.Writer) *cobra.Command {
 		Use:   "serve",
 		Short: "Run the gateway",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+		RunE: func(cmd *cobra.Command, _ []string) (err error) {
 			cfg, err := loadConfig(cmd, serveFlagKeys)
 			if err != nil {
 				return configError(err)
+			}
+			if path, _ := cmd.Flags().GetString("cpuprofile"); path != "" {
+				stopProfile, err := startCPUProfile(path)
+				if err != nil {
+					return err
+				}
+				defer func() {
+					if perr := stopProfile(); err == nil {
+						err = perr
+					}
+				}()
 			}
 			logger := newLogger(cfg, stderr)
 			applyMemoryLimit(cfg.Server.MemoryLimit, os.Getenv, logger)
@@ -84,6 +95,7 @@ func newServe(stderr io.Writer) *cobra.Command {
 	cmd.Flags().String("data", "", "data directory, overrides storage.path")
 	cmd.Flags().String("log-level", "", "debug, info, warn or error; overrides log.level")
 	cmd.Flags().Bool("accept-data-loss", false, "start even though the store recovered fewer events than its integrity record says were committed; logs the gap as an ERROR and rewrites the record")
+	cmd.Flags().String("cpuprofile", "", "write a CPU profile of the whole run to FILE, for go tool pprof (written when the gateway stops; off by default)")
 	return cmd
 }
 

@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -122,4 +123,30 @@ func TestAPI_publishPendingBudget(t *testing.T) {
 	require.Equal(t, http.StatusAccepted, require.Receive(t, first, "the first publish's answer").status)
 	// The budget was given back: the same body fits again.
 	require.Equal(t, http.StatusAccepted, h.postJSON("/v1/events", big).status)
+}
+
+// unsyncedAppender fails every Append as a store whose sync failed does.
+type unsyncedAppender struct{ httpapi.Appender }
+
+func (unsyncedAppender) Append(context.Context, []store.Draft) ([]store.Appended, error) {
+	return nil, fmt.Errorf("%w: disk on fire", store.ErrNotSynced)
+}
+
+// TestAPI_publishNotSynced: a commit the disk did not confirm is not
+// acknowledged: 503 with Retry-After, and the advice to retry with the same
+// idempotency key.
+func TestAPI_publishNotSynced(t *testing.T) {
+	h := newHarness(t, func(c *harnessConfig) {
+		c.wrapAppender = func(a httpapi.Appender) httpapi.Appender { return unsyncedAppender{a} }
+	})
+	for _, path := range []string{"/v1/events", "/v1/events/batch"} {
+		body := `{"type":"a.b","data":{}}`
+		if path == "/v1/events/batch" {
+			body = `{"events":[` + body + `]}`
+		}
+		r := h.postJSON(path, body)
+		requireAPIError(t, r, http.StatusServiceUnavailable, "unavailable", "")
+		require.Equal(t, "1", r.header.Get("Retry-After"))
+		require.Contains(t, string(r.body), "same idempotency key")
+	}
 }

@@ -145,6 +145,13 @@ func appendError(err error) error {
 		return errorf(http.StatusInsufficientStorage, CodeInsufficientStorage, "", "%s; nothing was stored, retry later", msg)
 	case errors.Is(err, store.ErrClosed):
 		return errorf(http.StatusServiceUnavailable, CodeUnavailable, "", "the gateway is shutting down; retry with the same idempotency key")
+	case errors.Is(err, store.ErrNotSynced):
+		// The events were committed, but the disk did not confirm them:
+		// not acknowledged. A retry with the same idempotency key replays
+		// them once they are synced, and stores nothing twice.
+		e := errorf(http.StatusServiceUnavailable, CodeUnavailable, "", "the events could not be synced to disk and may or may not be stored; retry with the same idempotency key")
+		e.RetryAfter = 1
+		return e
 	}
 	return err
 }

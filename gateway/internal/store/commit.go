@@ -14,8 +14,8 @@ import (
 // maxGroupReqs caps the requests in one group commit. A group is also kept
 // within half of Badger's limits on one transaction (Store.groupBytes and
 // Store.groupEntries). A group past those limits fails with
-// badger.ErrTxnTooBig and falls back to commitEach: one synced transaction
-// per request.
+// badger.ErrTxnTooBig and falls back to commitEach: one transaction per
+// request, and one sync for them all.
 const maxGroupReqs = 1024
 
 // entryOverhead is what one event adds, in Badger's estimate of a
@@ -59,9 +59,12 @@ type appendReq struct {
 	hashes  [][sha256.Size]byte
 	size    int // Badger's estimate of the bytes the drafts write
 	entries int // Badger entries the drafts write, at most
-	res     []Appended
-	err     error
-	done    chan struct{}
+	// values is true if an event may be big enough for the value log
+	// (valueThreshold): its sync must cover the value log too.
+	values bool
+	res    []Appended
+	err    error
+	done   chan struct{}
 }
 
 // newAppendReq measures drafts and hashes the ones with an idempotency key.
@@ -70,8 +73,10 @@ func newAppendReq(drafts []Draft) *appendReq {
 	r.hashes = make([][sha256.Size]byte, len(drafts))
 	for i, d := range drafts {
 		// The type is written in the record and the t/ key, the id in the
-		// record and the i/ key.
-		r.size += len(d.Data) + len(d.CloudEvent) + 2*len(d.Type) + 2*len(d.ID) + len(d.Source) + len(d.IdemKey) + entryOverhead
+		// record and the i/ key. The record alone is less than this.
+		size := len(d.Data) + len(d.CloudEvent) + 2*len(d.Type) + 2*len(d.ID) + len(d.Source) + len(d.IdemKey) + entryOverhead
+		r.size += size
+		r.values = r.values || size >= valueThreshold
 		r.entries += 2 // e/ and t/
 		if d.ID != "" {
 			r.entries++ // i/
@@ -179,7 +184,8 @@ type pendingKey struct {
 	event event.Event
 }
 
-// commitGroup writes every request of group in one transaction.
+// commitGroup writes every request of group in one transaction, syncs it
+// (settle), and only then answers the requests.
 func (s *Store) commitGroup(group []*appendReq) {
 	txn := s.db.NewTransaction(true)
 	defer txn.Discard()
@@ -208,22 +214,19 @@ func (s *Store) commitGroup(group []*appendReq) {
 		err = fmt.Errorf("store: commit: %w", err)
 	} else {
 		s.committed(stored)
+		err = s.settle(stored, anyValues(group))
 	}
-	for _, r := range group {
-		if r.err == nil && err != nil {
-			r.err, r.res = err, nil
-		}
-		close(r.done)
-	}
-	if err == nil && stored > 0 && s.opts.OnCommit != nil {
-		s.opts.OnCommit()
-	}
+	s.answer(group, stored, err)
 }
 
 // commitEach is the slow path taken when a group overflows one transaction,
-// or when one of its requests cannot be written:
-// every request gets a transaction of its own.
+// or when one of its requests cannot be written: every request gets a
+// transaction of its own. They are committed back to back and share one
+// sync after the last (settle), before any request is answered: a sync
+// covers every earlier write, and a sync per request would cost up to
+// maxGroupReqs syncs for a group that merely overflowed.
 func (s *Store) commitEach(group []*appendReq) {
+	stored := 0
 	for _, r := range group {
 		r.res, r.err = nil, nil
 		txn := s.db.NewTransaction(true)
@@ -240,18 +243,40 @@ func (s *Store) commitEach(group []*appendReq) {
 				r.err = fmt.Errorf("store: append: %w", err)
 			} else if err := txn.Commit(); err != nil {
 				r.err = fmt.Errorf("store: commit: %w", err)
-			} else if n > 0 {
+			} else {
 				s.committed(n)
-				if s.opts.OnCommit != nil {
-					s.opts.OnCommit()
-				}
+				stored += n
 			}
 		}
 		txn.Discard()
+	}
+	s.answer(group, stored, s.settle(stored, anyValues(group)))
+}
+
+func anyValues(group []*appendReq) bool {
+	for _, r := range group {
+		if r.values {
+			return true
+		}
+	}
+	return false
+}
+
+// answer answers every request of a group; err, from the commit or its
+// sync, fails the requests that had not failed on their own. The group
+// stored stored new events.
+func (s *Store) answer(group []*appendReq, stored int, err error) {
+	for _, r := range group {
+		if r.err == nil && err != nil {
+			r.err = err
+		}
 		if r.err != nil {
 			r.res = nil
 		}
 		close(r.done)
+	}
+	if err == nil && stored > 0 && s.opts.OnCommit != nil {
+		s.opts.OnCommit()
 	}
 }
 
@@ -312,16 +337,43 @@ func (s *Store) stageCount(txn *badger.Txn, n int) error {
 }
 
 // committed records that a transaction with n new events, the last of them
-// s.staged, is durable, and tells the integrity recorder.
+// s.staged, is committed. They are acknowledged once settle has synced
+// them.
 func (s *Store) committed(n int) {
 	if n == 0 {
 		return
 	}
 	s.events += uint64(n)
 	s.last = s.staged
-	if s.rec != nil {
-		s.rec.note(committed{events: s.events, lastSeq: s.last})
+}
+
+// settle makes what the committer has committed durable, with Options.Sync,
+// before any request of it is answered: one sync covers every commit since
+// the last. It syncs whenever a committed event is not yet covered, also
+// for a group that stored nothing new, so that a replay of an event whose
+// sync failed is answered only once a later sync covers it. n is the number
+// of events stored since the last settle, and values whether they may have
+// values in the value log. On success it tells the integrity recorder; on
+// failure those n events are never acknowledged, and the record never
+// counts them (unacked), even if a later sync covers them.
+func (s *Store) settle(n int, values bool) error {
+	if s.opts.Sync && *s.synced.Load() != s.last {
+		values = values || s.unsyncedValues
+		if err := s.sync(values); err != nil {
+			s.unacked += uint64(n)
+			s.unsyncedValues = values
+			return fmt.Errorf("%w (the events may or may not be stored; a retry with the same idempotency key stores them once): %w", ErrNotSynced, err)
+		}
+		s.unsyncedValues = false
 	}
+	if *s.synced.Load() != s.last {
+		last := s.last
+		s.synced.Store(&last)
+	}
+	if n > 0 && s.rec != nil {
+		s.rec.note(committed{events: s.events - s.unacked, lastSeq: s.last})
+	}
+	return nil
 }
 
 // writeEvent adds one new event and its index entries to txn.

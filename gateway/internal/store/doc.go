@@ -35,12 +35,51 @@
 //
 // All event appends go through one committer goroutine (commit.go). It takes
 // every request waiting in its queue, writes them in one Badger transaction
-// and, with Options.Sync, one fsync, and only then answers each request. An
+// and, with Options.Sync, one sync, and only then answers each request. An
 // acknowledged append is therefore on disk, yet a thousand concurrent
 // publishers cost one sync, not a thousand. Because one goroutine assigns
 // seqs and commits in seq order, a reader that has seen seq S will never later
 // find a committed event below S; the bus relies on this to read the log with
 // a simple cursor.
+//
+// Badger runs without SyncWrites: a commit reaches Badger's WAL (and value
+// log) in the page cache, and only the store decides what is synced before
+// it is acknowledged. Its syncer (sync.go) fsyncs Badger's files itself,
+// because badger.DB.Sync misses the files Badger has just moved on from. A
+// crash of the process loses nothing (the page cache survives it); a power
+// cut loses the unsynced writes since the last sync, and Badger replays each
+// WAL up to its first torn entry. The table says which writes are synced
+// (with Options.Sync; without it only the rows marked "always" are) and why
+// the others may be lost.
+//
+//	write                           where                         synced  why
+//	events (e/ i/ t/ k/, m/events)  Append, commit.go             yes     the 202 promises them: one sync per group commit,
+//	                                                                      before any request of the group is answered
+//	webhook registrations (w/)      MutateWebhook, webhooks.go    yes     the API answers with them; nothing re-derives one
+//	                                                                      created through the API, and a lost delete or
+//	                                                                      disable would send to an endpoint again
+//	uploaded plugins (P/ B/)        SavePlugin, DeletePlugin      yes     the API answers with them; a lost upload would
+//	                                                                      vanish at the next start, a lost delete come back
+//	values moved by value log GC    CollectGarbage, retention.go  always  events acknowledged long ago: synced before Badger
+//	                                                                      deletes the file they came from
+//	integrity record                integrity.go                  always  its own file (temp file, fsync, rename, directory
+//	                                                                      fsync); without Options.Sync the store is synced
+//	                                                                      first, so it never counts what a power cut can take
+//	restore                         Restore, backup.go            always  Badger's Close syncs everything before it returns
+//	dispatch cursors (c/)           SetCursor, events.go          no      a lost cursor is behind: the events after it are
+//	                                                                      fanned out again, and fan-out skips the deliveries
+//	                                                                      that exist (at-least-once)
+//	pipeline outcomes (o/)          SaveOutcomes, outcomes.go     no      written by fan-out, behind the cursor: a lost one
+//	                                                                      is computed again on re-dispatch
+//	deliveries, attempts            CreateDeliveries,             no      a lost delivery is created again by the re-run
+//	(d/ D/ u/ a/)                   UpdateDeliveries                      fan-out; a lost success is sent again, a lost
+//	                                                                      failure retried early (at-least-once)
+//	plugin key-value (p/ q/)        PluginKV, kv.go               no      plugin state, like a cursor, may go back to a moment
+//	                                                                      before the power cut; the plugin sees the events
+//	                                                                      after it again
+//	retention deletes               Sweep, retention.go           no      a deleted event may come back until the next sweep
+//	schema version, counter         Open                          no      written again by the next Open
+//	migration (m/)
 //
 // Reads are bounded by bytes as well as by count, because an event may be
 // as large as server.max_body_bytes: ReadAfter stops at about 8 MiB, a

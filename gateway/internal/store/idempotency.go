@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"errors"
@@ -19,8 +20,9 @@ import (
 //
 // It lets a caller tell a retry from a new request before it does work for
 // the request (the ingest filters). A key that another request is
-// committing at the same moment is not seen yet; Append still resolves it,
-// so at worst that work is done twice, and the event is stored once. A
+// committing at the same moment, or whose commit is not synced yet, is not
+// seen yet; Append still resolves it, so at worst that work is done twice,
+// and the event is stored once. A
 // draft that repeats an earlier draft of the same call is resolved the same
 // way as that draft: replayed if it is stored, otherwise not.
 func (s *Store) Replays(ctx context.Context, drafts []Draft) ([]Appended, error) {
@@ -42,6 +44,14 @@ func (s *Store) Replays(ctx context.Context, drafts []Draft) ([]Appended, error)
 	})
 	switch {
 	case err == nil:
+		// An event is visible once committed, but acknowledged only once
+		// synced: leave a newer one to Append, which waits for its sync.
+		synced := s.synced.Load()
+		for i := range r.res {
+			if r.res[i].Replayed && bytes.Compare(r.res[i].Event.Seq[:], synced[:]) > 0 {
+				r.res[i] = Appended{}
+			}
+		}
 		return r.res, nil
 	case errors.Is(err, badger.ErrDBClosed):
 		return nil, ErrClosed

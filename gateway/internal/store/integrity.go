@@ -118,14 +118,14 @@ type committed struct {
 //
 // Two locks, so that the file write never stalls ingest: the committer
 // takes mu for a few nanoseconds per group commit to publish state; flush
-// holds wmu across db.Sync and the file write, and takes mu only to copy
-// state. db.Sync itself (only when commits are not synced) holds Badger's
-// db.lock across the WAL's msync, and Badger's writer takes that lock for
-// every write: a commit arriving meanwhile waits for the msync (DESIGN.md).
+// holds wmu across the sync and the file write, and takes mu only to copy
+// state. The sync (only when commits are not synced) is the store's
+// syncer, which takes none of Badger's locks.
 type recorder struct {
-	dir     string
-	db      *badger.DB
-	sync    bool // commits are synced, so no db.Sync is needed
+	dir string
+	// syncAll syncs every write so far, values too; nil when the committer
+	// syncs every commit before it notes it.
+	syncAll func() error
 	created time.Time
 	logger  interface{ Error(string, ...any) }
 	// write is writeIntegrity; tests replace it to hold a write open.
@@ -137,7 +137,7 @@ type recorder struct {
 	state committed
 
 	// wmu serialises flushes (the goroutine, Close, tests) and guards
-	// written and failing; it is held across db.Sync and the file write.
+	// written and failing; it is held across the sync and the file write.
 	wmu     sync.Mutex
 	written uint64 // events in the file
 	failing bool   // the last write failed (logged once)
@@ -176,7 +176,7 @@ func (r *recorder) loop() {
 }
 
 // flush writes the record if it is behind. Unless every commit is synced,
-// it first syncs Badger, so the record never claims events that a power
+// it first syncs the store, so the record never claims events that a power
 // cut could still take (dbOpen is false once Badger is closed, which has
 // synced everything).
 func (r *recorder) flush(dbOpen bool) error {
@@ -188,8 +188,8 @@ func (r *recorder) flush(dbOpen bool) error {
 	if c.events == r.written {
 		return nil
 	}
-	if dbOpen && !r.sync {
-		if err := r.db.Sync(); err != nil {
+	if dbOpen && r.syncAll != nil {
+		if err := r.syncAll(); err != nil {
 			return r.failed(err)
 		}
 	}

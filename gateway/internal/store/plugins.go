@@ -55,7 +55,8 @@ type ModuleUses func(settings []byte, hash string) bool
 // transaction after the chunks. settings must record the module's hex
 // sha256, so SavedPlugins can find it. replaced is the hash of the module
 // the name had before ("" if none); that module is deleted unless another
-// plugin still uses it.
+// plugin still uses it. Like DeletePlugin, it syncs before it returns
+// (Options.Sync): an uploaded plugin is promised to survive a restart.
 func (s *Store) SavePlugin(ctx context.Context, name string, settings, wasm []byte, replaced string, uses ModuleUses) error {
 	if err := ctxErr(ctx); err != nil {
 		return err
@@ -76,6 +77,10 @@ func (s *Store) SavePlugin(ctx context.Context, name string, settings, wasm []by
 	})
 	if err != nil {
 		return fmt.Errorf("store: save plugin %q: %w", name, err)
+	}
+	// The module's chunks are values in the value log.
+	if err := s.sync(true); err != nil {
+		return fmt.Errorf("store: save plugin %q: %w (the plugin may or may not be stored): %w", name, ErrNotSynced, err)
 	}
 	return nil
 }
@@ -129,6 +134,9 @@ func (s *Store) DeletePlugin(ctx context.Context, name, hash string, uses Module
 	})
 	if err != nil {
 		return fmt.Errorf("store: delete plugin %q: %w", name, err)
+	}
+	if err := s.sync(false); err != nil {
+		return fmt.Errorf("store: delete plugin %q: %w (the plugin may or may not be deleted): %w", name, ErrNotSynced, err)
 	}
 	return nil
 }

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
@@ -45,6 +46,11 @@ var (
 	ErrIDTaken = errors.New("store: event id already exists")
 	// ErrTooLarge means one request does not fit into a single transaction.
 	ErrTooLarge = errors.New("store: request too large for one transaction")
+	// ErrNotSynced means a write was committed but could not be synced to
+	// disk, so it is not acknowledged: it may or may not survive a power
+	// cut. A retry is safe where the write is idempotent (an append with an
+	// idempotency key, a webhook or plugin saved again).
+	ErrNotSynced = errors.New("store: the write could not be synced to disk")
 )
 
 // Options configure Open.
@@ -53,7 +59,10 @@ type Options struct {
 	Path string
 	// Memory keeps all data in RAM.
 	Memory bool
-	// Sync fsyncs every commit before it is acknowledged.
+	// Sync makes every acknowledged write durable: an append is synced
+	// before Append returns, and so are the other writes an operator is
+	// told are done (webhooks, uploaded plugins). What is re-derivable
+	// after a crash is never synced on its own; see "Durability" in doc.go.
 	Sync bool
 	// IdempotencyWindow is the lifetime of idempotency keys (default 24h).
 	IdempotencyWindow time.Duration
@@ -90,6 +99,11 @@ type Store struct {
 	stop         chan struct{}
 	done         chan struct{}
 	closed       sync.Once
+	// syncWrites is syncer.sync (a no-op in memory): it makes every write
+	// Badger has taken so far to a WAL durable, and with values every
+	// write to the value log too. Tests replace it to count syncs or make
+	// them fail.
+	syncWrites func(values bool) error
 	// pagerDone is closed when the value log pager (pager_linux.go) has
 	// stopped; it stops with stop.
 	pagerDone chan struct{}
@@ -101,6 +115,16 @@ type Store struct {
 	events uint64
 	last   event.Seq
 	staged event.Seq
+	// synced is the newest seq a sync covers (with Options.Sync off, the
+	// newest committed): the committer writes it, and Replays reads it so
+	// that it never answers for an event before the event is on disk.
+	// unacked counts the committed events whose sync failed; the
+	// integrity record never counts them. unsyncedValues says whether
+	// the failed sync was to cover values. All three belong to the
+	// committer.
+	synced         atomic.Pointer[event.Seq]
+	unacked        uint64
+	unsyncedValues bool
 }
 
 // valueThreshold is the size above which Badger keeps a value in the value
@@ -111,7 +135,11 @@ const valueThreshold = 64 << 10
 func badgerOptions(opts Options) badger.Options {
 	bo := badger.DefaultOptions(opts.Path).
 		WithInMemory(opts.Memory).
-		WithSyncWrites(opts.Sync).
+		// Badger would sync every commit: delivery records, attempts,
+		// outcomes and cursors too, each a sync of its own. The store syncs
+		// where a write is acknowledged (Store.sync, sync.go), and ingest
+		// once per group commit; see "Durability" in doc.go.
+		WithSyncWrites(false).
 		WithLogger(badgerLogger{opts.Logger}).
 		WithNumVersionsToKeep(1).
 		// Smaller than Badger's defaults (64 MiB x 5 memtables, 256 MiB block
@@ -178,6 +206,15 @@ func Open(opts Options) (*Store, error) {
 		groupEntries: int(db.MaxBatchCount() / 2),
 		stop:         make(chan struct{}),
 		done:         make(chan struct{}),
+		syncWrites:   func(bool) error { return nil },
+	}
+	if !opts.Memory {
+		y, err := newSyncer(opts.Path)
+		if err != nil {
+			_ = db.Close()
+			return nil, err
+		}
+		s.syncWrites = y.sync
 	}
 	if err := s.checkSchema(); err != nil {
 		_ = db.Close()
@@ -187,6 +224,8 @@ func Open(opts Options) (*Store, error) {
 		_ = db.Close()
 		return nil, err
 	}
+	last := s.last
+	s.synced.Store(&last)
 	if err := s.checkIntegrity(rec); err != nil {
 		_ = db.Close()
 		if errors.Is(err, ErrDataLoss) {
@@ -285,12 +324,17 @@ func (s *Store) checkIntegrity(rec *integrityRecord) error {
 		}
 	}
 	s.rec = &recorder{
-		dir: s.opts.Path, db: s.db, sync: s.opts.Sync, created: created, logger: s.opts.Logger, write: writeIntegrity,
+		dir: s.opts.Path, created: created, logger: s.opts.Logger, write: writeIntegrity,
 		state:   committed{events: n, lastSeq: last},
 		written: ^uint64(0), // write now, even when n is what the file says
 		wake:    make(chan struct{}, 1),
 		stop:    make(chan struct{}),
 		done:    make(chan struct{}),
+	}
+	if !s.opts.Sync {
+		// The committer does not sync; the recorder must, before it counts.
+		syncWrites := s.syncWrites
+		s.rec.syncAll = func() error { return syncWrites(true) }
 	}
 	if err := s.rec.flush(true); err != nil {
 		return err
@@ -318,6 +362,17 @@ func (s *Store) Close() error {
 		}
 	})
 	return err
+}
+
+// sync makes every write Badger has taken so far durable, if Options.Sync
+// asks for it: the WAL, and with values (the writes to cover hold values
+// over valueThreshold) the value log too. Callers wrap its error with
+// ErrNotSynced.
+func (s *Store) sync(values bool) error {
+	if !s.opts.Sync {
+		return nil
+	}
+	return s.syncWrites(values)
 }
 
 func (s *Store) checkSchema() error {

@@ -88,13 +88,16 @@ func (s *Store) Webhooks(ctx context.Context, before string, limit int) (ws []we
 // MutateWebhook reads the webhook id (nil if it does not exist), passes it
 // to fn and stores what fn returns, all in one transaction: nil deletes the
 // webhook. An error from fn aborts without writing and is returned as is.
-// fn may run more than once if a concurrent mutation conflicts.
+// fn may run more than once if a concurrent mutation conflicts. The change
+// is synced before MutateWebhook returns (Options.Sync): the API answers
+// with it, and a lost registration would silently stop deliveries.
 func (s *Store) MutateWebhook(ctx context.Context, id string, fn func(cur *webhook.Webhook) (*webhook.Webhook, error)) (*webhook.Webhook, error) {
 	for attempt := 0; ; attempt++ {
 		if err := ctxErr(ctx); err != nil {
 			return nil, err
 		}
 		var next *webhook.Webhook
+		values := false
 		err := s.db.Update(func(txn *badger.Txn) error {
 			cur, err := getWebhook(txn, id)
 			if err != nil && !errors.Is(err, ErrNotFound) {
@@ -114,10 +117,16 @@ func (s *Store) MutateWebhook(ctx context.Context, id string, fn func(cur *webho
 			if err != nil {
 				return err
 			}
+			values = len(v) >= valueThreshold
 			return txn.Set(k, v)
 		})
 		if errors.Is(err, badger.ErrConflict) && attempt < 10 {
 			continue
+		}
+		if err == nil {
+			if serr := s.sync(values); serr != nil {
+				return nil, fmt.Errorf("store: webhook %q: %w (the change may or may not be stored): %w", id, ErrNotSynced, serr)
+			}
 		}
 		return next, err
 	}
