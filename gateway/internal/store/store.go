@@ -454,10 +454,16 @@ func (b badgerLogger) Errorf(f string, a ...any) {
 func (b badgerLogger) Warningf(f string, a ...any) {
 	b.l.Warn(trim(fmt.Sprintf(f, a...)), "component", "badger")
 }
-func (b badgerLogger) Infof(f string, a ...any) {
-	b.l.Debug(trim(fmt.Sprintf(f, a...)), "component", "badger")
-}
-func (b badgerLogger) Debugf(f string, a ...any) {
+func (b badgerLogger) Infof(f string, a ...any)  { b.debug(f, a) }
+func (b badgerLogger) Debugf(f string, a ...any) { b.debug(f, a) }
+
+// debug formats only when debug logging is on: Badger logs every write
+// request at debug level, and formatting them cost 5% of the gateway's CPU
+// at 200 deliveries/s with the log at info.
+func (b badgerLogger) debug(f string, a []any) {
+	if !b.l.Enabled(context.Background(), slog.LevelDebug) {
+		return
+	}
 	b.l.Debug(trim(fmt.Sprintf(f, a...)), "component", "badger")
 }
 
