@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -24,19 +23,26 @@ const eventType = "load.deliver"
 
 // deliveryResult is what -mode deliver measured. Latencies are in ms.
 type deliveryResult struct {
-	Gateway      string  `json:"gateway"`
-	Receiver     string  `json:"receiver"`
-	Fanout       int     `json:"fanout"`
-	MaxInFlight  int     `json:"webhook_max_in_flight,omitempty"`
-	Publishers   int     `json:"publishers"`
-	EventsPerReq int     `json:"events_per_request"`
-	DataBytes    int     `json:"data_bytes_per_event"`
-	TargetRate   float64 `json:"target_events_per_second,omitempty"`
-	Seconds      float64 `json:"seconds"`
+	Gateway      string   `json:"gateway"`
+	Receiver     string   `json:"receiver"`
+	Fanout       int      `json:"fanout"`
+	MaxInFlight  int      `json:"webhook_max_in_flight,omitempty"`
+	Retry        []string `json:"webhook_retry_schedule,omitempty"`
+	Decoys       int      `json:"decoys,omitempty"`
+	DecoyS       float64  `json:"decoys_register_seconds,omitempty"`
+	Publishers   int      `json:"publishers"`
+	EventsPerReq int      `json:"events_per_request"`
+	DataBytes    int      `json:"data_bytes_per_event"`
+	TargetRate   float64  `json:"target_events_per_second,omitempty"`
+	Window       int      `json:"window,omitempty"`
+	Seconds      float64  `json:"seconds"`
 
 	Published     int64   `json:"events_published"`
 	PublishedPerS float64 `json:"events_published_per_second"`
-	Lagged        int64   `json:"publish_ticks_missed,omitempty"`
+	// Late and MaxPublishing are set with -rate: publishes that started
+	// more than lateAfter behind their time, and the most in flight at once.
+	Late          int64   `json:"publishes_late,omitempty"`
+	MaxPublishing int64   `json:"publishes_in_flight_max,omitempty"`
 	PublishErrs   int64   `json:"publish_errors"`
 	Deliveries    int64   `json:"deliveries_in_window"`
 	DeliveriesPS  float64 `json:"deliveries_per_second"`
@@ -46,14 +52,26 @@ type deliveryResult struct {
 	Missing    int64    `json:"missing"`
 	Duplicates int64    `json:"duplicates"`
 	Rejected   int64    `json:"rejected"`
-	DrainS     float64  `json:"drain_seconds"`
 	Samples    []string `json:"samples,omitempty"`
 
-	Raw   *rawResult `json:"raw_ceiling,omitempty"`
-	Ratio float64    `json:"ratio_to_raw,omitempty"`
+	// The end-to-end figures cover the whole run: every (webhook, event)
+	// pair that arrived, over the time from the first publish to the end
+	// of publishing (PublishS) plus from then to the last arrival (DrainS).
+	Unique   int64   `json:"deliveries_unique"`
+	PublishS float64 `json:"publish_seconds"`
+	DrainS   float64 `json:"drain_seconds"`
+	E2EPerS  float64 `json:"end_to_end_deliveries_per_second"`
 
-	CPU    *cpuUse  `json:"cpu,omitempty"`
-	Memory *procMem `json:"gateway_memory,omitempty"`
+	Raw      *rawResult `json:"raw_ceiling,omitempty"`
+	Ratio    float64    `json:"ratio_to_raw,omitempty"`
+	E2ERatio float64    `json:"end_to_end_ratio_to_raw,omitempty"`
+
+	CPU *cpuUse `json:"cpu,omitempty"`
+	// GatewayCPUS is the gateway's CPU time over the same span as the
+	// end-to-end figures, and CPUPerDelivery that over Unique.
+	GatewayCPUS      float64  `json:"gateway_cpu_seconds,omitempty"`
+	CPUPerDeliveryMS float64  `json:"gateway_cpu_per_delivery_ms,omitempty"`
+	Memory           *procMem `json:"gateway_memory,omitempty"`
 }
 
 // latencyMS holds publish-to-delivery latency percentiles in ms: receive
@@ -105,9 +123,12 @@ func (r *deliveryResult) writeText(w io.Writer) {
 			fmt.Fprintf(w, "raw cpu       %s\n", x.CPU)
 		}
 	}
-	rate := "as fast as the window allows"
-	if r.TargetRate > 0 {
-		rate = fmt.Sprintf("at %.0f events/s", r.TargetRate)
+	rate := "as fast as they can"
+	switch {
+	case r.TargetRate > 0:
+		rate = fmt.Sprintf("at %.0f events/s, one goroutine per publish", r.TargetRate)
+	case r.Window > 0:
+		rate = fmt.Sprintf("as fast as a window of %d undelivered events allows", r.Window)
 	}
 	mif := "gateway default"
 	if r.MaxInFlight > 0 {
@@ -115,161 +136,39 @@ func (r *deliveryResult) writeText(w io.Writer) {
 	}
 	fmt.Fprintf(w, "target        %s, fan-out %d (max_in_flight %s), %d publishers, %d events/request, ~%d B data/event, %s\n",
 		r.Gateway, r.Fanout, mif, r.Publishers, r.EventsPerReq, r.DataBytes, rate)
+	if r.Retry != nil {
+		fmt.Fprintf(w, "retry         %q on every webhook\n", r.Retry)
+	}
+	if r.Decoys > 0 {
+		fmt.Fprintf(w, "decoys        %d webhooks matching nothing published, registered in %.1fs\n", r.Decoys, r.DecoyS)
+	}
 	fmt.Fprintf(w, "measured      %.2fs\n", r.Seconds)
-	fmt.Fprintf(w, "published     %d events (%.0f/s in the window), %d publish errors, %d ticks missed\n", r.Published, r.PublishedPerS, r.PublishErrs, r.Lagged)
+	fmt.Fprintf(w, "published     %d events (%.0f/s in the window), %d publish errors", r.Published, r.PublishedPerS, r.PublishErrs)
+	if r.TargetRate > 0 {
+		fmt.Fprintf(w, ", %d publishes late by over %s, at most %d in flight", r.Late, lateAfter, r.MaxPublishing)
+	}
+	fmt.Fprintln(w)
 	fmt.Fprintf(w, "deliveries/s  %.0f\n", r.DeliveriesPS)
 	fmt.Fprintf(w, "events/s      %.0f\n", r.EventsPerS)
+	fmt.Fprintf(w, "end-to-end/s  %.0f  (%d deliveries over %.2fs publishing + %.2fs drain)\n", r.E2EPerS, r.Unique, r.PublishS, r.DrainS)
 	fmt.Fprintf(w, "latency ms    %s\n", r.latencyMS)
-	fmt.Fprintf(w, "check         expected %d  missing %d  duplicates %d  rejected %d  (drained in %.1fs)\n", r.Expected, r.Missing, r.Duplicates, r.Rejected, r.DrainS)
+	fmt.Fprintf(w, "check         expected %d  missing %d  duplicates %d  rejected %d\n", r.Expected, r.Missing, r.Duplicates, r.Rejected)
 	for _, s := range r.Samples {
 		fmt.Fprintf(w, "  sample: %s\n", s)
 	}
 	if r.Raw != nil {
 		fmt.Fprintf(w, "ratio         %.2f (deliveries/s over raw requests/s)\n", r.Ratio)
+		fmt.Fprintf(w, "e2e ratio     %.2f (end-to-end/s over raw requests/s)\n", r.E2ERatio)
 	}
 	if r.CPU != nil {
 		fmt.Fprintf(w, "cpu           %s\n", r.CPU)
 	}
+	if r.GatewayCPUS > 0 || r.CPUPerDeliveryMS > 0 {
+		fmt.Fprintf(w, "cpu/delivery  %.3f ms  (gateway CPU %.2fs over the %d deliveries, first publish to last arrival)\n", r.CPUPerDeliveryMS, r.GatewayCPUS, r.Unique)
+	}
 	if r.Memory != nil {
 		fmt.Fprintf(w, "memory        %s\n", r.Memory)
 	}
-}
-
-// api is a client of the gateway's admin and publish endpoints.
-type api struct {
-	base   string
-	key    string
-	client *http.Client
-}
-
-func (a *api) do(ctx context.Context, method, path string, body []byte, out any) (int, error) {
-	var rd io.Reader
-	if body != nil {
-		rd = bytes.NewReader(body)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, a.base+path, rd)
-	if err != nil {
-		return 0, err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	if a.key != "" {
-		req.Header.Set("Authorization", "Bearer "+a.key)
-	}
-	resp, err := a.client.Do(req)
-	if err != nil {
-		return 0, err
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return resp.StatusCode, err
-	}
-	if resp.StatusCode/100 != 2 {
-		return resp.StatusCode, fmt.Errorf("%s %s: %s: %s", method, path, resp.Status, bytes.TrimSpace(b))
-	}
-	if out != nil {
-		return resp.StatusCode, json.Unmarshal(b, out)
-	}
-	return resp.StatusCode, nil
-}
-
-// registerHooks creates n webhooks pointing at the receiver and returns
-// their ids.
-func (a *api) registerHooks(ctx context.Context, n int, recvURL, secret string, maxInFlight int) ([]string, error) {
-	ids := make([]string, 0, n)
-	for i := range n {
-		spec := map[string]any{
-			"url":         fmt.Sprintf("%s/hook/%d", recvURL, i),
-			"event_types": []string{eventType},
-			"description": "gateway-load",
-			"secret":      secret,
-		}
-		if maxInFlight > 0 {
-			spec["max_in_flight"] = maxInFlight
-		}
-		body, _ := json.Marshal(spec)
-		var created struct{ ID string }
-		if _, err := a.do(ctx, http.MethodPost, "/v1/webhooks", body, &created); err != nil {
-			return ids, fmt.Errorf("registering webhook %d: %w", i, err)
-		}
-		ids = append(ids, created.ID)
-	}
-	return ids, nil
-}
-
-func (a *api) deleteHooks(ids []string) {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	for _, id := range ids {
-		_, _ = a.do(ctx, http.MethodDelete, "/v1/webhooks/"+id, nil, nil)
-	}
-}
-
-// acks records which event numbers the gateway acknowledged.
-type acks struct {
-	mu sync.Mutex
-	ok []bool
-}
-
-func (a *acks) add(from int64, n int) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	for int64(len(a.ok)) < from+int64(n) {
-		a.ok = append(a.ok, false)
-	}
-	for i := range n {
-		a.ok[from+int64(i)] = true
-	}
-}
-
-func (a *acks) snapshot() []bool {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return append([]bool(nil), a.ok...)
-}
-
-// eventBody renders n events numbered from first, each carrying its number
-// and sent_ns, as one POST body: a single event if batch is false.
-func eventBody(b *bytes.Buffer, first int64, n int, sentNS int64, pad string, batch bool) []byte {
-	b.Reset()
-	if batch {
-		b.WriteString(`{"events":[`)
-	}
-	for i := range n {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteString(`{"type":"` + eventType + `","data":`)
-		eventData(b, first+int64(i), sentNS, pad)
-		b.WriteByte('}')
-	}
-	if batch {
-		b.WriteString(`]}`)
-	}
-	return b.Bytes()
-}
-
-// eventData writes the data object of event n.
-func eventData(b *bytes.Buffer, n, sentNS int64, pad string) {
-	b.WriteString(`{"n":`)
-	b.Write(strconv.AppendInt(b.AvailableBuffer(), n, 10))
-	b.WriteString(`,"sent_ns":`)
-	b.Write(strconv.AppendInt(b.AvailableBuffer(), sentNS, 10))
-	b.WriteString(`,"pad":"`)
-	b.WriteString(pad)
-	b.WriteString(`"}`)
-}
-
-// publishClient returns a client that keeps one connection per publisher.
-func publishClient(conns int) *http.Client {
-	tr := &http.Transport{
-		DialContext:         (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
-		MaxIdleConns:        conns + 4,
-		MaxIdleConnsPerHost: conns + 4,
-		IdleConnTimeout:     90 * time.Second,
-		DisableCompression:  true,
-	}
-	return &http.Client{Transport: tr, Timeout: 60 * time.Second}
 }
 
 // runDeliver runs -mode deliver: the raw ceiling (unless -raw-c 0), then
@@ -281,17 +180,29 @@ func runDeliver(ctx context.Context, c config) (*deliveryResult, error) {
 		return nil, fmt.Errorf("receiver: %w", err)
 	}
 	res := &deliveryResult{
-		Gateway: c.URL, Receiver: rcv.url, Fanout: c.Fanout, MaxInFlight: c.MaxInFlight,
+		Gateway: c.URL, Receiver: rcv.url, Fanout: c.Fanout, MaxInFlight: c.MaxInFlight, Retry: c.Retry,
 		Publishers: c.Conc, EventsPerReq: c.Batch, DataBytes: c.Size, TargetRate: c.Rate,
+	}
+	if c.Rate == 0 {
+		res.Window = c.Window
 	}
 	if c.RawConc > 0 {
 		if res.Raw, err = runRaw(ctx, c, rcv, secret); err != nil {
 			return nil, err
 		}
 	}
-	gw := &api{base: c.URL, key: c.Key, client: publishClient(c.Conc)}
+	gw := &api{base: c.URL, key: c.Key, client: publishClient(max(c.Conc, adminWorkers))}
 	defer gw.client.CloseIdleConnections()
-	hooks, err := gw.registerHooks(ctx, c.Fanout, rcv.url, secret, c.MaxInFlight)
+	if c.Decoys > 0 {
+		t0 := time.Now()
+		decoys, err := gw.registerHooks(ctx, c.Decoys, decoyHooks(rcv.url))
+		defer gw.deleteHooks(decoys)
+		if err != nil {
+			return nil, err
+		}
+		res.Decoys, res.DecoyS = c.Decoys, time.Since(t0).Seconds()
+	}
+	hooks, err := gw.registerHooks(ctx, c.Fanout, receiverHooks(rcv.url, secret, c.MaxInFlight, c.Retry))
 	defer gw.deleteHooks(hooks)
 	if err != nil {
 		return nil, err
@@ -302,96 +213,21 @@ func runDeliver(ctx context.Context, c config) (*deliveryResult, error) {
 	end := from.Add(c.Duration)
 	t := newTally(c.Fanout, from, end)
 	rcv.t.Store(t)
+	gwStat := fmt.Sprintf("/proc/%d/stat", c.Pid)
+	gwTicks, gwOK := procTicks(gwStat)
 	var cpu cpuSampler
 	cpuAt := time.AfterFunc(time.Until(from), func() { cpu.begin(c.Pid) })
 	defer cpuAt.Stop()
 
-	var (
-		next      atomic.Int64 // the next event number
-		published atomic.Int64 // events acknowledged
-		inWindow  atomic.Int64 // events acknowledged within the window
-		errs      atomic.Int64
-		lagged    atomic.Int64
-		acked     acks
-		sampleMu  sync.Mutex
-	)
-	addSample := func(s string) {
-		sampleMu.Lock()
-		defer sampleMu.Unlock()
-		if len(res.Samples) < maxSamples {
-			res.Samples = append(res.Samples, s)
-		}
-	}
+	p := &publisher{gw: gw, batch: c.Batch, pad: strings.Repeat("x", max(0, c.Size-48)), from: from, end: end}
 	runCtx, cancel := context.WithDeadline(ctx, end.Add(30*time.Second))
 	defer cancel()
-
-	// With -rate, a pacer hands out one tick per request; without, each
-	// publisher sends as fast as the -window of undelivered events allows.
-	var ticks chan struct{}
 	if c.Rate > 0 {
-		ticks = make(chan struct{}, c.Conc)
-		go func() {
-			defer close(ticks)
-			interval := time.Duration(float64(time.Second) * float64(c.Batch) / c.Rate)
-			for at := start; at.Before(end); at = at.Add(interval) {
-				if d := time.Until(at); d > 0 {
-					select {
-					case <-time.After(d):
-					case <-runCtx.Done():
-						return
-					}
-				}
-				select {
-				case ticks <- struct{}{}:
-				default:
-					lagged.Add(1) // every publisher is busy: the gateway is behind
-				}
-			}
-		}()
+		res.Late, res.MaxPublishing = p.runRate(runCtx, start, c.Rate/float64(c.Batch))
+	} else {
+		p.runWindow(runCtx, c.Conc, c.Window, func() int64 { return t.total.Load() / int64(c.Fanout) })
 	}
-	path := "/v1/events"
-	if c.Batch > 1 {
-		path = "/v1/events/batch"
-	}
-	pad := strings.Repeat("x", max(0, c.Size-48))
-	var wg sync.WaitGroup
-	for range c.Conc {
-		wg.Go(func() {
-			var buf bytes.Buffer
-			for runCtx.Err() == nil {
-				if ticks != nil {
-					if _, ok := <-ticks; !ok {
-						return
-					}
-				} else {
-					if !time.Now().Before(end) {
-						return
-					}
-					for published.Load()-t.total.Load()/int64(c.Fanout) > int64(c.Window) && time.Now().Before(end) {
-						time.Sleep(time.Millisecond)
-					}
-				}
-				first := next.Add(int64(c.Batch)) - int64(c.Batch)
-				now := time.Now()
-				body := bytes.Clone(eventBody(&buf, first, c.Batch, now.UnixNano(), pad, c.Batch > 1))
-				if _, err := gw.do(runCtx, http.MethodPost, path, body, nil); err != nil {
-					if runCtx.Err() != nil {
-						return
-					}
-					errs.Add(1)
-					addSample(err.Error())
-					time.Sleep(10 * time.Millisecond)
-					continue
-				}
-				acked.add(first, c.Batch)
-				published.Add(int64(c.Batch))
-				if !now.Before(from) && now.Before(end) {
-					inWindow.Add(int64(c.Batch))
-				}
-			}
-		})
-	}
-	wg.Wait()
+	published := time.Now()
 	if ctx.Err() != nil {
 		return nil, fmt.Errorf("interrupted: %w", ctx.Err())
 	}
@@ -404,7 +240,7 @@ func runDeliver(ctx context.Context, c config) (*deliveryResult, error) {
 	}
 
 	// Wait for the backlog to arrive, then check.
-	ok := acked.snapshot()
+	ok := p.acked.snapshot()
 	var want int64
 	for _, a := range ok {
 		if a {
@@ -412,33 +248,42 @@ func runDeliver(ctx context.Context, c config) (*deliveryResult, error) {
 		}
 	}
 	want *= int64(c.Fanout)
-	drainStart := time.Now()
 	last, lastAt := t.uniqueSeen(), time.Now()
-	for t.uniqueSeen() < want && time.Since(drainStart) < c.Drain && time.Since(lastAt) < 20*time.Second && ctx.Err() == nil {
+	for t.uniqueSeen() < want && time.Since(published) < c.Drain && time.Since(lastAt) < 20*time.Second && ctx.Err() == nil {
 		time.Sleep(50 * time.Millisecond)
 		if u := t.uniqueSeen(); u != last {
 			last, lastAt = u, time.Now()
 		}
 	}
-	res.DrainS = time.Since(drainStart).Seconds()
+	if c.Pid > 0 && gwOK {
+		if now, ok := procTicks(gwStat); ok {
+			res.GatewayCPUS = float64(now-gwTicks) / clockTicks
+			res.CPUPerDeliveryMS = cpuPerDeliveryMS(now-gwTicks, t.uniqueSeen())
+		}
+	}
 
 	res.Seconds = c.Duration.Seconds()
-	res.Published = published.Load()
-	res.PublishedPerS = float64(inWindow.Load()) / res.Seconds
-	res.PublishErrs = errs.Load()
-	res.Lagged = lagged.Load()
+	res.Published = p.published.Load()
+	res.PublishedPerS = float64(p.inWindow.Load()) / res.Seconds
+	res.PublishErrs = p.errs.Load()
+	res.Samples = p.samples
 	t.mu.Lock()
 	res.Deliveries = t.inWindow
 	res.Rejected = t.rejected
 	res.Samples = append(res.Samples, t.samples...)
+	res.Unique = t.unique
+	drain := max(0, t.lastAt.Sub(published))
 	t.mu.Unlock()
+	res.PublishS, res.DrainS = published.Sub(start).Seconds(), drain.Seconds()
+	res.E2EPerS = endToEndRate(res.Unique, published.Sub(start), drain)
 	res.DeliveriesPS = float64(res.Deliveries) / res.Seconds
 	res.EventsPerS = res.DeliveriesPS / float64(c.Fanout)
 	res.latencyMS = newLatency(t.latencies())
 	res.Expected = want
 	res.Missing, res.Duplicates = t.check(ok)
-	if res.Raw != nil && res.Raw.RequestsPS > 0 {
-		res.Ratio = res.DeliveriesPS / res.Raw.RequestsPS
+	if res.Raw != nil {
+		res.Ratio = ratio(res.DeliveriesPS, res.Raw.RequestsPS)
+		res.E2ERatio = ratio(res.E2EPerS, res.Raw.RequestsPS)
 	}
 	return res, nil
 }

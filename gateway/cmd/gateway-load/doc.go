@@ -7,8 +7,11 @@
 //	             [-wait 10s] [-json]
 //	gateway-load -bare 127.0.0.1:9090
 //	gateway-load -mode deliver [-fanout 1] [-max-in-flight N] [-rate EVENTS/S]
-//	             [-window 5000] [-raw-c 64] [-recv 127.0.0.1:0] [-pid PID] ...
-//	gateway-load -mode pending [-n 100000] [-fanout 1] [-slow 2s] [-pid PID]
+//	             [-window 5000] [-decoys N] [-retry-schedule 1h,...]
+//	             [-raw-c 64] [-recv 127.0.0.1:0] [-drain 2m] [-pid PID] ...
+//	gateway-load -mode pending [-n 100000] [-fanout 1] [-slow 2s | -hang ADDR]
+//	             [-retry-schedule 1h,...] [-settle 5s]
+//	             [-pid PID | -gw BINARY -config FILE [-data DIR] [-gw-log FILE]]
 //
 // Load mode runs -c workers. They share one http.Transport that allows
 // exactly -c connections to the host, so each worker keeps one keep-alive
@@ -35,27 +38,58 @@
 // carries, with its arrival time. First, unless -raw-c is 0, it measures the
 // raw ceiling: -raw-c workers with an HTTP client set up like the gateway's
 // delivery sender POST signed deliveries of the same shape straight to the
-// receiver for -warmup plus -d. Then it registers -fanout webhooks through
-// the API, all pointing at the receiver and taking every load.deliver
-// event, and -c publishers publish events of -batch (1: POST /v1/events)
-// either at -rate events/s or, without -rate, as fast as they can while at
-// most -window published events are undelivered. Each event's data carries
-// sent_ns, the time just before its publish request. The report gives
-// deliveries/s received during -d, the same per event (divided by the
-// fan-out), the ratio to the raw ceiling, publish-to-delivery latency
-// (arrival minus sent_ns) at p50/p95/p99 for events sent during -d, and,
-// after waiting up to -drain for the backlog, how many (webhook, event)
-// pairs are missing and how many deliveries were duplicates. With -pid it
-// also reports the CPU the gateway, the tool and everything else used
-// during -d, and the gateway's VmRSS and VmHWM at the end of -d. The
-// webhooks are deleted at the end.
+// receiver for -warmup plus -d. Then, with -decoys N, it registers N
+// webhooks through the API (16 requests at a time) whose patterns,
+// "t<i>.order.*" and "t<i>.invoice.paid", match nothing it publishes, so
+// that fan-out has to rule out N webhooks for every event. Then it registers
+// -fanout webhooks, all pointing at the receiver and taking every
+// load.deliver event (with -max-in-flight and -retry-schedule, if given),
+// and publishes events of -batch (1: POST /v1/events) for -warmup plus -d.
+// Each event's data carries sent_ns, the time just before its publish
+// request.
+//
+// Without -rate, -c publishers each send one request after another, as
+// fast as the gateway answers, while at most -window published events are
+// undelivered (-window 0: no limit). With -rate, a 1 ms ticker works out how
+// many publishes are due at -rate events/s (publish k at k×batch/rate) and
+// starts each in a goroutine of its own, so a slow answer never holds back
+// the next one: at 1000 events/s one publish a tick, at 200/s one every
+// fifth tick, at 4000/s four a tick. -c then only sizes the pool of idle
+// connections. The report counts the publishes that started over 2 ms
+// late and the most that were in flight at once.
+//
+// The report gives deliveries/s received during -d, the same per event
+// (divided by the fan-out), and the end-to-end rate: every (webhook, event)
+// pair that arrived, divided by the publish time (from the first publish
+// until the last publish returned) plus the drain time (from then until the
+// last arrival). It gives publish-to-delivery latency (arrival minus
+// sent_ns) at p50/p95/p99 for events sent during -d, and, after waiting up
+// to -drain for the backlog, how many (webhook, event) pairs are missing and
+// how many deliveries were duplicates. With the raw ceiling it gives both
+// rates' ratio to it. With -pid it also reports the CPU the gateway, the
+// tool and everything else used during -d; cpu/delivery, the gateway's CPU
+// time from the first publish until the backlog drained divided by the
+// deliveries that arrived (so publishing and fan-out are part of each
+// delivery's cost); and the gateway's VmRSS and VmHWM at the end of -d.
+// The webhooks, decoys included, are deleted at the end.
 //
 // Pending mode (-mode pending) registers -fanout webhooks whose endpoint
-// answers 503 after -slow, publishes -n events in batches of -batch, waits
-// until the bus has dispatched every event (so every delivery exists and
-// waits for its endpoint), and reports the gateway's memory from
-// /proc/<-pid>/status then and -settle later, and the number of unfinished
-// deliveries counted through the API.
+// answers 503 after -slow or, with -hang ADDR, is served on ADDR and reads
+// each request and never answers (with -retry-schedule 1h a delivery then
+// waits an hour after its one failed attempt). It publishes -n events in
+// batches of -batch from -c workers, waits until the bus has dispatched
+// every event (so every delivery exists and waits for its endpoint), and
+// reports the gateway's memory from /proc/<pid>/status (VmRSS, VmHWM) then
+// and -settle later, and the number of unfinished deliveries counted
+// through the API. With -gw BINARY the tool runs the gateway itself,
+// "BINARY serve --config FILE --data DIR --addr <host:port of -url>" (-data
+// empty: a temporary directory, removed at the end; -gw-log: where its
+// output goes), so -pid is not needed. Once the memory is read it kills the
+// gateway with SIGKILL, starts it again on the same data directory, and
+// reports the time from the start of the process to GET /readyz 200 and the
+// memory then and -settle later; the unfinished deliveries are counted
+// after the restart, so they also show that none was lost. At the end it
+// stops the gateway with SIGTERM.
 //
 // Memory: in load mode, -pid samples the gateway's VmRSS every 100 ms and
 // reports the peak (and VmHWM); -hang ADDR first registers one webhook
@@ -65,6 +99,7 @@
 // counted as "overloaded".
 //
 // bench.sh, next to this file, runs the ingest comparison in BENCHMARKS.md;
-// delivery_bench.sh runs the delivery figures; mem_bench.sh the memory
-// figures with 1 MiB events and the cost of server.memory_limit.
+// delivery_bench.sh runs every delivery scenario of issue 11 and prints a
+// table of figures against targets; mem_bench.sh the memory figures with
+// 1 MiB events and the cost of server.memory_limit.
 package main

@@ -59,6 +59,20 @@ type config struct {
 	Events      int
 	Slow        time.Duration
 	Settle      time.Duration
+	// Decoys is how many webhooks that match nothing -mode deliver
+	// registers before it measures.
+	Decoys int
+	// Retry is the retry_schedule each registered webhook gets; nil: the
+	// gateway's.
+	Retry []string
+
+	// Pending mode starts the gateway itself when GW is set: GW serve
+	// --config GWConfig --data GWData --addr <the host:port of URL>,
+	// stderr to GWLog.
+	GW       string
+	GWConfig string
+	GWData   string
+	GWLog    string
 
 	// Memory (-mode single and batch): a hanging webhook, and the
 	// gateway's pid (Pid) to sample its RSS.
@@ -70,7 +84,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs := flag.NewFlagSet("gateway-load", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&c.URL, "url", "http://127.0.0.1:8080", "base URL of the gateway (or of a bare handler)")
-	fs.IntVar(&c.Conc, "c", 64, "concurrent workers, one keep-alive connection each")
+	fs.IntVar(&c.Conc, "c", 64, "concurrent workers, one keep-alive connection each (deliver with -rate: idle connections kept)")
 	fs.DurationVar(&c.Duration, "d", 10*time.Second, "measured duration")
 	fs.DurationVar(&c.Warmup, "warmup", 2*time.Second, "unmeasured warm-up before -d")
 	fs.DurationVar(&c.Wait, "wait", 0, "first poll GET /readyz for up to this long until it answers 2xx")
@@ -82,16 +96,22 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&c.Bare, "bare", "", "instead of generating load, serve the bare comparison handler on this host:port")
 	fs.IntVar(&c.Fanout, "fanout", 1, "deliver, pending: webhooks registered, each taking every event")
 	fs.IntVar(&c.MaxInFlight, "max-in-flight", 0, "deliver, pending: max_in_flight of each webhook (0: the gateway's default)")
-	fs.Float64Var(&c.Rate, "rate", 0, "deliver: publish this many events/s (0: as fast as -window allows)")
-	fs.IntVar(&c.Window, "window", 5000, "deliver without -rate: most events published but not yet delivered")
+	fs.Float64Var(&c.Rate, "rate", 0, "deliver: publish this many events/s, from a 1 ms ticker, one goroutine per publish (0: -c publishers as fast as -window allows)")
+	fs.IntVar(&c.Window, "window", 5000, "deliver without -rate: most events published but not yet delivered (0: no limit)")
 	fs.IntVar(&c.RawConc, "raw-c", 64, "deliver: connections of the raw ceiling run (0: skip it)")
 	fs.StringVar(&c.Recv, "recv", "127.0.0.1:0", "deliver, pending: host:port of the webhook receiver")
 	fs.IntVar(&c.Pid, "pid", 0, "the gateway's pid: deliver, pending report its CPU and memory from /proc; single, batch its peak VmRSS and VmHWM")
 	fs.DurationVar(&c.Drain, "drain", 2*time.Minute, "deliver: longest wait for the backlog after -d")
 	fs.IntVar(&c.Events, "n", 100000, "pending: events to publish")
 	fs.DurationVar(&c.Slow, "slow", 2*time.Second, "pending: how long the receiver waits before each 503")
-	fs.StringVar(&c.Hang, "hang", "", "single, batch: register one webhook taking every event whose receiver, served on this host:port, never answers")
-	fs.DurationVar(&c.Settle, "settle", 5*time.Second, "pending: wait between the two memory readings")
+	fs.StringVar(&c.Hang, "hang", "", "single, batch: register one webhook taking every event whose receiver, served on this host:port, never answers; pending: the webhooks' receiver is that one")
+	fs.DurationVar(&c.Settle, "settle", 5*time.Second, "pending: wait between the two memory readings (and, with -gw, after the restart)")
+	fs.IntVar(&c.Decoys, "decoys", 0, "deliver: first register this many webhooks whose patterns match nothing published")
+	retry := fs.String("retry-schedule", "", "deliver, pending: the webhooks' retry_schedule, comma-separated durations (\"1h\"; \"none\": no retries; empty: the gateway's)")
+	fs.StringVar(&c.GW, "gw", "", "pending: start the gateway binary itself, then SIGKILL and restart it to time the recovery")
+	fs.StringVar(&c.GWConfig, "config", "", "pending with -gw: the gateway's --config")
+	fs.StringVar(&c.GWData, "data", "", "pending with -gw: the gateway's --data directory (empty: a temporary one, removed at the end)")
+	fs.StringVar(&c.GWLog, "gw-log", "", "pending with -gw: append the gateway's stderr to this file (empty: discard it)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -113,8 +133,18 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	default:
 		problems = append(problems, fmt.Sprintf("-mode must be single, batch, deliver or pending, not %q", c.Mode))
 	}
-	if c.Fanout < 1 || c.MaxInFlight < 0 || c.Window < 1 || c.RawConc < 0 || c.Events < 1 {
-		problems = append(problems, "-fanout, -window and -n must be at least 1; -max-in-flight and -raw-c must not be negative")
+	if c.Fanout < 1 || c.MaxInFlight < 0 || c.Window < 0 || c.RawConc < 0 || c.Events < 1 || c.Decoys < 0 {
+		problems = append(problems, "-fanout and -n must be at least 1; -max-in-flight, -window, -raw-c and -decoys must not be negative")
+	}
+	var err error
+	if c.Retry, err = parseRetry(*retry); err != nil {
+		problems = append(problems, err.Error())
+	}
+	if c.GW != "" && c.Mode != "pending" {
+		problems = append(problems, "-gw works with -mode pending only")
+	}
+	if c.GW != "" && c.GWConfig == "" {
+		problems = append(problems, "-gw needs -config")
 	}
 	if c.Rate < 0 || c.Drain < 0 || c.Slow < 0 || c.Settle < 0 {
 		problems = append(problems, "-rate, -drain, -slow and -settle must not be negative")
@@ -140,8 +170,8 @@ func runMain(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if c.Bare != "" {
 		return serveBare(ctx, c.Bare, stderr)
 	}
-	if c.Wait > 0 {
-		if err := waitReady(ctx, c.URL+"/readyz", c.Wait); err != nil {
+	if c.Wait > 0 && c.GW == "" { // a gateway the tool starts is waited for anyway
+		if err := waitReady(ctx, c.URL+"/readyz", c.Wait, nil); err != nil {
 			return err
 		}
 	}
@@ -164,6 +194,27 @@ func runMain(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	res.writeText(stdout)
 	return nil
+}
+
+// parseRetry parses -retry-schedule: comma-separated durations, "none" for
+// an empty schedule (no retries), or nothing for the gateway's (nil).
+func parseRetry(s string) ([]string, error) {
+	s = strings.TrimSpace(s)
+	switch s {
+	case "":
+		return nil, nil
+	case "none":
+		return []string{}, nil
+	}
+	var out []string
+	for f := range strings.SplitSeq(s, ",") {
+		f = strings.TrimSpace(f)
+		if d, err := time.ParseDuration(f); err != nil || d <= 0 {
+			return nil, fmt.Errorf("-retry-schedule: %q is not a positive duration", f)
+		}
+		out = append(out, f)
+	}
+	return out, nil
 }
 
 // bareReply is about the size of the gateway's receipt for one event.
@@ -213,11 +264,13 @@ func serveBare(ctx context.Context, addr string, stderr io.Writer) error {
 	return srv.Shutdown(sctx)
 }
 
-// waitReady polls url until it answers 2xx or limit passes.
-func waitReady(ctx context.Context, url string, limit time.Duration) error {
+// waitReady polls url every 10 ms until it answers 2xx or limit passes, or,
+// if exited is not nil, until it is closed.
+func waitReady(ctx context.Context, url string, limit time.Duration, exited <-chan struct{}) error {
 	ctx, cancel := context.WithTimeout(ctx, limit)
 	defer cancel()
 	client := &http.Client{Timeout: time.Second}
+	defer client.CloseIdleConnections()
 	var last string
 	for {
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
@@ -238,7 +291,9 @@ func waitReady(ctx context.Context, url string, limit time.Duration) error {
 		select {
 		case <-ctx.Done():
 			return fmt.Errorf("%s not ready after %s: %s", url, limit, last)
-		case <-time.After(50 * time.Millisecond):
+		case <-exited:
+			return fmt.Errorf("%s: %w before it was ready", url, errExited)
+		case <-time.After(10 * time.Millisecond):
 		}
 	}
 }

@@ -17,43 +17,91 @@ import (
 
 // pendingResult is what -mode pending measured.
 type pendingResult struct {
-	Gateway    string  `json:"gateway"`
-	Webhooks   int     `json:"webhooks"`
+	Gateway  string   `json:"gateway"`
+	Webhooks int      `json:"webhooks"`
+	Endpoint string   `json:"endpoint"` // what the webhooks' receiver does
+	Retry    []string `json:"webhook_retry_schedule,omitempty"`
+
 	Events     int64   `json:"events"`
 	Deliveries int64   `json:"deliveries"`
+	PublishS   float64 `json:"publish_seconds"`
 	CreateS    float64 `json:"seconds_until_created"`
 	// Unfinished and Attempted are counted through the API after the
-	// memory was read: deliveries pending or failed, and how many of those
-	// had an attempt.
+	// memory was read (after the restart, with -gw): deliveries pending or
+	// failed, and how many of those had an attempt.
 	Unfinished int64    `json:"unfinished"`
 	Attempted  int64    `json:"attempted"`
+	CountS     float64  `json:"count_seconds"`
 	Idle       *procMem `json:"memory_before,omitempty"`
 	Created    *procMem `json:"memory_created,omitempty"`
 	Settled    *procMem `json:"memory_settled,omitempty"`
 	SettleS    float64  `json:"settle_seconds"`
+
+	Restart *restartResult `json:"restart,omitempty"`
+}
+
+// restartResult is the recovery -mode pending -gw measured: SIGKILL once
+// every delivery exists, then the same command on the same data directory.
+type restartResult struct {
+	ReadyS  float64  `json:"seconds_to_ready"` // from the start of the process to /readyz 200
+	Ready   *procMem `json:"memory_ready"`
+	Settled *procMem `json:"memory_settled"`
+	SettleS float64  `json:"settle_seconds"`
 }
 
 func (r *pendingResult) writeText(w io.Writer) {
-	fmt.Fprintf(w, "target        %s, %d webhooks answering 503\n", r.Gateway, r.Webhooks)
-	fmt.Fprintf(w, "created       %d events, %d deliveries in %.1fs\n", r.Events, r.Deliveries, r.CreateS)
-	fmt.Fprintf(w, "unfinished    %d (of which %d attempted)\n", r.Unfinished, r.Attempted)
+	fmt.Fprintf(w, "target        %s, %d webhooks whose endpoint %s\n", r.Gateway, r.Webhooks, r.Endpoint)
+	if r.Retry != nil {
+		fmt.Fprintf(w, "retry         %q on every webhook\n", r.Retry)
+	}
+	fmt.Fprintf(w, "created       %d events, %d deliveries in %.1fs (published in %.1fs)\n", r.Events, r.Deliveries, r.CreateS, r.PublishS)
 	if r.Idle != nil {
 		fmt.Fprintf(w, "memory before %s\n", r.Idle)
 		fmt.Fprintf(w, "memory created %s\n", r.Created)
 		fmt.Fprintf(w, "memory settled %s (%.0fs later)\n", r.Settled, r.SettleS)
 	}
+	if x := r.Restart; x != nil {
+		fmt.Fprintf(w, "ready after   %.2f s  (SIGKILL, then the same command on the same data: from its start to GET /readyz 200)\n", x.ReadyS)
+		fmt.Fprintf(w, "memory ready  %s\n", x.Ready)
+		fmt.Fprintf(w, "memory later  %s (%.0fs after ready)\n", x.Settled, x.SettleS)
+	}
+	fmt.Fprintf(w, "unfinished    %d (of which %d attempted), counted through the API in %.1fs\n", r.Unfinished, r.Attempted, r.CountS)
 }
 
 // runPending runs -mode pending: webhooks whose endpoint answers 503
-// slowly, -n events published to them in batches, and the gateway's memory
-// once every delivery exists and is waiting.
+// slowly (or never, with -hang), -n events published to them in batches,
+// and the gateway's memory once every delivery exists and is waiting. With
+// -gw it starts the gateway itself and, after that, kills it with SIGKILL
+// and times the restart on the same data.
 func runPending(ctx context.Context, c config) (*pendingResult, error) {
-	secret := webhook.NewSecret()
-	rcv, err := startReceiver(ctx, c.Recv, secret, c.Slow)
-	if err != nil {
-		return nil, fmt.Errorf("receiver: %w", err)
+	var gwp *gatewayProc
+	if c.GW != "" {
+		var err error
+		if gwp, err = newGatewayProc(c); err != nil {
+			return nil, err
+		}
+		defer gwp.close()
+		if _, err := gwp.start(ctx); err != nil {
+			return nil, err
+		}
+		c.Pid = gwp.pid()
 	}
-	res := &pendingResult{Gateway: c.URL, Webhooks: c.Fanout}
+	secret := webhook.NewSecret()
+	res := &pendingResult{Gateway: c.URL, Webhooks: c.Fanout, Retry: c.Retry}
+	var base string
+	if c.Hang != "" {
+		hangURL, err := startHang(ctx, c.Hang)
+		if err != nil {
+			return nil, fmt.Errorf("receiver: %w", err)
+		}
+		base, res.Endpoint = hangURL, "reads each request and never answers"
+	} else {
+		rcv, err := startReceiver(ctx, c.Recv, secret, c.Slow)
+		if err != nil {
+			return nil, fmt.Errorf("receiver: %w", err)
+		}
+		base, res.Endpoint = rcv.url, fmt.Sprintf("answers 503 after %s", c.Slow)
+	}
 	if c.Pid > 0 {
 		m, err := readProcMem(c.Pid)
 		if err != nil {
@@ -61,19 +109,70 @@ func runPending(ctx context.Context, c config) (*pendingResult, error) {
 		}
 		res.Idle = &m
 	}
-	gw := &api{base: c.URL, key: c.Key, client: publishClient(c.Conc)}
+	gw := &api{base: c.URL, key: c.Key, client: publishClient(max(c.Conc, adminWorkers))}
 	defer gw.client.CloseIdleConnections()
-	hooks, err := gw.registerHooks(ctx, c.Fanout, rcv.url, secret, c.MaxInFlight)
+	hooks, err := gw.registerHooks(ctx, c.Fanout, receiverHooks(base, secret, c.MaxInFlight, c.Retry))
 	if err != nil {
 		gw.deleteHooks(hooks)
 		return nil, err
 	}
 
 	start := time.Now()
+	lastIDs, err := publishAll(ctx, gw, c)
+	if err != nil {
+		return nil, fmt.Errorf("publishing: %w", err)
+	}
+	res.PublishS = time.Since(start).Seconds()
+	res.Events = int64(c.Events)
+	res.Deliveries = res.Events * int64(c.Fanout)
+	if err := awaitDispatched(ctx, gw, lastIDs); err != nil {
+		return nil, err
+	}
+	res.CreateS = time.Since(start).Seconds()
+	if c.Pid > 0 {
+		if res.Created, res.Settled, err = memoryThenLater(ctx, c.Pid, c.Settle); err != nil {
+			return nil, err
+		}
+		res.SettleS = c.Settle.Seconds()
+	}
+	if gwp != nil {
+		gwp.kill()
+		x := &restartResult{SettleS: c.Settle.Seconds()}
+		ready, err := gwp.start(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("restart: %w", err)
+		}
+		x.ReadyS = ready.Seconds()
+		if x.Ready, x.Settled, err = memoryThenLater(ctx, gwp.pid(), c.Settle); err != nil {
+			return nil, err
+		}
+		res.Restart = x
+	}
+	t0 := time.Now()
+	for _, h := range hooks {
+		for _, st := range []string{"pending", "failed"} {
+			n, attempted, err := gw.countDeliveries(ctx, h, st)
+			if err != nil {
+				return nil, err
+			}
+			res.Unfinished += n
+			res.Attempted += attempted
+		}
+	}
+	res.CountS = time.Since(t0).Seconds()
+	if gwp == nil {
+		gw.deleteHooks(hooks) // a gateway this tool started goes with its data
+	}
+	return res, nil
+}
+
+// publishAll publishes -n events in batches of -batch from -c workers and
+// returns the id of the last event of each request.
+func publishAll(ctx context.Context, gw *api, c config) ([]string, error) {
 	var (
 		next   atomic.Int64
 		mu     sync.Mutex
-		lastID []string // the last event id each request got back
+		lastID []string
 		errs   = make(chan error, c.Conc)
 		wg     sync.WaitGroup
 	)
@@ -104,85 +203,48 @@ func runPending(ctx context.Context, c config) (*pendingResult, error) {
 	wg.Wait()
 	close(errs)
 	if err := <-errs; err != nil {
-		return nil, fmt.Errorf("publishing: %w", err)
+		return nil, err
 	}
-	res.Events = int64(c.Events)
-	res.Deliveries = res.Events * int64(c.Fanout)
+	return lastID, ctx.Err()
+}
 
-	// Fan-out has created every delivery once the bus has dispatched every
-	// event: the last of each request is enough, as the cursor only moves
-	// forward.
-	for _, id := range lastID {
+// awaitDispatched waits until the bus has dispatched each of ids: fan-out
+// has then created every delivery of the events published before them, the
+// last of each request being enough, as the cursor only moves forward.
+func awaitDispatched(ctx context.Context, gw *api, ids []string) error {
+	for _, id := range ids {
 		for {
 			var ev struct{ Status string }
 			if _, err := gw.do(ctx, http.MethodGet, "/v1/events/"+url.PathEscape(id), nil, &ev); err != nil {
-				return nil, err
+				return err
 			}
 			if ev.Status == "dispatched" {
 				break
 			}
 			select {
 			case <-ctx.Done():
-				return nil, ctx.Err()
+				return ctx.Err()
 			case <-time.After(20 * time.Millisecond):
 			}
 		}
 	}
-	res.CreateS = time.Since(start).Seconds()
-	if c.Pid > 0 {
-		m, err := readProcMem(c.Pid)
-		if err != nil {
-			return nil, err
-		}
-		res.Created = &m
-		select {
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		case <-time.After(c.Settle):
-		}
-		if m, err = readProcMem(c.Pid); err != nil {
-			return nil, err
-		}
-		res.Settled, res.SettleS = &m, c.Settle.Seconds()
-	}
-	for _, h := range hooks {
-		for _, st := range []string{"pending", "failed"} {
-			n, attempted, err := gw.countDeliveries(ctx, h, st)
-			if err != nil {
-				return nil, err
-			}
-			res.Unfinished += n
-			res.Attempted += attempted
-		}
-	}
-	gw.deleteHooks(hooks)
-	return res, nil
+	return nil
 }
 
-// countDeliveries counts the deliveries of webhook id in status st, and how
-// many of them have had an attempt.
-func (a *api) countDeliveries(ctx context.Context, id, st string) (n, attempted int64, err error) {
-	cursor := ""
-	for {
-		var page struct {
-			Data []struct {
-				Attempts int `json:"attempts"`
-			} `json:"data"`
-			NextCursor string `json:"next_cursor"`
-		}
-		q := url.Values{"webhook_id": {id}, "status": {st}, "limit": {"1000"}, "cursor": {cursor}}
-		if _, err := a.do(ctx, http.MethodGet, "/v1/deliveries?"+q.Encode(), nil, &page); err != nil {
-			return n, attempted, err
-		}
-		for _, d := range page.Data {
-			n++
-			if d.Attempts > 0 {
-				attempted++
-			}
-		}
-		if page.NextCursor == "" {
-			return n, attempted, nil
-		}
-		cursor = page.NextCursor
+// memoryThenLater reads pid's memory now and again after d.
+func memoryThenLater(ctx context.Context, pid int, d time.Duration) (now, later *procMem, err error) {
+	m, err := readProcMem(pid)
+	if err != nil {
+		return nil, nil, err
 	}
+	select {
+	case <-ctx.Done():
+		return nil, nil, ctx.Err()
+	case <-time.After(d):
+	}
+	l, err := readProcMem(pid)
+	if err != nil {
+		return nil, nil, err
+	}
+	return &m, &l, nil
 }

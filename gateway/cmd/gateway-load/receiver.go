@@ -41,6 +41,7 @@ type tally struct {
 	lat      []time.Duration // of events sent within [from, to)
 	rejected int64
 	samples  []string
+	lastAt   time.Time // the latest arrival of a new (webhook, event) pair
 
 	total atomic.Int64 // every accepted delivery, duplicates included
 }
@@ -129,6 +130,9 @@ func (t *tally) record(hook int, n int64, sent, at time.Time) {
 	}
 	if c[n] == 0 {
 		t.unique++
+		if at.After(t.lastAt) {
+			t.lastAt = at
+		}
 	}
 	if c[n] < 255 {
 		c[n]++
