@@ -121,6 +121,10 @@ func (e *Engine) finish(r *result, now time.Time) {
 		e.sched.Done(id, r.seq, schedule.Unsent, now)
 		e.requeue(h, r.seq, now.Add(time.Second))
 		return
+	case r.fx.Held && !h.wh.Enabled:
+		e.sched.Done(id, r.seq, schedule.Unsent, now)
+		e.requeue(h, r.seq, r.d.NextAttemptAt) // parks it
+		return
 	case r.fx.Held:
 		e.sched.Hold(id, r.seq, r.d.NextAttemptAt, transformPausePrefix+strconv.Quote(r.missing)+" is not loaded", now)
 		return
