@@ -104,6 +104,8 @@ type Store struct {
 	// write to the value log too. Tests replace it to count syncs or make
 	// them fail.
 	syncWrites func(values bool) error
+	// closeSyncer closes the descriptors the syncer keeps open.
+	closeSyncer func()
 	// pagerDone is closed when the value log pager (pager_linux.go) has
 	// stopped; it stops with stop.
 	pagerDone chan struct{}
@@ -207,6 +209,7 @@ func Open(opts Options) (*Store, error) {
 		stop:         make(chan struct{}),
 		done:         make(chan struct{}),
 		syncWrites:   func(bool) error { return nil },
+		closeSyncer:  func() {},
 	}
 	if !opts.Memory {
 		y, err := newSyncer(opts.Path)
@@ -215,6 +218,7 @@ func Open(opts Options) (*Store, error) {
 			return nil, err
 		}
 		s.syncWrites = y.sync
+		s.closeSyncer = y.close
 	}
 	if err := s.checkSchema(); err != nil {
 		_ = db.Close()
@@ -356,6 +360,7 @@ func (s *Store) Close() error {
 			s.rec.stopLoop()
 		}
 		err = s.db.Close()
+		s.closeSyncer()
 		if s.rec != nil && err == nil {
 			// Badger's Close synced everything.
 			err = s.rec.flush(false)
