@@ -164,6 +164,13 @@ func badgerOptions(opts Options) badger.Options {
 		// value when it is read, instead of being served or skipped.
 		WithChecksumVerificationMode(options.OnTableRead).
 		WithVerifyValueChecksum(true)
+	// Every level's tables are BaseTableSize (2 MiB). Badger's default
+	// doubles them at each level below the base, so with a million
+	// deliveries the deepest level's tables were 64 MiB, and each of a
+	// compaction's table builders held one whole table twice (uncompressed
+	// and compressed): 400 MiB of heap in compactions. (No With method.)
+	bo.TableSizeMultiplier = 1
+	bo.BaseTableSize = 1 << 20
 	if opts.Memory {
 		bo = bo.WithDir("").WithValueDir("")
 	}
