@@ -191,22 +191,25 @@ run_e2e() {
 	cpurow e2e "saturation (e2e)"
 }
 
-run_decoys() {
-	deliver decoys -fanout 1 -max-in-flight 64 -c 64 -batch 1 -window 0 -d "${DUR}s" -warmup 0s -raw-c 0 -decoys "$DECOYS"
-	local v r
-	v=$(num decoys 'end-to-end/s' 2)
+# versus NAME LABEL TARGET ARGS...: -mode deliver ARGS as NAME, judged by
+# its end-to-end rate over e2e's, which must be at least TARGET.
+versus() {
+	local name=$1 label=$2 target=$3 v r
+	shift 3
+	deliver "$name" "$@"
+	v=$(num "$name" 'end-to-end/s' 2)
 	r=$(div "$v" "$E2E")
-	row "decoys: $(num decoys 'decoys' 2) non-matching webhooks" "$v deliveries/s = **$r** of e2e" ">= 0.9" "$(cmp "$r" '>=' 0.9)"
-	cpurow decoys "with $DECOYS decoys"
+	row "$label" "$v deliveries/s = **$r** of e2e" ">= $target" "$(cmp "$r" '>=' "$target")"
+	cpurow "$name" "$label"
+}
+
+run_decoys() {
+	versus decoys "decoys: $DECOYS non-matching webhooks" 0.9 \
+		-fanout 1 -max-in-flight 64 -c 64 -batch 1 -window 0 -d "${DUR}s" -warmup 0s -raw-c 0 -decoys "$DECOYS"
 }
 
 run_fanout() {
-	deliver fanout100 -fanout 100 -c 64 -batch 1 -window 100 -d "${DUR}s" -warmup 0s -raw-c 0
-	local v r
-	v=$(num fanout100 'end-to-end/s' 2)
-	r=$(div "$v" "$E2E")
-	row "fan-out 100" "$v deliveries/s = **$r** of e2e" ">= 0.8" "$(cmp "$r" '>=' 0.8)"
-	cpurow fanout100 "fan-out 100"
+	versus fanout100 "fan-out 100" 0.8 -fanout 100 -c 64 -batch 1 -window 100 -d "${DUR}s" -warmup 0s -raw-c 0
 }
 
 run_latency() {
