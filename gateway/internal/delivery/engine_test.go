@@ -107,3 +107,25 @@ func TestEngine_Start_rebuildsSchedule(t *testing.T) {
 	})
 	require.Equal(t, 3, r.received())
 }
+
+// TestEngine_busyWorkersArmNoTimer: while every worker is busy, due
+// deliveries wait for a worker, not for a time, so the loop must not arm
+// its timer for a time already past: such a timer fires at once, and again
+// after every dispatch, a wake-up storm that took half the gateway's CPU
+// at fan-out 100.
+func TestEngine_busyWorkersArmNoTimer(t *testing.T) {
+	ctx := context.Background()
+	clk := newFakeClock()
+	release := make(chan struct{})
+	r := newRig(t, Options{Now: clk.Now, Workers: 1}, nil)
+	r.hold.Store(&release)
+	t.Cleanup(func() { close(release) })
+	evs, _ := r.publish(t, `{"n":1}`, `{"n":2}`, `{"n":3}`)
+	require.NoError(t, r.e.Handle(ctx, evs))
+	require.Eventually(t, "one attempt to be in flight", func() bool { return r.stats(t).InFlight == 1 })
+	r.settle(t)
+	var armed time.Time
+	require.NoError(t, r.e.do(ctx, func() { armed = r.e.armed }))
+	require.True(t, armed.IsZero() || armed.After(clk.Now()),
+		"with the only worker busy the timer is armed for %s, not after now (%s)", armed, clk.Now())
+}

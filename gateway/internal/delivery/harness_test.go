@@ -30,6 +30,8 @@ type rig struct {
 
 	// status, if set, is what the receiver answers (default 200).
 	status atomic.Int32
+	// hold, if set, is a channel the receiver waits on before it answers.
+	hold atomic.Pointer[chan struct{}]
 
 	mu      sync.Mutex
 	bodies  [][]byte
@@ -98,6 +100,9 @@ func newRigWith(t *testing.T, opts Options, setup func(*webhook.Webhook), ro rig
 
 	rc := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		b, _ := io.ReadAll(req.Body)
+		if h := r.hold.Load(); h != nil {
+			<-*h
+		}
 		if s := r.status.Load(); s != 0 {
 			w.WriteHeader(int(s))
 		}
@@ -122,7 +127,10 @@ func newRigWith(t *testing.T, opts Options, setup func(*webhook.Webhook), ro rig
 		opts.Dial = dialer.DialContext
 	}
 	opts.Deliveries, opts.Events, opts.Webhooks = r.st, r.st, r.st
-	opts.Workers, opts.Timeout, opts.MaxInFlight = 4, 30*time.Second, 4
+	if opts.Workers == 0 {
+		opts.Workers = 4
+	}
+	opts.Timeout, opts.MaxInFlight = 30*time.Second, 4
 	opts.RetrySchedule = []time.Duration{time.Hour}
 	opts.BreakerFailures, opts.DisableAfter, opts.ShutdownGrace = 5, time.Hour, 30*time.Second
 	opts.Logger = slog.New(slog.DiscardHandler)
